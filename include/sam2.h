@@ -1,0 +1,292 @@
+/*
+ * sam2.h - Segment Anything 2 (SAM 2) for images, in C.
+ *
+ * Usage:
+ *
+ *     sam2_model *model = NULL;
+ *     if (sam2_model_load("sam2.1_hiera_tiny.pt", NULL, &model) != SAM2_OK) {
+ *         fprintf(stderr, "%s\n", sam2_last_error());
+ *         return 1;
+ *     }
+ *     sam2_ctx *ctx = NULL;
+ *     sam2_ctx_new(model, 0, &ctx);               // 0 threads = all cores
+ *     sam2_image img = { w, h, w * 3, 3, 8, pixels };
+ *     sam2_set_image(ctx, &img);                  // runs the image encoder once
+ *
+ *     float pt[2] = { 500, 375 }; int lab[1] = { 1 };
+ *     sam2_prompt pr = sam2_prompt_default();
+ *     pr.points = pt; pr.labels = lab; pr.n_points = 1;
+ *     sam2_prediction out = {0};
+ *     sam2_predict(ctx, &pr, &out);               // 3 masks + predicted IoUs
+ *     sam2_prediction_free(&out);
+ *
+ *     sam2_amg_params ap = sam2_amg_default_params();
+ *     sam2_amg_result *masks = NULL;
+ *     sam2_amg_generate(ctx, &img, &ap, &masks);  // automatic mask generator
+ *     sam2_amg_result_free(masks);
+ *
+ *     sam2_ctx_free(ctx);
+ *     sam2_model_free(model);
+ *
+ * The library never prints and never exits. Every function that can fail
+ * returns a sam2_status; sam2_last_error() then holds a one-line message
+ * (thread-local) naming what was wrong. Free functions accept NULL.
+ * Parameters marked OUT are written by the callee.
+ */
+#ifndef SAM2_H
+#define SAM2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum sam2_status {
+    SAM2_OK = 0,
+    SAM2_ERR_IO,          /* a file could not be opened, read or written */
+    SAM2_ERR_FORMAT,      /* a file is corrupt, truncated or not what it claims */
+    SAM2_ERR_UNSUPPORTED, /* a valid construct this library does not handle */
+    SAM2_ERR_SHAPE,       /* a tensor is missing or has the wrong shape */
+    SAM2_ERR_CONFIG,      /* a model config is invalid or does not fit */
+    SAM2_ERR_PARAM,       /* an argument is out of range or inconsistent */
+    SAM2_ERR_NOMEM,       /* an allocation failed or a size limit was hit */
+    SAM2_ERR_STATE        /* a call made in the wrong order (e.g. no image set) */
+} sam2_status;
+
+/* Returns a short constant description of a status code. */
+const char *sam2_status_str(sam2_status s);
+
+/* Returns the message of the last failure on this thread ("" if none). The
+ * pointer stays valid until the next failing call on the same thread. */
+const char *sam2_last_error(void);
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct sam2_model sam2_model; /* weights + config; read-only, shareable */
+typedef struct sam2_ctx sam2_ctx;     /* one image's embedding + scratch */
+
+/* Loads an official SAM 2 / SAM 2.1 checkpoint (.pt, torch.save zip).
+ * config_yaml may be NULL: a built-in preset is then chosen from the tensor
+ * shapes. Float32 weights are used in place (memory-mapped). On success
+ * *out owns everything; free it with sam2_model_free. */
+sam2_status sam2_model_load(const char *checkpoint_path, const char *config_yaml,
+                            sam2_model **out);
+
+/* Builds a model of a built-in preset ("sam2.1_hiera_t", ...) or of a YAML
+ * config with deterministic pseudo-random weights, for benchmarks.
+ * Exactly one of preset and config_yaml is non-NULL. */
+sam2_status sam2_model_random(const char *preset, const char *config_yaml, uint64_t seed,
+                              sam2_model **out);
+
+void sam2_model_free(sam2_model *model);
+
+/* Names of the built-in presets, NULL-terminated. */
+const char *const *sam2_preset_names(void);
+
+typedef struct sam2_model_info {
+    const char *preset;        /* built-in preset name, or NULL for a custom config */
+    const char *config_source; /* "preset", or the YAML path */
+    int image_size;            /* S: the encoder's square input size */
+    int embed_dim;             /* Hiera stage-0 channels */
+    int num_heads;             /* Hiera stage-0 heads */
+    int n_stages;
+    int stages[8];             /* blocks per stage */
+    int window_spec[8];        /* window size per stage */
+    int n_global_att_blocks;
+    int global_att_blocks[16];
+    int d_model;               /* FPN / decoder channels */
+    int64_t parameters;        /* elements of the image-path tensors */
+    int tensors_loaded;        /* image-path tensors bound */
+    int tensors_skipped;       /* video-only tensors read past */
+    const char *file_dtypes;   /* e.g. "float32" or "float16,float32" */
+    size_t mapped_bytes;       /* bytes of the checkpoint mapped in memory */
+    size_t owned_weight_bytes; /* bytes of weights converted or copied */
+    char model_hash[17];       /* identifies the weights (embedding files use it) */
+} sam2_model_info;
+
+/* Fills *out with a description of the model. Strings belong to the model. */
+void sam2_model_get_info(const sam2_model *model, sam2_model_info *out);
+
+/* ----------------------------------------------------------------- image */
+
+/* An image in memory: rows of `stride` bytes, `channels` interleaved samples
+ * per pixel (1 gray, 3 RGB, 4 RGBA), 8-bit (uint8) or 16-bit (uint16,
+ * native byte order) samples. The library never keeps the pointer. */
+typedef struct sam2_image {
+    int width, height;
+    int stride;     /* bytes per row */
+    int channels;   /* 1, 3 or 4 */
+    int bit_depth;  /* 8 or 16 */
+    const void *data;
+} sam2_image;
+
+/* How 16-bit samples become the 8-bit RGB the model was trained on. */
+typedef enum sam2_depth_mode {
+    SAM2_DEPTH_SCALE = 0,  /* x / 257, rounded: the plain conversion */
+    SAM2_DEPTH_WINDOW = 1  /* robust window: 0.5-99.5 percentiles stretched to 0..255 */
+} sam2_depth_mode;
+
+/* Largest accepted width or height; larger images are refused before any
+ * allocation. */
+#define SAM2_MAX_IMAGE_SIDE 32768
+#define SAM2_MAX_IMAGE_PIXELS ((int64_t)400 * 1000 * 1000)
+
+/* Checks an image's fields (sizes, channels, depth, stride, data). */
+sam2_status sam2_image_check(const sam2_image *img);
+
+/* ------------------------------------------------------------- context */
+
+/* Creates a context for one image at a time. n_threads <= 0 uses all cores. */
+sam2_status sam2_ctx_new(const sam2_model *model, int n_threads, sam2_ctx **out);
+void sam2_ctx_free(sam2_ctx *ctx);
+
+/* Chooses how 16-bit images are mapped to 8 bits (default SAM2_DEPTH_SCALE). */
+void sam2_ctx_set_depth_mode(sam2_ctx *ctx, sam2_depth_mode mode);
+
+/* Runs preprocessing and the image encoder; keeps the embedding in ctx. */
+sam2_status sam2_set_image(sam2_ctx *ctx, const sam2_image *img);
+
+/* Writes / reads the current embedding (model hash, original size, tensors).
+ * Loading refuses a file made by another model. */
+sam2_status sam2_embedding_save(const sam2_ctx *ctx, const char *path);
+sam2_status sam2_embedding_load(sam2_ctx *ctx, const char *path);
+
+/* Original image size of the current embedding (0, 0 if none). */
+void sam2_ctx_image_size(const sam2_ctx *ctx, int *width, int *height);
+
+/* Read access to a named tensor of the current image, for inspection and
+ * parity checks: "input", "trunk_0".."trunk_3", "backbone_fpn_0".."2",
+ * "vision_pos_enc_0".."2", "image_embed", "high_res_feats_0", "1".
+ * *data points into ctx (valid until the next set_image); shape is NCHW
+ * with batch 1. Returns SAM2_ERR_STATE if not computed. */
+sam2_status sam2_ctx_tensor(const sam2_ctx *ctx, const char *name, const float **data,
+                            int *ndim, int shape[4]);
+
+/* ------------------------------------------------------------ predictor */
+
+typedef struct sam2_prompt {
+    const float *points;     /* n_points (x, y) pairs in original-image pixels */
+    const int *labels;       /* n_points labels: 1 foreground, 0 background */
+    int n_points;
+    int has_box;
+    float box[4];            /* x0, y0, x1, y1 in original-image pixels */
+    const float *mask_input; /* NULL, or (S/4, S/4) low-resolution logits */
+    int multimask;           /* 1: three masks; 0: one mask (dynamic fallback) */
+} sam2_prompt;
+
+/* A prompt with no points, no box, no mask input and multimask on. */
+sam2_prompt sam2_prompt_default(void);
+
+typedef struct sam2_predict_params {
+    float mask_threshold;  /* logits above this are foreground (default 0) */
+    int max_hole_area;     /* fill background components up to this many low-res px (0 off) */
+    int max_sprinkle_area; /* remove foreground components up to this size (0 off) */
+    int want_masks;        /* 1: binary masks at original size (default 1) */
+    int want_logits;       /* 1: logits at original size (default 0) */
+} sam2_predict_params;
+
+sam2_predict_params sam2_predict_default_params(void);
+
+typedef struct sam2_prediction {
+    int n_masks;           /* 3 (multimask) or 1 */
+    int low_res_size;      /* S/4 */
+    float *low_res;        /* (n_masks, S/4, S/4) logits, clamped to [-32, 32] */
+    float iou[3];          /* predicted IoU per mask */
+    float object_score;    /* object-score logit (0 when the model has none) */
+    int width, height;     /* original image size */
+    uint8_t *masks;        /* (n_masks, height, width) 0/1, or NULL */
+    float *logits;         /* (n_masks, height, width), or NULL */
+} sam2_prediction;
+
+/* Predicts masks for one prompt on the current image. *out's arrays are
+ * allocated by the library; release them with sam2_prediction_free. */
+sam2_status sam2_predict(sam2_ctx *ctx, const sam2_prompt *prompt,
+                         const sam2_predict_params *params, sam2_prediction *out);
+
+/* Predicts n independent prompts in one batched decoder pass (same number of
+ * points in each; masks at original size are not produced: low_res only). */
+sam2_status sam2_predict_batch(sam2_ctx *ctx, const sam2_prompt *prompts, int n,
+                               sam2_prediction *out);
+
+void sam2_prediction_free(sam2_prediction *p);
+
+/* -------------------------------------------------- automatic mask generator */
+
+typedef enum sam2_output_mode {
+    SAM2_OUTPUT_BINARY_MASK = 0,
+    SAM2_OUTPUT_UNCOMPRESSED_RLE = 1,
+    SAM2_OUTPUT_COCO_RLE = 2
+} sam2_output_mode;
+
+/* The parameters of the official SAM2AutomaticMaskGenerator, same names,
+ * same defaults, same meaning. */
+typedef struct sam2_amg_params {
+    int points_per_side;               /* 32; 0 when point_grids is given */
+    int points_per_batch;              /* 64 */
+    float pred_iou_thresh;             /* 0.8 */
+    float stability_score_thresh;      /* 0.95 */
+    float stability_score_offset;      /* 1.0 */
+    float mask_threshold;              /* 0.0 */
+    float box_nms_thresh;              /* 0.7 */
+    int crop_n_layers;                 /* 0 */
+    float crop_nms_thresh;             /* 0.7 */
+    float crop_overlap_ratio;          /* 512 / 1500 */
+    int crop_n_points_downscale_factor; /* 1 */
+    /* point_grids: NULL, or crop_n_layers + 1 grids of normalised (x, y). */
+    const float *const *point_grids;
+    const int *point_grid_sizes;       /* points per grid */
+    int n_point_grids;
+    int min_mask_region_area;          /* 0 */
+    sam2_output_mode output_mode;      /* binary_mask */
+    int use_m2m;                       /* 0 */
+    int multimask_output;              /* 1 */
+} sam2_amg_params;
+
+sam2_amg_params sam2_amg_default_params(void);
+
+/* Checks every parameter; on failure the message names the parameter. */
+sam2_status sam2_amg_params_check(const sam2_amg_params *p);
+
+typedef struct sam2_amg_mask {
+    int64_t *counts;         /* uncompressed RLE, column-major, starts with zeros */
+    int n_counts;
+    int64_t area;
+    float bbox[4];           /* x, y, w, h (inclusive extent) */
+    float predicted_iou;
+    float point[2];          /* the click, original-image pixels */
+    float stability_score;
+    float crop_box[4];       /* x, y, w, h */
+} sam2_amg_mask;
+
+typedef struct sam2_amg_result {
+    int width, height;       /* the image size (RLE size is [height, width]) */
+    int n_masks;
+    sam2_amg_mask *masks;    /* in the official output order */
+} sam2_amg_result;
+
+/* Runs the automatic mask generator on img. The context's encoder is run on
+ * each crop (so the context's current embedding is replaced). */
+sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img,
+                              const sam2_amg_params *params, sam2_amg_result **out);
+
+void sam2_amg_result_free(sam2_amg_result *r);
+
+/* Decodes a mask's RLE into a (height, width) 0/1 row-major buffer. */
+sam2_status sam2_rle_decode(const int64_t *counts, int n_counts, int height, int width,
+                            uint8_t *mask);
+
+/* Encodes a mask's RLE counts as the COCO compressed string (pycocotools
+ * rleToString). *out is malloc'd; the caller frees it. */
+sam2_status sam2_rle_to_coco_string(const int64_t *counts, int n_counts, char **out);
+
+/* Parses a COCO compressed string into counts (malloc'd into *counts). */
+sam2_status sam2_rle_from_coco_string(const char *s, int64_t **counts, int *n_counts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SAM2_H */

@@ -1,0 +1,50 @@
+/* error.c - status strings and the thread-local last-error message. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Thread-local, so concurrent contexts never overwrite each other's message. */
+static _Thread_local char tl_message[1024];
+static _Thread_local char tl_where[128];
+
+const char *sam2_status_str(sam2_status s) {
+    switch (s) {
+    case SAM2_OK: return "ok";
+    case SAM2_ERR_IO: return "I/O error";
+    case SAM2_ERR_FORMAT: return "corrupt or invalid file";
+    case SAM2_ERR_UNSUPPORTED: return "unsupported";
+    case SAM2_ERR_SHAPE: return "tensor shape mismatch";
+    case SAM2_ERR_CONFIG: return "invalid model config";
+    case SAM2_ERR_PARAM: return "invalid parameter";
+    case SAM2_ERR_NOMEM: return "out of memory";
+    case SAM2_ERR_STATE: return "invalid state";
+    }
+    return "unknown status";
+}
+
+const char *sam2_last_error(void) { return tl_message; }
+
+const char *sam2_error_where(void) { return tl_where; }
+
+sam2_status sam2_error_set(sam2_status status, const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tl_message, sizeof tl_message, fmt, ap);
+    va_end(ap);
+    const char *base = strrchr(file, '/');
+    snprintf(tl_where, sizeof tl_where, "%s:%d", base ? base + 1 : file, line);
+    return status;
+}
+
+void sam2_error_prefix(const char *fmt, ...) {
+    char prefix[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    char old[sizeof tl_message];
+    memcpy(old, tl_message, sizeof old);
+    snprintf(tl_message, sizeof tl_message, "%.500s: %.500s", prefix, old);
+}

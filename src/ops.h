@@ -1,0 +1,34 @@
+/* ops.h - elementwise and row-wise operations shared by the encoder and the
+ * decoder. Tensors are row-major float32; "rows" are the last dimension. */
+#ifndef SAM2_OPS_H
+#define SAM2_OPS_H
+
+#include <stdint.h>
+
+/* LayerNorm over the last dimension C of `rows` rows, in place allowed
+ * (y may equal x). w, b: (C). */
+void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w, const float *b,
+                  float eps);
+
+/* LayerNorm2d of a (C, HW) channels-first map: normalises each pixel over C. */
+void op_layernorm2d(float *x, int C, int64_t HW, const float *w, const float *b, float eps);
+
+/* Exact (erf) GELU, in place. */
+void op_gelu(float *x, int64_t n);
+
+/* ReLU, in place. */
+void op_relu(float *x, int64_t n);
+
+/* Softmax over each row of length n, in place. */
+void op_softmax_rows(float *x, int64_t rows, int n);
+
+/* y += x, elementwise. */
+void op_add(float *y, const float *x, int64_t n);
+
+/* Transposes (R, C) to (C, R). */
+void op_transpose(const float *x, float *y, int R, int C);
+
+/* Logistic sigmoid, in place. */
+void op_sigmoid(float *x, int64_t n);
+
+#endif

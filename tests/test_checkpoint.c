@@ -1,0 +1,238 @@
+/* test_checkpoint.c - the checkpoint reader: real checkpoints (golden and the
+ * demo model), a hand-built archive with float16 / bfloat16 storages, views
+ * and memo references, and corrupt inputs of every kind. */
+#include <math.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "test.h"
+
+/* ------------------------------------------------- building test archives */
+
+typedef struct buf {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const void *d, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void u8(buf *b, int v) { uint8_t x = (uint8_t)v; put(b, &x, 1); }
+static void u16(buf *b, unsigned v) { u8(b, v & 255), u8(b, v >> 8); }
+static void u32(buf *b, uint32_t v) { u16(b, v & 0xffff), u16(b, v >> 16); }
+static void str(buf *b, const char *s) { u8(b, 'X'), u32(b, (uint32_t)strlen(s)), put(b, s, strlen(s)); }
+static void glob(buf *b, const char *mod, const char *name) {
+    u8(b, 'c'), put(b, mod, strlen(mod)), u8(b, '\n'), put(b, name, strlen(name)), u8(b, '\n');
+}
+static void int1(buf *b, int v) { u8(b, 'K'), u8(b, v); }
+
+/* One tensor record: key, storage (type, key, numel) or a memo reference,
+ * offset, sizes and strides. */
+static void tensor(buf *b, const char *key, const char *stype, const char *skey, int numel, int memo_get,
+                   int memo_put, int offset, int ndim, const int *size, const int *stride) {
+    str(b, key);
+    glob(b, "torch._utils", "_rebuild_tensor_v2");
+    u8(b, '(');
+    if (memo_get >= 0) {
+        u8(b, 'h'), u8(b, memo_get);
+    } else {
+        u8(b, '('), str(b, "storage"), glob(b, "torch", stype), str(b, skey), str(b, "cpu"), int1(b, numel), u8(b, 't');
+        u8(b, 'Q');
+        if (memo_put >= 0) u8(b, 'q'), u8(b, memo_put);
+    }
+    int1(b, offset);
+    u8(b, '(');
+    for (int i = 0; i < ndim; i++) int1(b, size[i]);
+    u8(b, 't');
+    u8(b, '(');
+    for (int i = 0; i < ndim; i++) int1(b, stride[i]);
+    u8(b, 't');
+    u8(b, 0x89);
+    glob(b, "collections", "OrderedDict"), u8(b, ')'), u8(b, 'R');
+    u8(b, 't');
+    u8(b, 'R');
+}
+
+static void zip_entry_add(buf *z, buf *cd, int *count, const char *name, const void *data, size_t n) {
+    uint32_t off = (uint32_t)z->n;
+    /* pad the local header's extra field so data starts 64-byte aligned, as torch does */
+    size_t hdr = 30 + strlen(name);
+    size_t pad = (64 - (z->n + hdr + 4) % 64) % 64 + 4;
+    u32(z, 0x04034b50), u16(z, 20), u16(z, 0), u16(z, 0), u16(z, 0), u16(z, 0), u32(z, 0);
+    u32(z, (uint32_t)n), u32(z, (uint32_t)n), u16(z, (unsigned)strlen(name)), u16(z, (unsigned)pad);
+    put(z, name, strlen(name));
+    u16(z, 0xcafe), u16(z, (unsigned)pad - 4);
+    for (size_t i = 4; i < pad; i++) u8(z, 0);
+    put(z, data, n);
+    u32(cd, 0x02014b50), u16(cd, 20), u16(cd, 20), u16(cd, 0), u16(cd, 0), u16(cd, 0), u16(cd, 0), u32(cd, 0);
+    u32(cd, (uint32_t)n), u32(cd, (uint32_t)n), u16(cd, (unsigned)strlen(name)), u16(cd, 0), u16(cd, 0);
+    u16(cd, 0), u16(cd, 0), u32(cd, 0), u32(cd, off);
+    put(cd, name, strlen(name));
+    (*count)++;
+}
+
+static buf zip_finish(buf *z, buf *cd, int count) {
+    uint32_t cd_off = (uint32_t)z->n;
+    put(z, cd->p, cd->n);
+    u32(z, 0x06054b50), u16(z, 0), u16(z, 0), u16(z, (unsigned)count), u16(z, (unsigned)count);
+    u32(z, (uint32_t)cd->n), u32(z, cd_off), u16(z, 0);
+    free(cd->p);
+    return *z;
+}
+
+/* The test archive: a float16 tensor, a transposed float32 view, a float32
+ * slice at an offset sharing the storage through the memo, a bfloat16 one. */
+static buf make_archive(int with_pkl, int bad_opcode) {
+    buf pk = {0};
+    u8(&pk, 0x80), u8(&pk, 2);
+    u8(&pk, '}'), u8(&pk, 'q'), u8(&pk, 0);
+    str(&pk, "model");
+    glob(&pk, "collections", "OrderedDict"), u8(&pk, ')'), u8(&pk, 'R'), u8(&pk, 'q'), u8(&pk, 1);
+    u8(&pk, '(');
+    int s23[2] = {2, 3}, st31[2] = {3, 1}, s32[2] = {3, 2}, st13[2] = {1, 3}, s2[1] = {2}, st1[1] = {1};
+    tensor(&pk, "a", "HalfStorage", "0", 6, -1, -1, 0, 2, s23, st31);
+    tensor(&pk, "b", "FloatStorage", "1", 6, -1, 5, 0, 2, s32, st13);
+    tensor(&pk, "c", "FloatStorage", "1", 6, 5, -1, 2, 1, s2, st1);
+    tensor(&pk, "d", "BFloat16Storage", "2", 2, -1, -1, 0, 1, s2, st1);
+    if (bad_opcode) u8(&pk, 0xfe);
+    u8(&pk, 'u');
+    u8(&pk, 's');
+    u8(&pk, '.');
+    uint16_t halves[6] = {0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x0000};
+    float floats[6] = {0, 1, 2, 3, 4, 5};
+    uint16_t bf[2] = {0x3FC0, 0xC040};
+    buf z = {0}, cd = {0};
+    int count = 0;
+    if (with_pkl) zip_entry_add(&z, &cd, &count, "archive/data.pkl", pk.p, pk.n);
+    zip_entry_add(&z, &cd, &count, "archive/data/0", halves, sizeof halves);
+    zip_entry_add(&z, &cd, &count, "archive/data/1", floats, sizeof floats);
+    zip_entry_add(&z, &cd, &count, "archive/data/2", bf, sizeof bf);
+    zip_entry_add(&z, &cd, &count, "archive/version", "3\n", 2);
+    free(pk.p);
+    return zip_finish(&z, &cd, count);
+}
+
+static void test_handmade(void) {
+    buf z = make_archive(1, 0);
+    ckpt_file *ck = NULL;
+    CHECK_OK(ckpt_open_memory(z.p, z.n, &ck));
+    if (ck) {
+        CHECK(ck->n_tensors == 4, "n_tensors %d", ck->n_tensors);
+        const ckpt_tensor *a = ckpt_find(ck, "a"), *b = ckpt_find(ck, "b"), *c = ckpt_find(ck, "c"), *d = ckpt_find(ck, "d");
+        CHECK(a && b && c && d, "tensors present");
+        if (a && b && c && d) {
+            float wa[6] = {1.0f, -2.0f, 0.5f, 65504.0f, 5.9604645e-08f, 0.0f};
+            for (int i = 0; i < 6; i++) CHECK(a->data[i] == wa[i], "fp16 a[%d] = %g, want %g", i, a->data[i], wa[i]);
+            CHECK(a->owned && a->file_dtype == CKPT_F16, "fp16 converted into owned memory");
+            float wb[6] = {0, 3, 1, 4, 2, 5};
+            for (int i = 0; i < 6; i++) CHECK(b->data[i] == wb[i], "view b[%d] = %g, want %g", i, b->data[i], wb[i]);
+            CHECK(b->owned, "a non-contiguous view is gathered");
+            CHECK(b->shape[0] == 3 && b->shape[1] == 2, "b shape");
+            CHECK(c->data[0] == 2 && c->data[1] == 3 && !c->owned, "offset slice in place");
+            CHECK((const uint8_t *)c->data >= z.p && (const uint8_t *)c->data < z.p + z.n, "c points into the archive");
+            CHECK(d->data[0] == 1.5f && d->data[1] == -3.0f, "bf16 d = %g %g", d->data[0], d->data[1]);
+            CHECK(ck->dtype_mask == 7u, "dtype mask %u", ck->dtype_mask);
+        }
+        ckpt_free(ck);
+    }
+    /* every truncation fails cleanly */
+    int failures = 0;
+    for (size_t cut = 0; cut < z.n; cut += (cut < 200 ? 1 : 7)) {
+        ckpt_file *t = NULL;
+        if (ckpt_open_memory(z.p, cut, &t) != SAM2_OK) failures++;
+        else ckpt_free(t);
+    }
+    CHECK(failures > 0, "truncations rejected");
+    /* corrupt bytes anywhere never crash (the result may or may not load) */
+    uint8_t *copy = malloc(z.n);
+    uint64_t rng = 12345;
+    for (int trial = 0; trial < 400; trial++) {
+        memcpy(copy, z.p, z.n);
+        for (int k = 0; k < 3; k++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            copy[(rng >> 33) % z.n] ^= (uint8_t)(1 + (rng >> 20) % 255);
+        }
+        ckpt_file *t = NULL;
+        if (ckpt_open_memory(copy, z.n, &t) == SAM2_OK) ckpt_free(t);
+    }
+    free(copy);
+    free(z.p);
+
+    z = make_archive(0, 0);
+    sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
+    CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "data.pkl"), "zip without data.pkl: %s", sam2_last_error());
+    free(z.p);
+
+    z = make_archive(1, 1);
+    st = ckpt_open_memory(z.p, z.n, &ck);
+    CHECK(st == SAM2_ERR_UNSUPPORTED && strstr(sam2_last_error(), "opcode 0xfe"), "unknown opcode: %s", sam2_last_error());
+    free(z.p);
+
+    uint8_t junk[300];
+    for (int i = 0; i < 300; i++) junk[i] = (uint8_t)(i * 37 + 11);
+    st = ckpt_open_memory(junk, sizeof junk, &ck);
+    CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "zip"), "random bytes: %s", sam2_last_error());
+}
+
+/* Expected values computed from the files with numpy. */
+typedef struct expect {
+    const char *key;
+    int rows, cols;
+    double first, last, sum;
+} expect;
+
+static void check_real(const char *path, int n_tensors, const expect *ex, int n_ex) {
+    if (!test_file_exists(path)) {
+        printf("  skip %s (absent)\n", path);
+        return;
+    }
+    ckpt_file *ck = NULL;
+    CHECK_OK(ckpt_open(path, &ck));
+    if (!ck) return;
+    CHECK(ck->n_tensors == n_tensors, "%s: %d tensors, want %d", path, ck->n_tensors, n_tensors);
+    CHECK(ck->owned_bytes == 0, "%s: float32 weights are used in place (%zu bytes copied)", path, ck->owned_bytes);
+    for (int i = 0; i < n_ex; i++) {
+        const ckpt_tensor *t = ckpt_find(ck, ex[i].key);
+        CHECK(t != NULL, "%s: %s present", path, ex[i].key);
+        if (!t) continue;
+        double sum = 0;
+        for (int64_t k = 0; k < t->numel; k++) sum += t->data[k];
+        CHECK(t->numel == (int64_t)ex[i].rows * ex[i].cols, "%s numel", ex[i].key);
+        CHECK(t->data[0] == (float)ex[i].first && t->data[t->numel - 1] == (float)ex[i].last, "%s values", ex[i].key);
+        CHECK(fabs(sum - ex[i].sum) < 1e-4, "%s sum %.6f want %.6f", ex[i].key, sum, ex[i].sum);
+        CHECK((const uint8_t *)t->data >= (const uint8_t *)ck->map &&
+                  (const uint8_t *)t->data < (const uint8_t *)ck->map + ck->map_size, "%s in the mapping", ex[i].key);
+    }
+    ckpt_free(ck);
+}
+
+int main(void) {
+    test_handmade();
+    char path[4096];
+    const expect demo[] = {
+        {"image_encoder.trunk.blocks.1.attn.qkv.weight", 144, 24, -0.07187007367610931, -0.13371610641479492, 10.69842952665931},
+        {"sam_mask_decoder.iou_token.weight", 1, 64, 0.828615665435791, -0.7797030806541443, -9.392720265779644},
+        {"no_mem_embed", 1, 64, 0.03256579115986824, 0.006402051076292992, -0.13262473547365516}};
+    snprintf(path, sizeof path, "%s/models/sam2-demo-shapes.pt", test_source_dir());
+    check_real(path, 369, demo, 3);
+    const expect micro[] = {
+        {"image_encoder.trunk.blocks.1.attn.qkv.weight", 96, 16, 0.19560328125953674, -0.2783730924129486, 10.059759059920907},
+        {"sam_mask_decoder.iou_token.weight", 1, 32, 0.9610079526901245, -0.7235485911369324, 9.9285187125206},
+        {"no_mem_embed", 1, 32, -0.26482829451560974, -0.2891431748867035, -2.058520085643977}};
+    const char *g = test_golden_dir();
+    snprintf(path, sizeof path, "%s/models/micro256.pt", g ? g : test_fixtures_dir());
+    check_real(path, 324, micro, 3);
+
+    ckpt_file *ck = NULL;
+    sam2_status st = ckpt_open("/nonexistent/model.pt", &ck);
+    CHECK(st == SAM2_ERR_IO && strstr(sam2_last_error(), "No such file"), "missing file: %s", sam2_last_error());
+    st = ckpt_open(test_source_dir(), &ck);
+    CHECK(st == SAM2_ERR_IO && strstr(sam2_last_error(), "directory"), "directory: %s", sam2_last_error());
+    return test_finish();
+}

@@ -1,0 +1,65 @@
+/* testutil.c - shared helpers for the test executables. */
+#include <math.h>
+#include <sys/stat.h>
+
+#include "test.h"
+
+test_state g_test;
+
+int test_finish(void) {
+    printf("%d passed, %d failed\n", g_test.passed, g_test.failed);
+    return g_test.failed ? 1 : 0;
+}
+
+static const char *env_or(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+const char *test_source_dir(void) { return env_or("SAM2_SOURCE_DIR", "."); }
+const char *test_fixtures_dir(void) { return env_or("SAM2_FIXTURES", "tests/fixtures"); }
+
+int test_file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+const char *test_golden_dir(void) {
+    const char *g = getenv("SAM2_GOLDEN");
+    if (g && *g && test_file_exists(g)) return g;
+    return NULL;
+}
+
+int test_compare(const char *label, const float *got, const float *want, int64_t n, float atol,
+                 float rtol) {
+    double max_abs = 0, max_rel = 0;
+    int ok = 1;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= atol + rtol * fabs(want[i]))) ok = 0; /* NaN fails too */
+        if (d > max_abs || d != d) max_abs = d;
+        double r = d / (fabs(want[i]) + 1e-12);
+        if (fabs(want[i]) > 1e-6 && r > max_rel) max_rel = r;
+    }
+    printf("  %-48s max_abs %.3e  max_rel %.3e  %s\n", label, max_abs, max_rel, ok ? "ok" : "FAIL");
+    return ok;
+}
+
+char *test_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (size) *size = (size_t)n;
+    }
+    return buf;
+}

@@ -1,0 +1,74 @@
+/* cli_io.c - images in, PNGs out, and the rule that outputs never replace a
+ * user's file unless --overwrite says so. */
+#include "cli_io.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image.h"
+#include "image_io.h"
+
+int cli_check_output(const char *path, int overwrite) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    if (S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "sam2: output '%s' is a directory\n", path);
+        return -1;
+    }
+    if (overwrite) return 0;
+    fprintf(stderr, "sam2: '%s' exists; not overwriting it (pass --overwrite to replace it)\n", path);
+    return -1;
+}
+
+int cli_parse_depth(const char *s, sam2_depth_mode *out) {
+    if (!strcmp(s, "scale")) *out = SAM2_DEPTH_SCALE;
+    else if (!strcmp(s, "window")) *out = SAM2_DEPTH_WINDOW;
+    else return -1;
+    return 0;
+}
+
+void cli_apply_threads(const cli_common *c) {
+    openblas_set_num_threads(c->threads > 0 ? c->threads : cli_default_threads());
+}
+
+int cli_load_image(const char *cmd, const char *path, cli_image *out) {
+    memset(out, 0, sizeof *out);
+    image_file *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    sam2_status st = image_file_read(path, f);
+    if (st != SAM2_OK) {
+        free(f);
+        fprintf(stderr, "sam2 %s: %s\n", cmd, sam2_last_error());
+        return -1;
+    }
+    out->img = image_file_view(f);
+    out->owned = f;
+    return 0;
+}
+
+void cli_image_free(cli_image *img) {
+    if (!img) return;
+    image_file_free(img->owned);
+    free(img->owned);
+    img->owned = NULL;
+}
+
+uint8_t *cli_image_rgb8(const cli_image *img) {
+    uint8_t *rgb = NULL;
+    if (image_to_rgb8(&img->img, SAM2_DEPTH_SCALE, &rgb) != SAM2_OK) return NULL;
+    return rgb;
+}
+
+static int write_png(const char *path, const void *px, int w, int h, int ch, int bd) {
+    sam2_status st = image_write_png(path, px, w, h, ch, bd);
+    if (st != SAM2_OK) fprintf(stderr, "sam2: %s\n", sam2_last_error());
+    return st == SAM2_OK ? 0 : -1;
+}
+
+int cli_write_png_gray8(const char *path, const uint8_t *px, int w, int h) { return write_png(path, px, w, h, 1, 8); }
+int cli_write_png_rgb8(const char *path, const uint8_t *px, int w, int h) { return write_png(path, px, w, h, 3, 8); }
+int cli_write_png_gray16(const char *path, const uint16_t *px, int w, int h) { return write_png(path, px, w, h, 1, 16); }

@@ -1,0 +1,264 @@
+/* cmd_auto.c - `sam2 auto`: the automatic mask generator on one image, with
+ * records in the official format (JSON, RLE, COCO RLE or PNG masks). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amg_args.h"
+#include "amg_outputs.h"
+#include "cli.h"
+#include "cli_io.h"
+
+typedef struct auto_args {
+    cli_common common;
+    amg_args amg;
+    const char *input, *outdir, *json_path;
+    const char *overlay, *label_map, *coco; /* optional extra outputs */
+    int overwrite;
+    sam2_depth_mode depth;
+} auto_args;
+
+static void usage(void) {
+    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE [--<parameter> VALUE]...\n"
+           "                 [--params FILE.json] [--output-mode MODE] [--json FILE] [-o OUTDIR]\n"
+           "                 [--depth scale|window] [--overwrite]\n"
+           "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
+           "by predicted IoU and stability, NMS, optional crop layers. --params reads a JSON\n"
+           "object of official snake_case names; flags given on the command line override it.\n"
+           "--json FILE writes {\"image\", \"params\", \"masks\": [records]} (default\n"
+           "OUTDIR/masks.json); binary_mask mode writes one PNG per mask into OUTDIR (default\n"
+           "out/auto) and names it in the record's segmentation.\n\n");
+    amg_args_print_help();
+}
+
+static int parse_args(auto_args *a, int argc, char **argv) {
+    memset(a, 0, sizeof *a);
+    cli_common_init(&a->common);
+    amg_args_init(&a->amg);
+    const char *params_file = NULL;
+    /* --params is applied first so that explicit flags override it */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--params")) params_file = argv[i + 1];
+    if (params_file && amg_args_load_json(&a->amg, "auto", params_file) != 0) return 2;
+    for (int i = 1; i < argc; i++) {
+        int r = cli_common_option(&a->common, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        r = amg_args_option(&a->amg, "auto", argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage();
+            return -1;
+        } else if (!strcmp(o, "--params") && v) {
+            i++;
+        } else if (!strcmp(o, "--json") && v) {
+            a->json_path = v, i++;
+        } else if (!strcmp(o, "-o") && v) {
+            a->outdir = v, i++;
+        } else if (!strcmp(o, "--overlay") && v) {
+            a->overlay = v, i++;
+        } else if (!strcmp(o, "--label-map") && v) {
+            a->label_map = v, i++;
+        } else if (!strcmp(o, "--coco") && v) {
+            a->coco = v, i++;
+        } else if (!strcmp(o, "--depth") && v) {
+            if (cli_parse_depth(v, &a->depth) != 0)
+                return cli_usage_error("auto", "--depth takes 'scale' or 'window', got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "--overwrite")) {
+            a->overwrite = 1;
+        } else if (o[0] == '-') {
+            return cli_usage_error("auto", "unknown or incomplete option '%s' (see sam2 auto --help)", o);
+        } else if (!a->input) {
+            a->input = o;
+        } else {
+            return cli_usage_error("auto", "more than one input given ('%s', '%s')", a->input, o);
+        }
+    }
+    if (!a->input) return cli_usage_error("auto", "no image given (see sam2 auto --help)");
+    if (a->amg.points_per_side_set && a->amg.p.point_grids)
+        return cli_usage_error("auto", "give either points_per_side or point_grids, not both");
+    sam2_status st = sam2_amg_params_check(&a->amg.p);
+    if (st != SAM2_OK) return cli_usage_error("auto", "%s", sam2_last_error());
+    if (!a->outdir) a->outdir = "out/auto";
+    return 0;
+}
+
+/* The record's segmentation in the chosen output mode. */
+static cJSON *segmentation_json(const sam2_amg_result *r, const sam2_amg_mask *m, int index,
+                                const auto_args *a, int *err) {
+    cJSON *size = cJSON_CreateArray();
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(r->height));
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(r->width));
+    if (a->amg.p.output_mode == SAM2_OUTPUT_UNCOMPRESSED_RLE) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "size", size);
+        cJSON *counts = cJSON_AddArrayToObject(o, "counts");
+        for (int i = 0; i < m->n_counts; i++) cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)m->counts[i]));
+        return o;
+    }
+    if (a->amg.p.output_mode == SAM2_OUTPUT_COCO_RLE) {
+        char *s = NULL;
+        if (sam2_rle_to_coco_string(m->counts, m->n_counts, &s) != SAM2_OK) {
+            cJSON_Delete(size);
+            *err = cli_fail("auto", SAM2_ERR_PARAM);
+            return NULL;
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "size", size);
+        cJSON_AddStringToObject(o, "counts", s);
+        free(s);
+        return o;
+    }
+    cJSON_Delete(size);
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "mask_%04d.png", index);
+    snprintf(path, sizeof path, "%s/%s", a->outdir, name);
+    uint8_t *mask = malloc((size_t)r->width * r->height);
+    if (!mask || sam2_rle_decode(m->counts, m->n_counts, r->height, r->width, mask) != SAM2_OK) {
+        free(mask);
+        *err = cli_fail("auto", SAM2_ERR_FORMAT);
+        return NULL;
+    }
+    for (long i = 0; i < (long)r->width * r->height; i++) mask[i] = mask[i] ? 255 : 0;
+    if (cli_check_output(path, a->overwrite) != 0 || cli_write_png_gray8(path, mask, r->width, r->height) != 0)
+        *err = 1;
+    free(mask);
+    return *err ? NULL : cJSON_CreateString(name);
+}
+
+static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *err) {
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < r->n_masks && !*err; i++) {
+        const sam2_amg_mask *m = &r->masks[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON *seg = segmentation_json(r, m, i, a, err);
+        if (!seg) {
+            cJSON_Delete(o);
+            break;
+        }
+        cJSON_AddItemToObject(o, "segmentation", seg);
+        cJSON_AddNumberToObject(o, "area", (double)m->area);
+        cJSON_AddItemToObject(o, "bbox", cJSON_CreateFloatArray(m->bbox, 4));
+        cJSON_AddNumberToObject(o, "predicted_iou", m->predicted_iou);
+        cJSON *pc = cJSON_AddArrayToObject(o, "point_coords");
+        cJSON_AddItemToArray(pc, cJSON_CreateFloatArray(m->point, 2));
+        cJSON_AddNumberToObject(o, "stability_score", m->stability_score);
+        cJSON_AddItemToObject(o, "crop_box", cJSON_CreateFloatArray(m->crop_box, 4));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* Writes a JSON value to path (refusing to replace a file unless asked). */
+static int write_json_file(const char *path, cJSON *j, int pretty, int overwrite) {
+    if (cli_check_output(path, overwrite) != 0) return -1;
+    char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+    FILE *f = s ? fopen(path, "w") : NULL;
+    int ok = f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(s);
+    if (!ok) fprintf(stderr, "sam2 auto: cannot write %s\n", path);
+    return ok ? 0 : -1;
+}
+
+/* Everything one image produces: records JSON, optional overlay, label map
+ * and COCO file. json_path is written last so that its presence means the
+ * image is complete (what --resume relies on). */
+static int write_image_outputs(const auto_args *a, const cli_image *img, const sam2_amg_result *res,
+                               const char *json_path, const char *overlay, const char *labels,
+                               const char *coco) {
+    if (cli_mkdirs(a->outdir) != 0) return cli_usage_error("auto", "cannot create directory '%s'", a->outdir);
+    if (overlay) {
+        uint8_t *rgb = cli_image_rgb8(img);
+        int rc = !rgb || amg_draw_overlay(res, rgb) != 0 || cli_check_output(overlay, a->overwrite) != 0 ||
+                 cli_write_png_rgb8(overlay, rgb, res->width, res->height) != 0;
+        free(rgb);
+        if (rc) return -1;
+    }
+    if (labels) {
+        uint16_t *lm = amg_label_map(res);
+        int rc = !lm || cli_check_output(labels, a->overwrite) != 0 ||
+                 cli_write_png_gray16(labels, lm, res->width, res->height) != 0;
+        free(lm);
+        if (rc) return -1;
+    }
+    if (coco) {
+        const char *base = strrchr(a->input, '/');
+        cJSON *cj = amg_coco_json(res, base ? base + 1 : a->input);
+        int rc = !cj || write_json_file(coco, cj, 0, a->overwrite) != 0;
+        cJSON_Delete(cj);
+        if (rc) return -1;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *im = cJSON_AddObjectToObject(root, "image");
+    cJSON_AddStringToObject(im, "file", a->input);
+    cJSON_AddNumberToObject(im, "width", res->width);
+    cJSON_AddNumberToObject(im, "height", res->height);
+    cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
+    int err = 0;
+    cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));
+    int rc = err ? -1 : write_json_file(json_path, root, 0, a->overwrite);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Runs the generator on one input and writes its outputs. 0 on success. */
+static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const char *overlay,
+                   const char *labels, const char *coco, int *n_masks, double *secs) {
+    cli_image img = {0};
+    sam2_amg_result *res = NULL;
+    int rc = -1;
+    if (cli_load_image("auto", a->input, &img) != 0) return -1;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sam2_status st = sam2_amg_generate(ctx, &img.img, &a->amg.p, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    if (st != SAM2_OK) {
+        fprintf(stderr, "sam2 auto: %s: %s\n", a->input, sam2_last_error());
+    } else if (write_image_outputs(a, &img, res, json_path, overlay, labels, coco) == 0) {
+        *n_masks = res->n_masks;
+        rc = 0;
+    }
+    sam2_amg_result_free(res);
+    cli_image_free(&img);
+    return rc;
+}
+
+int cmd_auto(int argc, char **argv) {
+    auto_args a;
+    int r = parse_args(&a, argc, argv);
+    if (r) {
+        amg_args_free(&a.amg);
+        return r < 0 ? 0 : r;
+    }
+    char json_default[4096];
+    if (!a.json_path) {
+        snprintf(json_default, sizeof json_default, "%s/masks.json", a.outdir);
+        a.json_path = json_default;
+    }
+    sam2_model *m = NULL;
+    sam2_ctx *ctx = NULL;
+    int rc = 1, n_masks = 0;
+    double secs = 0;
+    sam2_status st;
+    if (cli_check_output(a.json_path, a.overwrite) != 0) goto done;
+    if (!(m = cli_load_model(&a.common))) goto done;
+    cli_apply_threads(&a.common);
+    if ((st = sam2_ctx_new(m, a.common.threads, &ctx)) != SAM2_OK) { rc = cli_fail("auto", st); goto done; }
+    sam2_ctx_set_depth_mode(ctx, a.depth);
+    if (run_one(&a, ctx, a.json_path, a.overlay, a.label_map, a.coco, &n_masks, &secs) != 0) goto done;
+    fprintf(stderr, "%d masks in %.2f s; wrote %s\n", n_masks, secs, a.json_path);
+    rc = 0;
+done:
+    sam2_ctx_free(ctx);
+    sam2_model_free(m);
+    amg_args_free(&a.amg);
+    return rc;
+}

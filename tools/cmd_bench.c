@@ -1,0 +1,240 @@
+/* cmd_bench.c - `sam2 bench`: encoder, decoder and AMG timings with random
+ * weights of an official geometry (no checkpoint needed), the machine's
+ * sgemm throughput on matching shapes, and peak memory. */
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_io.h"
+#include "config.h"
+#include "flops.h"
+#include "model.h"
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double peak_rss_mib(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
+}
+
+/* sgemm GFLOP/s on the encoder's typical shapes (tokens x channels times
+ * channels x 3-4 channels), weighted as the encoder weights them. */
+static double measure_sgemm(int S, int embed_dim) {
+    int tokens = (S / 4) * (S / 4);
+    double flops = 0, secs = 0;
+    for (int s = 0; s < 4; s++) {
+        int M = tokens >> (2 * s), K = embed_dim << s, N = 4 * K;
+        if (M < 64) M = 64;
+        float *A = malloc(sizeof(float) * (size_t)M * K);
+        float *B = malloc(sizeof(float) * (size_t)K * N);
+        float *C = malloc(sizeof(float) * (size_t)M * N);
+        for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+        for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(i % 5) * 0.1f;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1, A, K, B, K, 0, C, N);
+        double best = 1e9;
+        for (int r = 0; r < 3; r++) {
+            double t0 = now_s();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1, A, K, B, K, 0, C, N);
+            double t = now_s() - t0;
+            if (t < best) best = t;
+        }
+        flops += 2.0 * M * N * K;
+        secs += best;
+        free(A), free(B), free(C);
+    }
+    return flops / secs * 1e-9;
+}
+
+/* A reproducible synthetic test image: smooth shapes on a gradient. */
+static uint8_t *synthetic_rgb(int w, int h) {
+    uint8_t *px = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = px + 3 * ((size_t)y * w + x);
+            int in1 = (x - w / 3) * (x - w / 3) + (y - h / 2) * (y - h / 2) < (h / 5) * (h / 5);
+            int in2 = x > w / 2 && x < 5 * w / 6 && y > h / 4 && y < 3 * h / 4;
+            p[0] = (uint8_t)(in1 ? 220 : in2 ? 40 : x * 100 / w);
+            p[1] = (uint8_t)(in1 ? 60 : in2 ? 180 : y * 100 / h);
+            p[2] = (uint8_t)(in2 ? 200 : 90);
+        }
+    return px;
+}
+
+int cmd_bench(int argc, char **argv) {
+    cli_common c;
+    cli_common_init(&c);
+    const char *preset = "sam2.1_hiera_t", *json_path = NULL;
+    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, big_w = 4000, big_h = 3000;
+    for (int i = 1; i < argc; i++) {
+        int r = cli_common_option(&c, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            printf("usage: sam2 bench [--random-weights [--preset NAME]] [-m MODEL -c CONFIG] [-t N]\n"
+                   "                  [--runs N] [--no-amg] [--amg-points-per-side N] [--json FILE]\n"
+                   "Times the encoder, the decoder (1 prompt and a batch of 64) and the automatic\n"
+                   "mask generator on a synthetic image; prints GFLOP/s against the machine's sgemm\n"
+                   "and peak RSS. Presets:");
+            for (const char *const *p = sam2_preset_names(); *p; p++) printf(" %s", *p);
+            printf("\n");
+            return 0;
+        } else if (!strcmp(o, "--random-weights")) {
+            random_weights = 1;
+        } else if (!strcmp(o, "--preset") && v) {
+            preset = v, i++;
+        } else if (!strcmp(o, "--runs") && v && cli_parse_int(v, &runs) && runs > 0) {
+            i++;
+        } else if (!strcmp(o, "--no-amg")) {
+            amg = 0;
+        } else if (!strcmp(o, "--amg-points-per-side") && v && cli_parse_int(v, &amg_pps) && amg_pps > 0) {
+            i++;
+        } else if (!strcmp(o, "--json") && v) {
+            json_path = v, i++;
+        } else {
+            return cli_usage_error("bench", "unknown or incomplete option '%s'", o);
+        }
+    }
+    cli_apply_threads(&c);
+    sam2_model *m = NULL;
+    sam2_status st = random_weights ? sam2_model_random(preset, NULL, 1, &m) : SAM2_OK;
+    if (st != SAM2_OK) return cli_fail("bench", st);
+    if (!random_weights && !(m = cli_load_model(&c))) return 1;
+    const sam2_config *cfg = &m->cfg;
+    int threads = c.threads > 0 ? c.threads : cli_default_threads();
+    sam2_ctx *ctx = NULL;
+    if ((st = sam2_ctx_new(m, threads, &ctx)) != SAM2_OK) return cli_fail("bench", st);
+
+    printf("model: %s, image size %d, %d threads\n", random_weights ? preset : "checkpoint",
+           cfg->image_size, threads);
+    double gflop = encoder_flops(cfg) * 1e-9;
+    double sgemm = measure_sgemm(cfg->image_size, cfg->embed_dim);
+    int W = 1024, H = 1024;
+    uint8_t *px = synthetic_rgb(W, H);
+    sam2_image img = {W, H, W * 3, 3, 8, px};
+    double enc = 1e9;
+    for (int r = 0; r < runs && st == SAM2_OK; r++) {
+        double t0 = now_s();
+        st = sam2_set_image(ctx, &img);
+        double t = now_s() - t0;
+        if (t < enc) enc = t;
+    }
+    if (st != SAM2_OK) {
+        free(px);
+        sam2_ctx_free(ctx);
+        sam2_model_free(m);
+        return cli_fail("bench", st);
+    }
+    double rss_enc = peak_rss_mib();
+    printf("encoder: %.1f GFLOP in %.3f s = %.1f GFLOP/s; sgemm %.1f GFLOP/s; %.0f%% of sgemm\n",
+           gflop, enc, gflop / enc, sgemm, 100.0 * gflop / enc / sgemm);
+    printf("peak RSS after encoder: %.0f MiB\n", rss_enc);
+
+    /* decoder: one prompt, then a batch of 64 single-click prompts */
+    double dec1 = 0, dec64 = 0;
+    {
+        float pts[128];
+        int labels[64];
+        sam2_prompt prs[64];
+        for (int i = 0; i < 64; i++) {
+            pts[2 * i] = (float)(W * ((i % 8) + 0.5) / 8), pts[2 * i + 1] = (float)(H * ((i / 8) + 0.5) / 8);
+            labels[i] = 1;
+            prs[i] = sam2_prompt_default();
+            prs[i].points = pts + 2 * i, prs[i].labels = labels + i, prs[i].n_points = 1;
+        }
+        sam2_prediction out[64];
+        memset(out, 0, sizeof out);
+        double t0 = now_s();
+        int reps = 10;
+        for (int r = 0; r < reps && st == SAM2_OK; r++) {
+            st = sam2_predict_batch(ctx, prs, 1, out);
+            sam2_prediction_free(&out[0]);
+        }
+        dec1 = (now_s() - t0) / reps * 1e3;
+        t0 = now_s();
+        if (st == SAM2_OK) st = sam2_predict_batch(ctx, prs, 64, out);
+        dec64 = (now_s() - t0) / 64 * 1e3;
+        for (int i = 0; i < 64; i++) sam2_prediction_free(&out[i]);
+        if (st == SAM2_OK) printf("decoder: %.2f ms per prompt alone, %.2f ms per prompt in a batch of 64\n", dec1, dec64);
+        else printf("decoder: not available (%s)\n", sam2_last_error());
+    }
+
+    double amg_s = -1, amg_big_s = -1, rss_amg = -1, rss_big = -1;
+    int amg_masks = -1;
+    if (amg && st == SAM2_OK) {
+        sam2_amg_params p = sam2_amg_default_params();
+        p.points_per_side = amg_pps;
+        /* random weights give low scores: keep the filters from emptying the output */
+        p.pred_iou_thresh = 0.0f;
+        p.stability_score_thresh = 0.0f;
+        sam2_amg_result *res = NULL;
+        double t0 = now_s();
+        st = sam2_amg_generate(ctx, &img, &p, &res);
+        amg_s = now_s() - t0;
+        rss_amg = peak_rss_mib();
+        if (st == SAM2_OK) {
+            amg_masks = res->n_masks;
+            printf("AMG %dx%d points at %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", amg_pps, amg_pps,
+                   W, H, amg_s, amg_masks, rss_amg);
+        } else {
+            printf("AMG: not available (%s)\n", sam2_last_error());
+        }
+        sam2_amg_result_free(res);
+        if (st == SAM2_OK) {
+            uint8_t *big = synthetic_rgb(big_w, big_h);
+            sam2_image bimg = {big_w, big_h, big_w * 3, 3, 8, big};
+            t0 = now_s();
+            st = sam2_amg_generate(ctx, &bimg, &p, &res);
+            amg_big_s = now_s() - t0;
+            rss_big = peak_rss_mib();
+            if (st == SAM2_OK)
+                printf("AMG %dx%d points at %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", amg_pps,
+                       amg_pps, big_w, big_h, amg_big_s, res->n_masks, rss_big);
+            sam2_amg_result_free(res);
+            free(big);
+        }
+    }
+    if (json_path) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", random_weights ? preset : "checkpoint");
+        cJSON_AddNumberToObject(o, "threads", threads);
+        cJSON_AddNumberToObject(o, "image_size", cfg->image_size);
+        cJSON_AddNumberToObject(o, "encoder_gflop", gflop);
+        cJSON_AddNumberToObject(o, "encoder_s", enc);
+        cJSON_AddNumberToObject(o, "encoder_gflops", gflop / enc);
+        cJSON_AddNumberToObject(o, "sgemm_gflops", sgemm);
+        cJSON_AddNumberToObject(o, "encoder_fraction_of_sgemm", gflop / enc / sgemm);
+        cJSON_AddNumberToObject(o, "decoder_ms_single", dec1);
+        cJSON_AddNumberToObject(o, "decoder_ms_batched64", dec64);
+        cJSON_AddNumberToObject(o, "amg_s_1024", amg_s);
+        cJSON_AddNumberToObject(o, "amg_masks_1024", amg_masks);
+        cJSON_AddNumberToObject(o, "amg_s_4000x3000", amg_big_s);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_encoder", rss_enc);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_1024", rss_amg);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_4000x3000", rss_big);
+        char *s = cJSON_Print(o);
+        FILE *f = fopen(json_path, "w");
+        if (f) {
+            fputs(s, f);
+            fputc('\n', f);
+            fclose(f);
+        }
+        free(s);
+        cJSON_Delete(o);
+    }
+    free(px);
+    sam2_ctx_free(ctx);
+    sam2_model_free(m);
+    return st == SAM2_OK ? 0 : 1;
+}
