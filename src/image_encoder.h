@@ -6,8 +6,33 @@
 #include "config.h"
 #include "weights.h"
 
+#define HIERA_MAX_BLOCKS 128
+
+/* One Hiera block (MultiScaleBlock). */
+typedef struct hiera_block_weights {
+    int dim, dim_out, heads;
+    int window;                        /* 0 = global attention */
+    int pool;                          /* q pooled 2x2 at this block */
+    const float *norm1_w, *norm1_b;    /* (dim) */
+    const float *qkv_w, *qkv_b;        /* (3*dim_out, dim), (3*dim_out) */
+    const float *proj_w, *proj_b;      /* (dim_out, dim_out) */
+    const float *norm2_w, *norm2_b;    /* (dim_out) */
+    const float *fc1_w, *fc1_b;        /* (4*dim_out, dim_out) */
+    const float *fc2_w, *fc2_b;        /* (dim_out, 4*dim_out) */
+    const float *short_w, *short_b;    /* (dim_out, dim) when dim != dim_out */
+} hiera_block_weights;
+
 typedef struct image_encoder_weights {
-    int placeholder; /* filled by the encoder implementation */
+    const float *patch_w, *patch_b;    /* (C0, 3, 7, 7), (C0) */
+    const float *pos_embed;            /* (C0, bh, bw) */
+    const float *pos_embed_window;     /* (C0, ws0, ws0) */
+    int n_blocks;
+    hiera_block_weights blocks[HIERA_MAX_BLOCKS];
+    int stage_end[SAM2_MAX_STAGES];    /* index of the last block of each stage */
+    const float *lateral_w[SAM2_MAX_LEVELS], *lateral_b[SAM2_MAX_LEVELS]; /* neck convs, deepest first */
+    const float *conv_s0_w, *conv_s0_b; /* (d/8, d), NULL without high-res features */
+    const float *conv_s1_w, *conv_s1_b; /* (d/4, d) */
+    const float *no_mem_embed;          /* (d) */
 } image_encoder_weights;
 
 /* Every feature map is channels-first (C, H, W), batch 1, malloc'd. */
@@ -30,5 +55,12 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
                               const float *input, int n_threads, encoder_output *out);
 
 void encoder_output_free(encoder_output *out);
+
+/* Runs the Hiera trunk: fills out->trunk* (stage outputs). */
+sam2_status hiera_run(const sam2_config *cfg, const image_encoder_weights *w, const float *input,
+                      int n_threads, encoder_output *out);
+
+/* Binds the trunk's weights (patch embed, position embeddings, blocks). */
+sam2_status hiera_bind(const sam2_config *cfg, wt_binder *b, image_encoder_weights *w);
 
 #endif

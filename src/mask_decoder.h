@@ -1,15 +1,54 @@
 /* mask_decoder.h - two-way transformer, upscaling, hypernetworks, IoU and
- * object-score heads. */
+ * object-score heads (the official MaskDecoder). */
 #ifndef SAM2_MASK_DECODER_H
 #define SAM2_MASK_DECODER_H
 
 #include "config.h"
 #include "weights.h"
 
+typedef struct attn_weights {
+    int internal;                              /* d / downsample */
+    const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;  /* (internal, d), (internal) */
+    const float *o_w, *o_b;                    /* (d, internal), (d) */
+} attn_weights;
+
+typedef struct mlp_weights {
+    int n_layers;
+    int dims[5];                               /* in, hidden..., out */
+    const float *w[4], *b[4];
+} mlp_weights;
+
+typedef struct twoway_layer_weights {
+    attn_weights self_attn, t2i, i2t;
+    const float *n1_w, *n1_b, *n2_w, *n2_b, *n3_w, *n3_b, *n4_w, *n4_b;
+    mlp_weights mlp;
+} twoway_layer_weights;
+
+#define DEC_MAX_DEPTH 4
+
 typedef struct mask_decoder_weights {
-    int placeholder; /* filled by the mask decoder implementation */
+    twoway_layer_weights layers[DEC_MAX_DEPTH];
+    attn_weights final_attn;
+    const float *nf_w, *nf_b;
+    const float *iou_token, *mask_tokens, *obj_token; /* (d), (4, d), (d) or NULL */
+    const float *up1_w, *up1_b;                /* ConvTranspose (d, d/4, 2, 2), (d/4) */
+    const float *up_ln_w, *up_ln_b;            /* (d/4) */
+    const float *up2_w, *up2_b;                /* (d/4, d/8, 2, 2), (d/8) */
+    mlp_weights hyper[4];
+    mlp_weights iou_head;
+    mlp_weights obj_head;                      /* n_layers 0 when absent */
 } mask_decoder_weights;
 
 sam2_status mask_decoder_bind(const sam2_config *cfg, wt_binder *b, mask_decoder_weights *w);
+
+/* Decodes B prompts against one image. image_embed (d, h*w) channels-first;
+ * image_pe (h*w, d); hr0 (d/8, 4h, 4w) and hr1 (d/4, 2h, 2w) or NULL;
+ * sparse (B, Ns, d); dense NULL (the no-mask embedding, no_mask (d)) or
+ * (B, d, h*w). Outputs for all four mask tokens: masks (B, 4, 4h*4w), iou
+ * (B, 4) (after the sigmoid when configured), obj (B). */
+sam2_status mask_decoder_run(const sam2_config *cfg, const mask_decoder_weights *w, const float *image_embed,
+                             const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
+                             const float *sparse, const float *dense, const float *no_mask, float *masks,
+                             float *iou, float *obj);
 
 #endif
