@@ -1,0 +1,588 @@
+/* amg.c - the automatic mask generator, exactly as the official
+ * SAM2AutomaticMaskGenerator: crops, point grids, batched decoding, the IoU /
+ * stability / crop-edge filters, box NMS per crop and across crops, RLE
+ * records. Full-resolution masks are never materialised: each candidate's
+ * logits are upsampled one row at a time, the rows feed the stability counts,
+ * the box and a row-streaming RLE builder, so memory is bounded by one batch
+ * of low-resolution logits plus a few rows per thread plus the survivors'
+ * RLEs, whatever the image size. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amg_geometry.h"
+#include "error.h"
+#include "model.h"
+#include "nms.h"
+#include "postprocess.h"
+#include "predictor.h"
+#include "rle.h"
+
+#define AMG_MAX_POINTS_PER_SIDE 1024
+#define AMG_MAX_POINTS_PER_BATCH 4096
+#define AMG_MAX_CROP_LAYERS 6
+#define AMG_MAX_GRID_POINTS (1 << 20)
+
+/* ------------------------------------------------------------ parameters */
+
+sam2_amg_params sam2_amg_default_params(void) {
+    sam2_amg_params p;
+    memset(&p, 0, sizeof p);
+    p.points_per_side = 32;
+    p.points_per_batch = 64;
+    p.pred_iou_thresh = 0.8f;
+    p.stability_score_thresh = 0.95f;
+    p.stability_score_offset = 1.0f;
+    p.mask_threshold = 0.0f;
+    p.box_nms_thresh = 0.7f;
+    p.crop_n_layers = 0;
+    p.crop_nms_thresh = 0.7f;
+    p.crop_overlap_ratio = (float)(512.0 / 1500.0);
+    p.crop_n_points_downscale_factor = 1;
+    p.point_grids = NULL;
+    p.point_grid_sizes = NULL;
+    p.n_point_grids = 0;
+    p.min_mask_region_area = 0;
+    p.output_mode = SAM2_OUTPUT_BINARY_MASK;
+    p.use_m2m = 0;
+    p.multimask_output = 1;
+    return p;
+}
+
+/* Fails unless lo <= v <= hi (NaN fails). */
+static sam2_status check_range(const char *name, float v, float lo, float hi) {
+    if (!(v >= lo && v <= hi)) return SAM2_FAIL(SAM2_ERR_PARAM, "%s = %g is outside [%g, %g]", name, (double)v, (double)lo, (double)hi);
+    return SAM2_OK;
+}
+
+sam2_status sam2_amg_params_check(const sam2_amg_params *p) {
+    if (!p) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_params_check: params is NULL");
+    if (p->crop_n_layers < 0 || p->crop_n_layers > AMG_MAX_CROP_LAYERS)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "crop_n_layers = %d is outside [0, %d]", p->crop_n_layers, AMG_MAX_CROP_LAYERS);
+    if (p->crop_n_points_downscale_factor < 1)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "crop_n_points_downscale_factor = %d must be >= 1",
+                         p->crop_n_points_downscale_factor);
+    if (p->point_grids) {
+        if (p->points_per_side != 0)
+            return SAM2_FAIL(SAM2_ERR_PARAM, "points_per_side (%d) and point_grids are exclusive: set points_per_side "
+                             "to 0 when point_grids is given", p->points_per_side);
+        if (p->n_point_grids != p->crop_n_layers + 1)
+            return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids has %d grids; crop_n_layers = %d needs %d", p->n_point_grids,
+                             p->crop_n_layers, p->crop_n_layers + 1);
+        if (!p->point_grid_sizes) return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids is given without point_grid_sizes");
+        for (int g = 0; g < p->n_point_grids; g++) {
+            const int n = p->point_grid_sizes[g];
+            if (n < 1 || n > AMG_MAX_GRID_POINTS)
+                return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids[%d] has %d points (1..%d accepted)", g, n, AMG_MAX_GRID_POINTS);
+            if (!p->point_grids[g]) return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids[%d] is NULL", g);
+            for (int i = 0; i < 2 * n; i++) {
+                float v = p->point_grids[g][i];
+                if (!(v >= 0.0f && v <= 1.0f))
+                    return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids[%d] point %d has %c = %g outside [0, 1]", g, i / 2,
+                                     i % 2 ? 'y' : 'x', (double)v);
+            }
+        }
+    } else {
+        if (p->n_point_grids != 0 || p->point_grid_sizes)
+            return SAM2_FAIL(SAM2_ERR_PARAM, "point_grid_sizes / n_point_grids given without point_grids");
+        if (p->points_per_side < 1 || p->points_per_side > AMG_MAX_POINTS_PER_SIDE)
+            return SAM2_FAIL(SAM2_ERR_PARAM, "points_per_side = %d is outside [1, %d] (or give point_grids)",
+                             p->points_per_side, AMG_MAX_POINTS_PER_SIDE);
+        for (int layer = 1; layer <= p->crop_n_layers; layer++)
+            if (amg_layer_points_per_side(p->points_per_side, p->crop_n_points_downscale_factor, layer) < 1)
+                return SAM2_FAIL(SAM2_ERR_PARAM,
+                                 "crop_n_points_downscale_factor = %d leaves no points in crop layer %d "
+                                 "(points_per_side = %d, crop_n_layers = %d)",
+                                 p->crop_n_points_downscale_factor, layer, p->points_per_side, p->crop_n_layers);
+    }
+    if (p->points_per_batch < 1 || p->points_per_batch > AMG_MAX_POINTS_PER_BATCH)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "points_per_batch = %d is outside [1, %d]", p->points_per_batch,
+                         AMG_MAX_POINTS_PER_BATCH);
+    SAM2_TRY(check_range("pred_iou_thresh", p->pred_iou_thresh, 0.0f, 1.0f));
+    SAM2_TRY(check_range("stability_score_thresh", p->stability_score_thresh, 0.0f, 1.0f));
+    SAM2_TRY(check_range("stability_score_offset", p->stability_score_offset, 0.0f, 1e6f));
+    SAM2_TRY(check_range("mask_threshold", p->mask_threshold, -1e6f, 1e6f));
+    SAM2_TRY(check_range("box_nms_thresh", p->box_nms_thresh, 0.0f, 1.0f));
+    SAM2_TRY(check_range("crop_nms_thresh", p->crop_nms_thresh, 0.0f, 1.0f));
+    if (!(p->crop_overlap_ratio >= 0.0f && p->crop_overlap_ratio < 1.0f))
+        return SAM2_FAIL(SAM2_ERR_PARAM, "crop_overlap_ratio = %g is outside [0, 1)", (double)p->crop_overlap_ratio);
+    if (p->min_mask_region_area < 0)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "min_mask_region_area = %d must be >= 0", p->min_mask_region_area);
+    if (p->output_mode != SAM2_OUTPUT_BINARY_MASK && p->output_mode != SAM2_OUTPUT_UNCOMPRESSED_RLE &&
+        p->output_mode != SAM2_OUTPUT_COCO_RLE)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "output_mode = %d is not binary_mask (0), uncompressed_rle (1) or coco_rle (2)",
+                         (int)p->output_mode);
+    if (p->use_m2m != 0 && p->use_m2m != 1) return SAM2_FAIL(SAM2_ERR_PARAM, "use_m2m = %d must be 0 or 1", p->use_m2m);
+    if (p->multimask_output != 0 && p->multimask_output != 1)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "multimask_output = %d must be 0 or 1", p->multimask_output);
+    return SAM2_OK;
+}
+
+/* ------------------------------------------------------------- records */
+
+/* A mask that survived the filters of its batch. */
+typedef struct amg_rec {
+    int64_t *counts;  /* RLE over the whole image */
+    int n_counts;
+    int box[4];       /* x0, y0, x1, y1 inclusive, crop pixels */
+    float iou, stab;
+    float point[2];   /* crop pixels */
+} amg_rec;
+
+/* A growable list of records. */
+typedef struct rec_list {
+    amg_rec *v;
+    int n, cap;
+} rec_list;
+
+static sam2_status rec_push(rec_list *l, const amg_rec *r) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        amg_rec *v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d mask records", cap);
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = *r;
+    return SAM2_OK;
+}
+
+static void rec_list_free(rec_list *l) {
+    for (int i = 0; i < l->n; i++) free(l->v[i].counts);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* ------------------------------------------------- candidate evaluation */
+
+/* The scalar settings every candidate of a run shares. */
+typedef struct amg_run {
+    int L;                /* low-res side S/4 */
+    int W, H;             /* image size */
+    float pred_thr;       /* keep iou > pred_thr (0: no filter) */
+    float stab_thr;       /* keep stability >= stab_thr (0: no filter) */
+    float thr, hi, lo;    /* mask threshold, threshold +- offset (float32) */
+    int min_area;         /* hole / sprinkle area in low-res pixels (0 off) */
+} amg_run;
+
+/* Per-thread scratch for streaming one candidate. */
+typedef struct amg_scratch {
+    float *logits;        /* (L, L) working copy */
+    float *hrow[2];       /* (cw) horizontally interpolated low-res rows */
+    int hrow_src[2];      /* which low-res row each holds (-1 none) */
+    uint8_t *bin;         /* (cw) binary output row */
+    rle_rows rle;         /* (ch, cw) */
+} amg_scratch;
+
+static void scratch_free(amg_scratch *s) {
+    free(s->logits), free(s->hrow[0]), free(s->hrow[1]), free(s->bin);
+    rle_rows_free(&s->rle);
+    memset(s, 0, sizeof *s);
+}
+
+static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
+    memset(s, 0, sizeof *s);
+    s->logits = malloc(sizeof(float) * (size_t)L * L);
+    s->hrow[0] = malloc(sizeof(float) * (size_t)cw);
+    s->hrow[1] = malloc(sizeof(float) * (size_t)cw);
+    s->bin = malloc((size_t)cw);
+    if (!s->logits || !s->hrow[0] || !s->hrow[1] || !s->bin) {
+        scratch_free(s);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG row buffers (crop %d x %d)", cw, ch);
+    }
+    sam2_status st = rle_rows_init(&s->rle, ch, cw);
+    if (st != SAM2_OK) scratch_free(s);
+    return st;
+}
+
+/* Returns the horizontal interpolation of low-res row r to cw columns,
+ * computed as PyTorch's separable kernel does (x[i0] * l0 + x[i1] * l1),
+ * cached in one of two slots (consecutive output rows share source rows). */
+static const float *hrow_get(amg_scratch *s, const float *lr, int L, int r, const lerp_taps *tx, int other) {
+    for (int k = 0; k < 2; k++)
+        if (s->hrow_src[k] == r) return s->hrow[k];
+    int k = s->hrow_src[0] == other ? 1 : 0; /* keep the slot the caller still needs */
+    const float *x = lr + (size_t)r * L;
+    float *o = s->hrow[k];
+    for (int j = 0; j < tx->n; j++) o[j] = x[tx->i0[j]] * tx->l0[j] + x[tx->i1[j]] * tx->l1[j];
+    s->hrow_src[k] = r;
+    return o;
+}
+
+/* What evaluating one candidate produced. */
+typedef struct cand_result {
+    int kept;
+    sam2_status st;
+    amg_rec rec;
+} cand_result;
+
+/* Evaluates one candidate: optional hole / sprinkle removal on its low-res
+ * logits, the IoU filter, then the bilinear upsampling to the crop size row
+ * by row (separable: the formula of PyTorch's generic kernel, used for
+ * three-mask outputs; !separable: the four-weight formula of its
+ * channels-last kernel, which PyTorch picks for one-mask outputs) feeding the
+ * stability counts, the box and the RLE; then the stability and crop-edge
+ * filters. On success with kept = 1, rec owns an RLE over the whole image. */
+static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_taps *ty, const lerp_taps *tx,
+                           int separable, const float *low, float iou, const float *point, amg_scratch *s,
+                           cand_result *out) {
+    memset(out, 0, sizeof *out);
+    out->st = SAM2_OK;
+    if (run->pred_thr > 0.0f && !(iou > run->pred_thr)) return;
+    const int L = run->L, ch = ty->n, cw = tx->n;
+    const float *lr = low;
+    if (run->min_area > 0) {
+        memcpy(s->logits, low, sizeof(float) * (size_t)L * L);
+        /* the predictor's own mask_threshold (0.0), not the generator's */
+        out->st = fill_holes_and_sprinkles(s->logits, L, L, 0.0f, run->min_area, run->min_area);
+        if (out->st != SAM2_OK) return;
+        lr = s->logits;
+    }
+    s->hrow_src[0] = s->hrow_src[1] = -1;
+    rle_rows_reset(&s->rle);
+    int64_t n_hi = 0, n_lo = 0;
+    int bx0 = cw, by0 = ch, bx1 = -1, by1 = -1;
+    const float thr = run->thr, hi = run->hi, lo = run->lo;
+    for (int y = 0; y < ch; y++) {
+        const float h0 = ty->l0[y], h1 = ty->l1[y];
+        int first = -1, last = -1;
+        if (separable) {
+            const float *r0 = hrow_get(s, lr, L, ty->i0[y], tx, -1);
+            const float *r1 = hrow_get(s, lr, L, ty->i1[y], tx, ty->i0[y]);
+            for (int x = 0; x < cw; x++) {
+                const float v = r0[x] * h0 + r1[x] * h1;
+                n_hi += v > hi;
+                n_lo += v > lo;
+                s->bin[x] = v > thr;
+            }
+        } else {
+            const float *x0r = lr + (size_t)ty->i0[y] * L, *x1r = lr + (size_t)ty->i1[y] * L;
+            for (int x = 0; x < cw; x++) {
+                const int a = tx->i0[x], b = tx->i1[x];
+                const float w0 = tx->l0[x], w1 = tx->l1[x];
+                const float v = h0 * w0 * x0r[a] + h0 * w1 * x0r[b] + h1 * w0 * x1r[a] + h1 * w1 * x1r[b];
+                n_hi += v > hi;
+                n_lo += v > lo;
+                s->bin[x] = v > thr;
+            }
+        }
+        for (int x = 0; x < cw; x++)
+            if (s->bin[x]) {
+                first = x;
+                break;
+            }
+        if (first >= 0) {
+            for (int x = cw - 1; x >= first; x--)
+                if (s->bin[x]) {
+                    last = x;
+                    break;
+                }
+            if (first < bx0) bx0 = first;
+            if (last > bx1) bx1 = last;
+            if (by0 == ch) by0 = y;
+            by1 = y;
+        }
+        out->st = rle_rows_push(&s->rle, s->bin);
+        if (out->st != SAM2_OK) return;
+    }
+    /* int32 counts divided as float32 (an empty mask gives 0/0 = NaN) */
+    const float stab = (float)n_hi / (float)n_lo;
+    if (run->stab_thr > 0.0f && !(stab >= run->stab_thr)) return;
+    int box[4] = {0, 0, 0, 0}; /* an empty mask has the box [0, 0, 0, 0] */
+    if (bx1 >= 0) box[0] = bx0, box[1] = by0, box[2] = bx1, box[3] = by1;
+    if (amg_box_near_crop_edge(box, crop, run->W, run->H)) return;
+    out->st = rle_rows_finish(&s->rle, crop->x0, crop->y0, run->H, run->W, &out->rec.counts, &out->rec.n_counts);
+    if (out->st != SAM2_OK) return;
+    memcpy(out->rec.box, box, sizeof box);
+    out->rec.iou = iou;
+    out->rec.stab = stab;
+    out->rec.point[0] = point[0], out->rec.point[1] = point[1];
+    out->kept = 1;
+}
+
+/* ----------------------------------------------------------- one crop */
+
+/* Everything a crop pass needs. */
+typedef struct amg_state {
+    sam2_ctx *ctx;
+    const sam2_amg_params *p;
+    amg_run run;
+    int M;                  /* masks per click in the first pass */
+    int n_threads;
+    amg_scratch *scratch;   /* (n_threads) */
+    float *low;             /* (ppb * M, L, L) first-pass logits */
+    float *iou;             /* (ppb * M) */
+    float *m2m_low;         /* (ppb, L, L) refined logits (m2m) */
+    float *m2m_in;          /* (ppb, L, L) clamped mask inputs (m2m) */
+    float *m2m_iou;         /* (ppb) */
+    float *m2m_pts;         /* (ppb, 2) */
+    int *ones;              /* (ppb * M) labels */
+    cand_result *res;       /* (ppb * M) */
+} amg_state;
+
+/* The crop's grid points in crop pixels (float32), malloc'd into *pts. */
+static sam2_status crop_points(const sam2_amg_params *p, const amg_crop *c, float **pts, int *n_pts) {
+    int n;
+    double *xy;
+    if (p->point_grids) {
+        n = p->point_grid_sizes[c->layer];
+        xy = malloc(sizeof(double) * 2 * (size_t)n);
+        if (xy)
+            for (int i = 0; i < 2 * n; i++) xy[i] = amg_float_as_decimal(p->point_grids[c->layer][i]);
+    } else {
+        int side = amg_layer_points_per_side(p->points_per_side, p->crop_n_points_downscale_factor, c->layer);
+        n = side * side;
+        xy = malloc(sizeof(double) * 2 * (size_t)n);
+        if (xy) amg_point_grid(side, xy);
+    }
+    float *out = malloc(sizeof(float) * 2 * (size_t)n);
+    if (!xy || !out) {
+        free(xy), free(out);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d grid points", n);
+    }
+    amg_scale_points(xy, n, c->x1 - c->x0, c->y1 - c->y0, out);
+    free(xy);
+    *pts = out;
+    *n_pts = n;
+    return SAM2_OK;
+}
+
+/* Evaluates nc candidates (logits (nc, L, L), ious (nc), points (nc, 2)) in
+ * parallel and appends the survivors, in candidate order, to list. */
+static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_taps *ty, const lerp_taps *tx,
+                              int separable, int nc, const float *low, const float *iou, const float *pts,
+                              int pts_per_cand, rec_list *list) {
+    const size_t LL = (size_t)S->run.L * S->run.L;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(S->n_threads)
+    for (int k = 0; k < nc; k++) {
+        amg_scratch *s = &S->scratch[omp_get_thread_num()];
+        eval_candidate(&S->run, crop, ty, tx, separable, low + (size_t)k * LL, iou[k], pts + 2 * (size_t)(k / pts_per_cand),
+                       s, &S->res[k]);
+    }
+    sam2_status st = SAM2_OK;
+    for (int k = 0; k < nc; k++) {
+        cand_result *r = &S->res[k];
+        if (st == SAM2_OK && r->st != SAM2_OK) st = r->st;
+        if (r->kept && st == SAM2_OK) {
+            st = rec_push(list, &r->rec);
+            if (st == SAM2_OK) continue;
+        }
+        if (r->kept) free(r->rec.counts);
+    }
+    return st;
+}
+
+/* Embeds one crop, decodes its grid in batches, filters, runs the per-crop
+ * NMS and appends the kept records (now in image coordinates, sorted by
+ * descending predicted IoU) to out. */
+static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_crop *crop, rec_list *out) {
+    const sam2_amg_params *p = S->p;
+    const int L = S->run.L, M = S->M, cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
+    const size_t LL = (size_t)L * L;
+    const int bpp = img->channels * (img->bit_depth / 8);
+    sam2_image view = *img;
+    view.width = cw, view.height = ch;
+    view.data = (const uint8_t *)img->data + (size_t)crop->y0 * img->stride + (size_t)crop->x0 * bpp;
+    SAM2_TRY(sam2_set_image(S->ctx, &view));
+
+    float *pts = NULL; /* (n_pts, 2) crop pixels */
+    int n_pts = 0;
+    SAM2_TRY(crop_points(p, crop, &pts, &n_pts));
+    lerp_taps ty = {0}, tx = {0};
+    rec_list list = {0};
+    sam2_status st = lerp_taps_init(&ty, L, ch);
+    if (st == SAM2_OK) st = lerp_taps_init(&tx, L, cw);
+    for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, cw);
+
+    for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
+        const int nb = n_pts - b0 < p->points_per_batch ? n_pts - b0 : p->points_per_batch;
+        st = predictor_decode(S->ctx, nb, 1, pts + 2 * (size_t)b0, S->ones, NULL, NULL, p->multimask_output, S->low,
+                              S->iou, NULL);
+        if (st != SAM2_OK) break;
+        const int nc = nb * M;
+        if (!p->use_m2m) {
+            st = eval_batch(S, crop, &ty, &tx, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
+            continue;
+        }
+        /* m2m: every candidate again with its click and its own clamped logits
+         * as the mask input, one mask each, in chunks of points_per_batch */
+        for (int c0 = 0; c0 < nc && st == SAM2_OK; c0 += p->points_per_batch) {
+            const int nk = nc - c0 < p->points_per_batch ? nc - c0 : p->points_per_batch;
+            for (int k = 0; k < nk; k++) {
+                const float *src = S->low + (size_t)(c0 + k) * LL;
+                float *dst = S->m2m_in + (size_t)k * LL;
+                for (size_t i = 0; i < LL; i++) dst[i] = src[i] > 32.0f ? 32.0f : src[i] < -32.0f ? -32.0f : src[i];
+                const float *pt = pts + 2 * (size_t)(b0 + (c0 + k) / M);
+                S->m2m_pts[2 * k] = pt[0], S->m2m_pts[2 * k + 1] = pt[1];
+            }
+            st = predictor_decode(S->ctx, nk, 1, S->m2m_pts, S->ones, NULL, S->m2m_in, 0, S->m2m_low, S->m2m_iou, NULL);
+            if (st == SAM2_OK) st = eval_batch(S, crop, &ty, &tx, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
+        }
+    }
+    for (int t = 0; t < S->n_threads; t++) scratch_free(&S->scratch[t]);
+    lerp_taps_free(&ty);
+    lerp_taps_free(&tx);
+    free(pts);
+
+    /* NMS within the crop, scored by predicted IoU */
+    float *boxes = NULL, *scores = NULL;
+    int *keep = NULL, n_keep = 0;
+    if (st == SAM2_OK && list.n > 0) {
+        boxes = malloc(sizeof(float) * 4 * (size_t)list.n);
+        scores = malloc(sizeof(float) * (size_t)list.n);
+        keep = malloc(sizeof(int) * (size_t)list.n);
+        if (!boxes || !scores || !keep) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", list.n);
+        for (int i = 0; i < list.n && st == SAM2_OK; i++) {
+            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)list.v[i].box[k];
+            scores[i] = list.v[i].iou;
+        }
+        if (st == SAM2_OK) st = nms_boxes(boxes, scores, list.n, amg_float_as_decimal(p->box_nms_thresh), keep, &n_keep);
+    }
+    for (int k = 0; k < n_keep && st == SAM2_OK; k++) {
+        amg_rec r = list.v[keep[k]];
+        /* back to the image frame: int boxes, float32 points + int offset */
+        r.box[0] += crop->x0, r.box[2] += crop->x0;
+        r.box[1] += crop->y0, r.box[3] += crop->y0;
+        r.point[0] = r.point[0] + (float)crop->x0;
+        r.point[1] = r.point[1] + (float)crop->y0;
+        st = rec_push(out, &r);
+        if (st == SAM2_OK) list.v[keep[k]].counts = NULL; /* moved */
+    }
+    free(boxes), free(scores), free(keep);
+    rec_list_free(&list);
+    return st;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static void state_free(amg_state *S) {
+    if (S->scratch)
+        for (int t = 0; t < S->n_threads; t++) scratch_free(&S->scratch[t]);
+    free(S->scratch), free(S->low), free(S->iou), free(S->m2m_low), free(S->m2m_in), free(S->m2m_iou);
+    free(S->m2m_pts), free(S->ones), free(S->res);
+}
+
+void sam2_amg_result_free(sam2_amg_result *r) {
+    if (!r) return;
+    for (int i = 0; i < r->n_masks; i++) free(r->masks[i].counts);
+    free(r->masks);
+    free(r);
+}
+
+sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                              sam2_amg_result **out) {
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
+    *out = NULL;
+    if (!ctx || !img || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: NULL argument");
+    SAM2_TRY(sam2_amg_params_check(params));
+    SAM2_TRY(sam2_image_check(img));
+    const sam2_config *cfg = &ctx->model->cfg;
+    const int W = img->width, H = img->height, L = 4 * (cfg->image_size / cfg->backbone_stride);
+    const size_t LL = (size_t)L * L;
+
+    amg_state S;
+    memset(&S, 0, sizeof S);
+    S.ctx = ctx;
+    S.p = params;
+    S.M = params->multimask_output ? cfg->num_multimask_outputs : 1;
+    S.run.L = L, S.run.W = W, S.run.H = H;
+    S.run.pred_thr = params->pred_iou_thresh;
+    S.run.stab_thr = params->stability_score_thresh;
+    {
+        /* Python adds the float thresholds in double, torch compares in float32 */
+        const double t = amg_float_as_decimal(params->mask_threshold);
+        const double off = amg_float_as_decimal(params->stability_score_offset);
+        S.run.thr = (float)t, S.run.hi = (float)(t + off), S.run.lo = (float)(t - off);
+    }
+    S.run.min_area = params->min_mask_region_area;
+    S.n_threads = ctx->n_threads > 0 ? ctx->n_threads : 1;
+    const int ppb = params->points_per_batch, nc = ppb * S.M;
+    S.scratch = calloc((size_t)S.n_threads, sizeof *S.scratch);
+    S.low = malloc(sizeof(float) * (size_t)nc * LL);
+    S.iou = malloc(sizeof(float) * (size_t)nc);
+    S.ones = malloc(sizeof(int) * (size_t)nc);
+    S.res = malloc(sizeof(cand_result) * (size_t)nc);
+    if (params->use_m2m) {
+        S.m2m_low = malloc(sizeof(float) * (size_t)ppb * LL);
+        S.m2m_in = malloc(sizeof(float) * (size_t)ppb * LL);
+        S.m2m_iou = malloc(sizeof(float) * (size_t)ppb);
+        S.m2m_pts = malloc(sizeof(float) * 2 * (size_t)ppb);
+    }
+    if (!S.scratch || !S.low || !S.iou || !S.ones || !S.res ||
+        (params->use_m2m && (!S.m2m_low || !S.m2m_in || !S.m2m_iou || !S.m2m_pts))) {
+        state_free(&S);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a batch of %d AMG candidates", nc);
+    }
+    for (int i = 0; i < nc; i++) S.ones[i] = 1;
+
+    const int n_crops = amg_n_crops(params->crop_n_layers);
+    amg_crop *crops = malloc(sizeof *crops * (size_t)n_crops);
+    int *crop_start = malloc(sizeof(int) * ((size_t)n_crops + 1)); /* first record of each crop */
+    rec_list all = {0};
+    sam2_status st = crops && crop_start ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
+    if (st == SAM2_OK) amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
+    for (int c = 0; c < n_crops && st == SAM2_OK; c++) {
+        crop_start[c] = all.n;
+        st = process_crop(&S, img, &crops[c], &all);
+    }
+    if (st == SAM2_OK) crop_start[n_crops] = all.n;
+    state_free(&S);
+
+    /* NMS across crops, scored by 1 / crop area: smaller crops win */
+    int *order = NULL, n_order = all.n;
+    int *rec_crop = NULL;
+    if (st == SAM2_OK) {
+        order = malloc(sizeof(int) * ((size_t)all.n + 1));
+        rec_crop = malloc(sizeof(int) * ((size_t)all.n + 1));
+        if (!order || !rec_crop) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d masks", all.n);
+    }
+    if (st == SAM2_OK) {
+        for (int c = 0; c < n_crops; c++)
+            for (int i = crop_start[c]; i < crop_start[c + 1]; i++) rec_crop[i] = c;
+        for (int i = 0; i < all.n; i++) order[i] = i;
+    }
+    if (st == SAM2_OK && n_crops > 1 && all.n > 0) {
+        float *boxes = malloc(sizeof(float) * 4 * (size_t)all.n), *scores = malloc(sizeof(float) * (size_t)all.n);
+        if (!boxes || !scores) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", all.n);
+        for (int i = 0; i < all.n && st == SAM2_OK; i++) {
+            const amg_crop *c = &crops[rec_crop[i]];
+            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)all.v[i].box[k];
+            const int64_t area = (int64_t)(c->x1 - c->x0) * (c->y1 - c->y0);
+            scores[i] = 1.0f / (float)area;
+        }
+        if (st == SAM2_OK)
+            st = nms_boxes(boxes, scores, all.n, amg_float_as_decimal(params->crop_nms_thresh), order, &n_order);
+        free(boxes), free(scores);
+    }
+
+    sam2_amg_result *r = NULL;
+    if (st == SAM2_OK) {
+        r = calloc(1, sizeof *r);
+        if (r && n_order > 0) r->masks = calloc((size_t)n_order, sizeof *r->masks);
+        if (!r || (n_order > 0 && !r->masks)) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d mask records", n_order);
+    }
+    if (st == SAM2_OK) {
+        r->width = W, r->height = H, r->n_masks = n_order;
+        for (int k = 0; k < n_order; k++) {
+            amg_rec *a = &all.v[order[k]];
+            const amg_crop *c = &crops[rec_crop[order[k]]];
+            sam2_amg_mask *m = &r->masks[k];
+            m->counts = a->counts, m->n_counts = a->n_counts;
+            a->counts = NULL;
+            m->area = rle_area(m->counts, m->n_counts);
+            m->bbox[0] = (float)a->box[0], m->bbox[1] = (float)a->box[1];
+            m->bbox[2] = (float)a->box[2] - (float)a->box[0], m->bbox[3] = (float)a->box[3] - (float)a->box[1];
+            m->predicted_iou = a->iou;
+            m->point[0] = a->point[0], m->point[1] = a->point[1];
+            m->stability_score = a->stab;
+            m->crop_box[0] = (float)c->x0, m->crop_box[1] = (float)c->y0;
+            m->crop_box[2] = (float)c->x1 - (float)c->x0, m->crop_box[3] = (float)c->y1 - (float)c->y0;
+        }
+        *out = r;
+        r = NULL;
+    }
+    sam2_amg_result_free(r);
+    free(order), free(rec_crop), free(crops), free(crop_start);
+    rec_list_free(&all);
+    return st;
+}
