@@ -41,7 +41,7 @@ sam2_status fill_holes_and_sprinkles(float *logits, int h, int w, float thr, int
     if (max_hole <= 0 && max_sprinkle <= 0) return SAM2_OK;
     size_t n = (size_t)h * w;
     uint8_t *m = malloc(n);
-    int *lab = malloc(sizeof(int) * n), *area = malloc(sizeof(int) * (n + 1));
+    int *lab = malloc(sizeof(int) * n), *area = calloc(n + 1, sizeof(int));
     uint8_t *fill = calloc(n, 1); /* 1: +10, 2: -10 */
     if (!m || !lab || !area || !fill) {
         free(m), free(lab), free(area), free(fill);
@@ -51,7 +51,10 @@ sam2_status fill_holes_and_sprinkles(float *logits, int h, int w, float thr, int
         int max = pass == 0 ? max_hole : max_sprinkle;
         if (max <= 0) continue;
         for (size_t i = 0; i < n; i++) m[i] = pass == 0 ? logits[i] <= thr : logits[i] > thr;
-        cc_label8(m, h, w, lab, area);
+        if (cc_label8(m, h, w, lab, area) < 0) {
+            free(m), free(lab), free(area), free(fill);
+            return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in mask post-processing");
+        }
         for (size_t i = 0; i < n; i++)
             if (lab[i] && area[lab[i]] <= max) fill[i] = (uint8_t)(pass + 1);
     }

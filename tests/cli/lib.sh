@@ -42,3 +42,6 @@ finish() {
   echo "$PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
 }
+
+# npy_shape FILE: the shape tuple written in a .npy header
+npy_shape() { python3 -c "import sys,ast;h=open(sys.argv[1],'rb').read(256);print(ast.literal_eval(h[10:10+h[8]+256*h[9]].decode('latin1'))['shape'])" "$1"; }

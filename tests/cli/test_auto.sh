@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# sam2 auto end to end: every output mode, the JSON document, parameters from
+# flags and from --params, overlays / label maps / COCO files, and bad input.
+. "$(dirname "$0")/lib.sh"
+IMG="$SRC/examples/images/shapes_color.png"
+P=(--points-per-side 8 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
+
+expect_ok "auto rle" "$SAM2" auto "$IMG" "${P[@]}" --output-mode uncompressed_rle --json "$TMP/a.json" -o "$TMP/a"
+expect_eq "params echoed" "$(json_get "$TMP/a.json" "j['params']['points_per_side']")" 8
+expect_eq "sixteen params" "$(json_get "$TMP/a.json" "len(j['params'])")" 16
+expect_eq "record keys" "$(json_get "$TMP/a.json" "sorted(j['masks'][0].keys())")" \
+  "['area', 'bbox', 'crop_box', 'point_coords', 'predicted_iou', 'segmentation', 'stability_score']"
+# the RLE covers the image and its ones add up to the area
+expect_eq "rle consistent" "$(json_get "$TMP/a.json" "all(sum(m['segmentation']['counts'])==j['image']['width']*j['image']['height'] and sum(m['segmentation']['counts'][1::2])==m['area'] for m in j['masks'])")" True
+n=$(json_get "$TMP/a.json" "len(j['masks'])")
+[ "$n" -ge 1 ] && ok || bad "no masks on the example image"
+
+expect_ok "auto coco" "$SAM2" auto "$IMG" "${P[@]}" --output-mode coco_rle --json "$TMP/c.json" -o "$TMP/c"
+expect_eq "coco strings" "$(json_get "$TMP/c.json" "all(isinstance(m['segmentation']['counts'], str) for m in j['masks'])")" True
+expect_eq "same masks in both modes" "$(json_get "$TMP/c.json" "len(j['masks'])")" "$n"
+
+expect_ok "auto binary + overlay + labels + coco" "$SAM2" auto "$IMG" "${P[@]}" -o "$TMP/b" \
+  --overlay "$TMP/b_overlay.png" --label-map "$TMP/b_labels.png" --coco "$TMP/b_coco.json"
+expect_eq "png per mask" "$(ls "$TMP/b"/mask_*.png | wc -l)" "$n"
+[ -s "$TMP/b_overlay.png" ] && ok || bad "overlay missing"
+expect_eq "coco annotations" "$(json_get "$TMP/b_coco.json" "len(j['annotations'])")" "$n"
+expect_eq "label map depth" "$(python3 -c "f=open('$TMP/b_labels.png','rb').read(26);print(f[24])")" 16
+
+printf '{"points_per_side": 8, "pred_iou_thresh": 0.5, "stability_score_thresh": 0.8, "output_mode": "coco_rle"}' >"$TMP/p.json"
+expect_ok "--params" "$SAM2" auto "$IMG" --params "$TMP/p.json" --json "$TMP/p_out.json" -o "$TMP/p"
+expect_eq "--params same result" "$(json_get "$TMP/p_out.json" "len(j['masks'])")" "$n"
+expect_ok "flags override --params" "$SAM2" auto "$IMG" --params "$TMP/p.json" --points-per-side 4 --json "$TMP/p2.json" -o "$TMP/p2"
+expect_eq "override" "$(json_get "$TMP/p2.json" "j['params']['points_per_side']")" 4
+
+expect_ok "help" "$SAM2" auto --help
+grep -q "points-per-side" "$TMP/out" && grep -q "crop-n-layers" "$TMP/out" && ok || bad "help lacks parameters"
+
+# bad parameters: a clear message naming the parameter
+expect_fail "negative points" "points_per_side" "$SAM2" auto "$IMG" --points-per-side -3
+expect_fail "threshold out of range" "pred_iou_thresh" "$SAM2" auto "$IMG" --pred-iou-thresh 1.5
+expect_fail "not a number" "pred_iou_thresh" "$SAM2" auto "$IMG" --pred-iou-thresh abc
+expect_fail "bad mode" "output_mode" "$SAM2" auto "$IMG" --output-mode png
+expect_fail "overlap" "crop_overlap_ratio" "$SAM2" auto "$IMG" --crop-overlap-ratio 1.2
+printf '[[0.5, 0.5]]' >"$TMP/grid.json"
+expect_fail "grid and points" "points_per_side" "$SAM2" auto "$IMG" --points-per-side 4 --point-grids "$TMP/grid.json"
+printf '{"points_per_sid": 3}' >"$TMP/bad.json"
+expect_fail "unknown param" "unknown parameter" "$SAM2" auto "$IMG" --params "$TMP/bad.json"
+expect_ok "point grid" "$SAM2" auto "$IMG" --point-grids "$TMP/grid.json" --pred-iou-thresh 0 --stability-score-thresh 0 --json "$TMP/g.json" -o "$TMP/g"
+expect_eq "grid point used" "$(json_get "$TMP/g.json" "len(j['params']['point_grids'][0])")" 1
+expect_fail "existing output" "exists" "$SAM2" auto "$IMG" "${P[@]}" --json "$TMP/a.json" -o "$TMP/a"
+finish

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# sam2 embed / predict end to end on the embedded model: outputs written,
+# JSON shape, PNG sizes, embedding reuse, and bad inputs.
+. "$(dirname "$0")/lib.sh"
+IMG="$SRC/examples/images/shapes_color.png"
+W=$(python3 -c "import struct;f=open('$IMG','rb');f.read(16);print(struct.unpack('>I',f.read(4))[0])")
+H=$(python3 -c "import struct;f=open('$IMG','rb');f.read(20);print(struct.unpack('>I',f.read(4))[0])")
+
+expect_ok "embed" "$SAM2" embed "$IMG" -o "$TMP/img.emb" --dump-npy "$TMP/npy"
+for t in input backbone_fpn_0 backbone_fpn_1 backbone_fpn_2 vision_pos_enc_0 image_embed high_res_feats_0 high_res_feats_1; do
+  [ -s "$TMP/npy/$t.npy" ] && ok || bad "embed --dump-npy lacks $t.npy"
+done
+expect_eq "image_embed shape" "$(npy_shape "$TMP/npy/image_embed.npy")" "(1, 64, 16, 16)"
+expect_fail "embed refuses to overwrite" "exists" "$SAM2" embed "$IMG" -o "$TMP/img.emb"
+
+expect_ok "predict point" "$SAM2" predict "$IMG" --point 200,190 -o "$TMP/p1" --dump-npy "$TMP/p1npy"
+expect_eq "3 masks" "$(json_get "$TMP/p1/predict.json" "len(j['masks'])")" 3
+expect_eq "json width" "$(json_get "$TMP/p1/predict.json" "j['width']")" "$W"
+for k in 0 1 2; do [ -s "$TMP/p1/mask_$k.png" ] && ok || bad "mask_$k.png missing"; done
+[ -s "$TMP/p1/overlay.png" ] && ok || bad "overlay.png missing"
+expect_eq "low_res_masks shape" "$(npy_shape "$TMP/p1npy/low_res_masks.npy")" "(1, 3, 64, 64)"
+
+# the same prompt on the saved embedding gives the same masks
+expect_ok "predict from embedding" "$SAM2" predict "$TMP/img.emb" --point 200,190 -o "$TMP/p2"
+cmp -s "$TMP/p1/mask_0.png" "$TMP/p2/mask_0.png" && ok || bad "embedding and image give different masks"
+
+expect_ok "predict box + negative point, single mask" "$SAM2" predict "$IMG" --box 100,100,300,280 --point 120,120,0 --multimask false -o "$TMP/p3"
+expect_eq "1 mask" "$(json_get "$TMP/p3/predict.json" "len(j['masks'])")" 1
+expect_ok "mask input" "$SAM2" predict "$IMG" --point 200,190 --mask-input "$TMP/p1npy/low_res_masks.npy:0" --multimask false -o "$TMP/p4"
+
+# bad inputs
+expect_fail "no prompt" "no prompt" "$SAM2" predict "$IMG"
+expect_fail "NaN point" "point" "$SAM2" predict "$IMG" --point nan,3
+expect_fail "bad label" "LABEL" "$SAM2" predict "$IMG" --point 3,3,7
+expect_fail "reversed box" "x1 < x0" "$SAM2" predict "$IMG" --box 300,100,100,280 -o "$TMP/p5"
+expect_fail "mask input shape" "expected shape" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/npy/image_embed.npy" -o "$TMP/p6"
+expect_fail "mask input needs an index" "pick one" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/p1npy/low_res_masks.npy" -o "$TMP/p7"
+head -c 1000 "$TMP/img.emb" >"$TMP/cut.emb"
+expect_fail "truncated embedding" "truncated" "$SAM2" predict "$TMP/cut.emb" --point 3,3 -o "$TMP/p8"
+if [ -n "$GOLDEN" ]; then
+  expect_fail "embedding of another model" "another model" "$SAM2" predict "$TMP/img.emb" --point 3,3 \
+    -m "$GOLDEN/models/micro256.pt" -c "$GOLDEN/models/micro256.yaml" -o "$TMP/p9"
+fi
+expect_fail "missing image" "no such file" "$SAM2" predict "$TMP/none.png" --point 3,3
+expect_fail "directory as image" "directory" "$SAM2" predict "$TMP" --point 3,3
+printf 'not an image at all' >"$TMP/junk.png"
+expect_fail "not an image" "not a PNG" "$SAM2" predict "$TMP/junk.png" --point 3,3
+head -c 3000 "$IMG" >"$TMP/cut.png"
+expect_fail "truncated PNG" "PNG" "$SAM2" predict "$TMP/cut.png" --point 3,3
+finish
