@@ -256,6 +256,11 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
         CHECK_OK(sam2_rle_to_coco_string(m->counts, m->n_counts, &s));
         const char *gs_coco = cJSON_GetObjectItem(cJSON_GetObjectItem(g, "segmentation_coco"), "counts")->valuestring;
         same_coco += s && !strcmp(s, gs_coco);
+        if (s && strcmp(s, gs_coco) && getenv("SAM2_AMG_DUMP")) {
+            FILE *f = fopen(getenv("SAM2_AMG_DUMP"), "w");
+            for (int q = 0; q < m->n_counts; q++) fprintf(f, "%lld\n", (long long)m->counts[q]);
+            fclose(f);
+        }
         if (s && strcmp(s, gs_coco)) fprintf(stderr, "%s: mask %d coco differs: ours %.60s (len %zu) golden %.60s (len %zu)\n", label, i, s, strlen(s), gs_coco, strlen(gs_coco));
         free(s);
     }
