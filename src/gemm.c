@@ -14,6 +14,7 @@ void gemm(int transA, int transB, int M, int N, int K, float alpha, const float 
 void linear(const float *x, int M, int K, const float *W, const float *b, int N, float *y) {
     if (M <= 0 || N <= 0) return;
     if (b) {
+#pragma omp parallel for schedule(static) if ((long)M * N > 65536)
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) y[(long)i * N + j] = b[j];
     }

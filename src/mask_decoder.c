@@ -121,10 +121,8 @@ static sam2_status mha(const attn_weights *a, int heads, int d, int B, int Nq, i
     const int I = a->internal, hd = I / heads;
     float *q = malloc(sizeof(float) * (size_t)B * Nq * I), *k = malloc(sizeof(float) * (size_t)B * Nk * I);
     float *v = malloc(sizeof(float) * (size_t)B * Nk * I), *o = malloc(sizeof(float) * (size_t)B * Nq * I);
-    const int QB = 1024;
-    float *s = malloc(sizeof(float) * (size_t)(Nq < QB ? Nq : QB) * Nk);
     sam2_status st = SAM2_OK;
-    if (!q || !k || !v || !o || !s) {
+    if (!q || !k || !v || !o) {
         st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in decoder attention");
         goto done;
     }
@@ -132,27 +130,52 @@ static sam2_status mha(const attn_weights *a, int heads, int d, int B, int Nq, i
     linear(k_in, B * Nk, d, a->k_w, a->k_b, I, k);
     linear(v_in, B * Nk, d, a->v_w, a->v_b, I, v);
     const float scale = 1.0f / sqrtf((float)hd);
-    for (int bi = 0; bi < B; bi++)
-        for (int h = 0; h < heads; h++) {
-            const float *qb = q + (size_t)bi * Nq * I + h * hd, *kb = k + (size_t)bi * Nk * I + h * hd;
-            const float *vb = v + (size_t)bi * Nk * I + h * hd;
-            float *ob = o + (size_t)bi * Nq * I + h * hd;
-            for (int i0 = 0; i0 < Nq; i0 += QB) {
-                int m = Nq - i0 < QB ? Nq - i0 : QB;
-                gemm(0, 1, m, Nk, hd, scale, qb + (size_t)i0 * I, I, kb, I, 0.0f, s, Nk);
-                op_softmax_rows(s, m, Nk);
-                gemm(0, 0, m, hd, Nk, 1.0f, s, Nk, vb, I, 0.0f, ob + (size_t)i0 * I, I);
+    /* one side of every decoder attention is a handful of tokens, so the
+     * score rows are short: plain loops, parallel over (prompt, head, query block) */
+    const int QBLK = 256, nqb = (Nq + QBLK - 1) / QBLK;
+#pragma omp parallel
+    {
+        float *srow = malloc(sizeof(float) * (size_t)Nk);
+#pragma omp for schedule(dynamic)
+        for (int item = 0; item < B * heads * nqb; item++) {
+            if (!srow) continue;
+            int bi = item / (heads * nqb), h = (item / nqb) % heads, qb = item % nqb;
+            const float *kb = k + (size_t)bi * Nk * I + h * hd, *vb = v + (size_t)bi * Nk * I + h * hd;
+            int i1 = (qb + 1) * QBLK < Nq ? (qb + 1) * QBLK : Nq;
+            for (int i = qb * QBLK; i < i1; i++) {
+                const float *qi = q + ((size_t)bi * Nq + i) * I + h * hd;
+                float *oi = o + ((size_t)bi * Nq + i) * I + h * hd;
+                float mx = -INFINITY;
+                for (int j = 0; j < Nk; j++) {
+                    const float *kj = kb + (size_t)j * I;
+                    float dot = 0.0f;
+                    for (int t = 0; t < hd; t++) dot += qi[t] * kj[t];
+                    srow[j] = dot * scale;
+                    mx = srow[j] > mx ? srow[j] : mx;
+                }
+                float sum = 0.0f;
+                for (int j = 0; j < Nk; j++) sum += (srow[j] = expf(srow[j] - mx));
+                float inv = 1.0f / sum;
+                for (int t = 0; t < hd; t++) oi[t] = 0.0f;
+                for (int j = 0; j < Nk; j++) {
+                    const float *vj = vb + (size_t)j * I;
+                    float pj = srow[j] * inv;
+                    for (int t = 0; t < hd; t++) oi[t] += pj * vj[t];
+                }
             }
         }
+        free(srow);
+    }
     linear(o, B * Nq, I, a->o_w, a->o_b, d, out);
 done:
-    free(q), free(k), free(v), free(o), free(s);
+    free(q), free(k), free(v), free(o);
     return st;
 }
 
 /* x (B, N, d) + pe, where pe is (B, N, d) or shared (N, d) when shared. */
 static void add_pe(float *dst, const float *x, const float *pe, int B, int N, int d, int shared) {
     size_t per = (size_t)N * d;
+#pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (size_t i = 0; i < per; i++) dst[b * per + i] = x[b * per + i] + pe[(shared ? 0 : b * per) + i];
 }

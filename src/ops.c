@@ -6,6 +6,7 @@
 
 void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w, const float *b,
                   float eps) {
+#pragma omp parallel for schedule(static) if (rows * C > 65536)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * C;
         float *yr = y + r * C;
@@ -25,6 +26,7 @@ void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w,
 }
 
 void op_layernorm2d(float *x, int C, int64_t HW, const float *w, const float *b, float eps) {
+#pragma omp parallel for schedule(static) if (HW * C > 65536)
     for (int64_t p = 0; p < HW; p++) {
         double mean = 0.0;
         for (int c = 0; c < C; c++) mean += x[(int64_t)c * HW + p];
@@ -45,14 +47,17 @@ void op_layernorm2d(float *x, int C, int64_t HW, const float *w, const float *b,
 }
 
 void op_gelu(float *x, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
 }
 
 void op_relu(float *x, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void op_softmax_rows(float *x, int64_t rows, int n) {
+#pragma omp parallel for schedule(static) if (rows * n > 65536)
     for (int64_t r = 0; r < rows; r++) {
         float *v = x + r * n;
         float mx = v[0];
@@ -68,10 +73,12 @@ void op_softmax_rows(float *x, int64_t rows, int n) {
 }
 
 void op_add(float *y, const float *x, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; i++) y[i] += x[i];
 }
 
 void op_transpose(const float *x, float *y, int R, int C) {
+#pragma omp parallel for schedule(static) if ((int64_t)R * C > 65536)
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) y[(int64_t)c * R + r] = x[(int64_t)r * C + c];
 }

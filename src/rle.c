@@ -140,7 +140,8 @@ sam2_status rle_rows_finish(rle_rows *r, int x0, int y0, int H, int W, int64_t *
     for (int64_t k = nt - 1; k >= 1; k--) t[k] -= t[k - 1];
     free(start), free(sy);
     *counts = t;
-    *n_counts = (int)(nt + 1);
+    /* a mask that ends on the last pixel ends with its run of ones */
+    *n_counts = (int)(nt > 0 && t[nt] == 0 ? nt : nt + 1);
     return SAM2_OK;
 }
 

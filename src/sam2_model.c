@@ -42,7 +42,7 @@ static void model_hash(sam2_model *m) {
             for (int64_t k = 0; k < t->numel; k += step) h = fnv(h, &t->data[k], sizeof(float));
         }
     } else {
-        for (int i = 0; i < m->n_random_weights; i++) h = fnv(h, m->random_weights[i], sizeof(float) * 4);
+        for (int i = 0; i < m->n_random_weights; i++) h = fnv(h, m->random_weights[i], sizeof(float));
     }
     snprintf(m->hash, sizeof m->hash, "%016llx", (unsigned long long)h);
 }

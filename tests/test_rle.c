@@ -1,0 +1,272 @@
+/* test_rle.c - run-length encodings: the golden pycocotools vectors (encode,
+ * decode, compressed strings both ways, byte-identical), random masks round
+ * trip against a naive column-major encoder, crop placement, empty / full
+ * masks, and refusal of corrupt input. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "rle.h"
+#include "test.h"
+
+/* Deterministic pseudo-random numbers (test-local state). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* The obvious encoder: walk the (H, W) mask column by column. Returns the
+ * number of counts written to counts (room for H * W + 1). */
+static int naive_rle(const uint8_t *m, int H, int W, int64_t *counts) {
+    int n = 0, cur = 0;
+    int64_t run = 0;
+    for (int x = 0; x < W; x++)
+        for (int y = 0; y < H; y++) {
+            int v = m[(size_t)y * W + x] != 0;
+            if (v != cur) {
+                counts[n++] = run;
+                run = 0;
+                cur = v;
+            }
+            run++;
+        }
+    counts[n++] = run;
+    return n;
+}
+
+static int same_counts(const int64_t *a, int na, const int64_t *b, int nb) {
+    return na == nb && (na == 0 || !memcmp(a, b, sizeof *a * (size_t)na));
+}
+
+static int64_t mask_area(const uint8_t *m, size_t n) {
+    int64_t a = 0;
+    for (size_t i = 0; i < n; i++) a += m[i] != 0;
+    return a;
+}
+
+/* One golden vector: mask rows (if any), counts, coco string. */
+static void check_vector(const cJSON *c, int idx) {
+    const cJSON *jc = cJSON_GetObjectItem(c, "counts"), *rows = cJSON_GetObjectItem(c, "mask_rows");
+    const char *coco = cJSON_GetObjectItem(c, "coco")->valuestring;
+    int n = cJSON_GetArraySize(jc);
+    int64_t *want = malloc(sizeof(int64_t) * ((size_t)n + 1));
+    for (int i = 0; i < n; i++) want[i] = (int64_t)cJSON_GetArrayItem(jc, i)->valuedouble;
+    char *s = NULL;
+    CHECK_OK(sam2_rle_to_coco_string(want, n, &s));
+    CHECK(s && !strcmp(s, coco), "case %d: string '%s', want '%s'", idx, s ? s : "", coco);
+    free(s);
+    int64_t *back = NULL;
+    int nb = 0;
+    CHECK_OK(sam2_rle_from_coco_string(coco, &back, &nb));
+    CHECK(same_counts(back, nb, want, n), "case %d: string '%s' decodes to other counts", idx, coco);
+    free(back);
+    if (rows && cJSON_IsArray(rows)) {
+        const cJSON *size = cJSON_GetObjectItem(c, "size");
+        int h = cJSON_GetArrayItem(size, 0)->valueint, w = cJSON_GetArrayItem(size, 1)->valueint;
+        uint8_t *m = malloc((size_t)h * w), *d = malloc((size_t)h * w);
+        for (int y = 0; y < h; y++) {
+            const char *r = cJSON_GetArrayItem(rows, y)->valuestring;
+            for (int x = 0; x < w; x++) m[y * w + x] = r[x] == '1';
+        }
+        int64_t *got = NULL;
+        int ng = 0;
+        CHECK_OK(rle_encode(m, h, w, &got, &ng));
+        CHECK(same_counts(got, ng, want, n), "case %d (%dx%d %s): encoded counts differ", idx, h, w,
+              cJSON_GetObjectItem(c, "kind")->valuestring);
+        CHECK_OK(sam2_rle_decode(want, n, h, w, d));
+        CHECK(!memcmp(d, m, (size_t)h * w), "case %d: decoded mask differs", idx);
+        CHECK(rle_area(want, n) == mask_area(m, (size_t)h * w), "case %d: area", idx);
+        free(got), free(m), free(d);
+    }
+    free(want);
+}
+
+static void test_golden_vectors(void) {
+    const char *g = test_golden_dir();
+    char path[4096];
+    if (g)
+        snprintf(path, sizeof path, "%s/rle_cases.json", g);
+    else
+        snprintf(path, sizeof path, "%s/amg/rle_cases.json", test_fixtures_dir());
+    char *text = test_read_file(path, NULL);
+    if (!text) {
+        printf("no %s: golden RLE vectors skipped\n", path);
+        return;
+    }
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    const cJSON *cases = cJSON_GetObjectItem(j, "cases");
+    int n = cJSON_GetArraySize(cases);
+    CHECK(n >= 20, "only %d golden RLE vectors", n);
+    for (int i = 0; i < n; i++) check_vector(cJSON_GetArrayItem(cases, i), i);
+    printf("golden RLE vectors: %d checked\n", n);
+    cJSON_Delete(j);
+}
+
+/* A random mask: speckle of density p/8, or blobs. */
+static void random_mask(uint8_t *m, int h, int w, int kind) {
+    if (kind < 8) {
+        for (int i = 0; i < h * w; i++) m[i] = (int)(rnd() % 8) < kind;
+        return;
+    }
+    memset(m, 0, (size_t)h * w);
+    for (int b = 0; b < 4; b++) {
+        int cx = (int)(rnd() % (unsigned)w), cy = (int)(rnd() % (unsigned)h), r = 1 + (int)(rnd() % 12);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) m[y * w + x] = 1;
+    }
+}
+
+static void test_random_round_trip(void) {
+    int fails = 0;
+    for (int t = 0; t < 300; t++) {
+        const int h = 1 + (int)(rnd() % 40), w = 1 + (int)(rnd() % 40), kind = (int)(rnd() % 9);
+        uint8_t *m = malloc((size_t)h * w), *d = malloc((size_t)h * w);
+        int64_t *ref = malloc(sizeof(int64_t) * ((size_t)h * w + 1));
+        random_mask(m, h, w, kind);
+        if (t % 3 == 0) /* nonzero values other than 1 count as foreground */
+            for (int i = 0; i < h * w; i++) m[i] = m[i] ? (uint8_t)(1 + rnd() % 255) : 0;
+        int nref = naive_rle(m, h, w, ref);
+        int64_t *got = NULL;
+        int ng = 0;
+        CHECK_OK(rle_encode(m, h, w, &got, &ng));
+        fails += !same_counts(got, ng, ref, nref);
+        CHECK_OK(sam2_rle_decode(got, ng, h, w, d));
+        for (int i = 0; i < h * w; i++) fails += d[i] != (m[i] != 0);
+        char *s = NULL;
+        int64_t *back = NULL;
+        int nb = 0;
+        CHECK_OK(sam2_rle_to_coco_string(got, ng, &s));
+        CHECK_OK(sam2_rle_from_coco_string(s, &back, &nb));
+        fails += !same_counts(back, nb, got, ng);
+        fails += rle_area(got, ng) != mask_area(m, (size_t)h * w);
+        free(s), free(back), free(got), free(m), free(d), free(ref);
+    }
+    CHECK(fails == 0, "%d random round-trip mismatches", fails);
+}
+
+/* A crop mask placed in a larger image (the AMG's padding), including crops
+ * that span the full height (runs continue across columns) and masks that
+ * touch the last pixel. */
+static void test_placement(void) {
+    int fails = 0;
+    for (int t = 0; t < 200; t++) {
+        const int H = 1 + (int)(rnd() % 30), W = 1 + (int)(rnd() % 30);
+        const int h = t % 4 == 0 ? H : 1 + (int)(rnd() % (unsigned)H), w = 1 + (int)(rnd() % (unsigned)W);
+        const int y0 = (int)(rnd() % (unsigned)(H - h + 1)), x0 = (int)(rnd() % (unsigned)(W - w + 1));
+        uint8_t *m = malloc((size_t)h * w), *full = calloc((size_t)H * W, 1);
+        int64_t *ref = malloc(sizeof(int64_t) * ((size_t)H * W + 1));
+        random_mask(m, h, w, (int)(rnd() % 9));
+        if (t % 5 == 0) memset(m, 1, (size_t)h * w);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) full[(size_t)(y + y0) * W + x + x0] = m[y * w + x];
+        int nref = naive_rle(full, H, W, ref);
+        rle_rows r;
+        CHECK_OK(rle_rows_init(&r, h, w));
+        for (int y = 0; y < h; y++) CHECK_OK(rle_rows_push(&r, m + (size_t)y * w));
+        int64_t *got = NULL;
+        int ng = 0;
+        CHECK_OK(rle_rows_finish(&r, x0, y0, H, W, &got, &ng));
+        fails += !same_counts(got, ng, ref, nref);
+        free(got);
+        /* the builder is reusable after a reset */
+        rle_rows_reset(&r);
+        for (int y = 0; y < h; y++) CHECK_OK(rle_rows_push(&r, m + (size_t)y * w));
+        CHECK_OK(rle_rows_finish(&r, x0, y0, H, W, &got, &ng));
+        fails += !same_counts(got, ng, ref, nref);
+        free(got);
+        rle_rows_free(&r);
+        free(m), free(full), free(ref);
+    }
+    CHECK(fails == 0, "%d placement mismatches", fails);
+}
+
+static void test_edge_cases(void) {
+    /* empty, full, column-major order */
+    uint8_t m[12] = {0};
+    int64_t *c = NULL;
+    int n = 0;
+    CHECK_OK(rle_encode(m, 3, 4, &c, &n));
+    CHECK(n == 1 && c[0] == 12, "empty mask: [12], got n=%d", n);
+    free(c);
+    memset(m, 1, sizeof m);
+    CHECK_OK(rle_encode(m, 3, 4, &c, &n));
+    CHECK(n == 2 && c[0] == 0 && c[1] == 12, "full mask: [0, 12]");
+    free(c);
+    /* (h=2, w=3): only pixel (y=1, x=0) set -> column-major index 1 */
+    uint8_t m2[6] = {0, 0, 0, 1, 0, 0};
+    CHECK_OK(rle_encode(m2, 2, 3, &c, &n));
+    CHECK(n == 3 && c[0] == 1 && c[1] == 1 && c[2] == 4, "column-major order");
+    free(c);
+    /* only pixel (y=0, x=1) set -> index 2 */
+    uint8_t m3[6] = {0, 1, 0, 0, 0, 0};
+    CHECK_OK(rle_encode(m3, 2, 3, &c, &n));
+    CHECK(n == 3 && c[0] == 2 && c[1] == 1 && c[2] == 3, "column-major order (2)");
+    free(c);
+    /* the last pixel set: no trailing zero run */
+    uint8_t m4[6] = {0, 0, 0, 0, 0, 1};
+    CHECK_OK(rle_encode(m4, 2, 3, &c, &n));
+    CHECK(n == 2 && c[0] == 5 && c[1] == 1, "mask ending on the last pixel: [5, 1], got n=%d", n);
+    free(c);
+    /* logits */
+    float lg[6] = {-1.0f, 0.0f, 0.5f, 2.0f, -3.0f, 1e-7f};
+    uint8_t mb[6];
+    for (int i = 0; i < 6; i++) mb[i] = lg[i] > 0.0f;
+    int64_t *c2 = NULL;
+    int n2 = 0;
+    CHECK_OK(rle_encode_logits(lg, 2, 3, 0.0f, &c, &n));
+    CHECK_OK(rle_encode(mb, 2, 3, &c2, &n2));
+    CHECK(same_counts(c, n, c2, n2), "RLE from logits equals RLE of the thresholded mask");
+    free(c), free(c2);
+    /* an empty COCO string is zero runs */
+    CHECK_OK(sam2_rle_from_coco_string("", &c, &n));
+    CHECK(n == 0, "empty string: no runs");
+    free(c);
+    char *s = NULL;
+    int64_t none = 0;
+    CHECK_OK(sam2_rle_to_coco_string(&none, 0, &s));
+    CHECK(s && !strcmp(s, ""), "no runs: empty string");
+    free(s);
+}
+
+static void test_bad_input(void) {
+    uint8_t m[12];
+    int64_t bad_sum[] = {5, 5};
+    CHECK(sam2_rle_decode(bad_sum, 2, 3, 4, m) == SAM2_ERR_FORMAT, "runs not covering the mask refused");
+    int64_t too_long[] = {10, 10};
+    CHECK(sam2_rle_decode(too_long, 2, 3, 4, m) == SAM2_ERR_FORMAT, "runs beyond the mask refused");
+    int64_t neg[] = {14, -2};
+    CHECK(sam2_rle_decode(neg, 2, 3, 4, m) == SAM2_ERR_FORMAT, "negative run refused");
+    CHECK(sam2_rle_decode(NULL, 2, 3, 4, m) == SAM2_ERR_PARAM, "NULL counts refused");
+    int64_t *c = NULL;
+    int n = 0;
+    CHECK(sam2_rle_from_coco_string("0\x7f", &c, &n) == SAM2_ERR_FORMAT, "invalid character refused");
+    CHECK(strstr(sam2_last_error(), "character") != NULL, "message names the character: %s", sam2_last_error());
+    CHECK(sam2_rle_from_coco_string("0`", &c, &n) == SAM2_ERR_FORMAT, "truncated run refused");
+    CHECK(sam2_rle_from_coco_string("000O", &c, &n) == SAM2_ERR_FORMAT, "run decoding negative refused");
+    CHECK(sam2_rle_from_coco_string("````````0", &c, &n) == SAM2_ERR_FORMAT, "over-long run refused");
+    CHECK(c == NULL, "no counts on failure");
+    char *s = NULL;
+    int64_t negc[] = {3, -1};
+    CHECK(sam2_rle_to_coco_string(negc, 2, &s) == SAM2_ERR_PARAM && s == NULL, "negative count refused");
+    rle_rows r;
+    CHECK(rle_rows_init(&r, 0, 5) == SAM2_ERR_PARAM, "empty builder refused");
+    CHECK_OK(rle_rows_init(&r, 2, 2));
+    uint8_t row[2] = {1, 0};
+    CHECK(rle_rows_finish(&r, 0, 0, 2, 2, &c, &n) == SAM2_ERR_STATE, "finish before all rows refused");
+    CHECK_OK(rle_rows_push(&r, row));
+    CHECK_OK(rle_rows_push(&r, row));
+    CHECK(rle_rows_push(&r, row) == SAM2_ERR_PARAM, "too many rows refused");
+    CHECK(rle_rows_finish(&r, 1, 0, 2, 2, &c, &n) == SAM2_ERR_PARAM, "placement outside the image refused");
+    rle_rows_free(&r);
+}
+
+int main(void) {
+    test_golden_vectors();
+    test_random_round_trip();
+    test_placement();
+    test_edge_cases();
+    test_bad_input();
+    return test_finish();
+}
