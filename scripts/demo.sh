@@ -13,6 +13,7 @@ PARAMS=(--points-per-side 16 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
 for img in examples/images/*.png; do
   name=$(basename "$img" .png)
   "$SAM2" auto "$img" "${PARAMS[@]}" --output-mode coco_rle -o "$OUT/$name" \
-      --json "$OUT/$name.json" --overwrite
+      --json "$OUT/$name.json" --overlay "$OUT/$name.overlay.png" \
+      --label-map "$OUT/$name.labels.png" --overwrite
 done
 echo "results in $OUT/"

@@ -232,6 +232,7 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
         same_order += bi == bk;
     }
     double d_iou = 0, d_stab = 0, min_iou = 1;
+    long max_px = 0; /* most pixels differing in a matched pair */
     int same_area = 0, same_bbox = 0, same_crop = 0, same_coco = 0, same_point = 0, same_counts = 0, identical = 0;
     for (int i = 0; i < ng; i++) {
         int k = match_g[i];
@@ -239,6 +240,9 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
         const cJSON *g = cJSON_GetArrayItem(gm, i);
         const sam2_amg_mask *m = &res->masks[k];
         min_iou = fmin(min_iou, iou[i * nr + k]);
+        size_t diff = 0;
+        for (size_t q = 0; q < npx; q++) diff += mg[npx * i + q] != mr[npx * k + q];
+        if ((long)diff > max_px) max_px = (long)diff;
         identical += iou[i * nr + k] == 1.0;
         d_iou = fmax(d_iou, fabs(cJSON_GetObjectItem(g, "predicted_iou")->valuedouble - m->predicted_iou));
         double gs = cJSON_GetObjectItem(g, "stability_score")->valuedouble;
@@ -264,9 +268,9 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
         free(s);
     }
     const int near = near_threshold(stats);
-    printf("%-34s golden %3d  ours %3d  matched %3d  same-order %3d  identical %3d  min IoU %.4f  "
+    printf("%-34s golden %3d  ours %3d  matched %3d  same-order %3d  identical %3d (max %ld px differ)  min IoU %.6f  "
            "max|d iou| %.2e  max|d stab| %.2e  same area/bbox/crop/point/counts/coco %d/%d/%d/%d/%d/%d  near %d  %.2fs\n",
-           label, ng, nr, matched, same_order, identical, matched ? min_iou : 0.0, d_iou, d_stab, same_area, same_bbox,
+           label, ng, nr, matched, same_order, identical, max_px, matched ? min_iou : 0.0, d_iou, d_stab, same_area, same_bbox,
            same_crop, same_point, same_counts, same_coco, near, dt);
     /* >= 99% matched both ways; unmatched masks only where the README counts
      * near-threshold decisions */

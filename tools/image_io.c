@@ -108,7 +108,8 @@ static void jpeg_error_exit_fn(j_common_ptr cinfo) {
 }
 
 static void jpeg_silent(j_common_ptr cinfo, int level) {
-    (void)cinfo, (void)level; /* corrupt-data warnings: decoding goes on, silently */
+    /* warnings (level -1: corrupt or truncated data) are counted, never printed */
+    if (level < 0) cinfo->err->num_warnings++;
 }
 
 static sam2_status read_jpeg(const char *path, FILE *f, image_file *out) {
