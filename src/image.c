@@ -167,25 +167,51 @@ sam2_status resize_antialias_bilinear(const float *in, int in_h, int in_w, float
     return st;
 }
 
+/* Resizes channel c of an 8-bit RGB image straight from its bytes (x/255
+ * in float32 on the fly), so no full-size float copy of a large image exists:
+ * the horizontal pass fills tmp (h, S), the vertical one writes out (S, S). */
+static void resize_u8_channel(const uint8_t *rgb, int h, int w, int c, const axis_weights *ax,
+                              const axis_weights *ay, float *tmp, float *out, int S) {
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = rgb + (size_t)y * w * 3 + c;
+        for (int i = 0; i < S; i++) {
+            const float *wt = ax->w + (size_t)i * ax->max_len;
+            float acc = 0.0f;
+            for (int j = 0; j < ax->len[i]; j++) acc += wt[j] * ((float)row[3 * (ax->start[i] + j)] / 255.0f);
+            tmp[(size_t)y * S + i] = acc;
+        }
+    }
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < S; i++) {
+        const float *wt = ay->w + (size_t)i * ay->max_len;
+        float *o = out + (size_t)i * S;
+        for (int x = 0; x < S; x++) o[x] = 0.0f;
+        for (int j = 0; j < ay->len[i]; j++) {
+            const float *r = tmp + (size_t)(ay->start[i] + j) * S;
+            for (int x = 0; x < S; x++) o[x] += wt[j] * r[x];
+        }
+    }
+}
+
 sam2_status image_preprocess(const sam2_image *img, sam2_depth_mode mode, int S, float *out) {
     uint8_t *rgb = NULL;
     SAM2_TRY(image_to_rgb8(img, mode, &rgb));
     const int w = img->width, h = img->height;
-    float *planes = malloc(sizeof(float) * 3 * (size_t)w * h); /* (3, h, w) in [0, 1] */
-    if (!planes) {
-        free(rgb);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the %d x %d float image", w, h);
-    }
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        for (int c = 0; c < 3; c++) planes[(size_t)c * w * h + i] = (float)rgb[3 * i + c] / 255.0f;
-    free(rgb);
-    sam2_status st = resize_antialias_bilinear(planes, h, w, out, S, S, 3);
-    free(planes);
-    if (st != SAM2_OK) return st;
+    axis_weights ax = {0}, ay = {0};
+    sam2_status st = axis_init(&ax, w, S);
+    if (st == SAM2_OK) st = axis_init(&ay, h, S);
+    float *tmp = st == SAM2_OK ? malloc(sizeof(float) * (size_t)h * S) : NULL; /* (h, S) */
+    if (st == SAM2_OK && !tmp) st = SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the resize buffer for a %d x %d image", w, h);
     static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; st == SAM2_OK && c < 3; c++) {
         float *p = out + (size_t)c * S * S;
+        resize_u8_channel(rgb, h, w, c, &ax, &ay, tmp, p, S);
         for (size_t i = 0; i < (size_t)S * S; i++) p[i] = (p[i] - mean[c]) / std[c];
     }
-    return SAM2_OK;
+    free(tmp);
+    free(rgb);
+    axis_free(&ax);
+    axis_free(&ay);
+    return st;
 }
