@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "amg_args.h"
 #include "amg_outputs.h"
@@ -15,13 +18,15 @@ typedef struct auto_args {
     cli_common common;
     amg_args amg;
     const char *input, *outdir, *json_path;
+    const char **inputs;      /* every positional argument (files or folders) */
+    int n_inputs;
     const char *overlay, *label_map, *coco; /* optional extra outputs */
     int overwrite;
     sam2_depth_mode depth;
 } auto_args;
 
 static void usage(void) {
-    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE [--<parameter> VALUE]...\n"
+    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE|FOLDER... [--<parameter> VALUE]...\n"
            "                 [--params FILE.json] [--output-mode MODE] [--json FILE] [-o OUTDIR]\n"
            "                 [--depth scale|window] [--overwrite]\n"
            "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
@@ -29,7 +34,13 @@ static void usage(void) {
            "object of official snake_case names; flags given on the command line override it.\n"
            "--json FILE writes {\"image\", \"params\", \"masks\": [records]} (default\n"
            "OUTDIR/masks.json); binary_mask mode writes one PNG per mask into OUTDIR (default\n"
-           "out/auto) and names it in the record's segmentation.\n\n");
+           "out/auto) and names it in the record's segmentation. --overlay, --label-map and\n"
+           "--coco FILE add a picture with every mask drawn, a 16-bit label image and a COCO\n"
+           "instances file.\n\n"
+           "Several images or folders: each image gets OUTDIR/<name>/ with masks.json,\n"
+           "overlay.png, labels.png and coco.json; a progress line on stderr; images whose\n"
+           "masks.json exists are skipped (resume) unless --overwrite; an image that fails\n"
+           "is reported and the rest go on (exit status 1 at the end).\n\n");
     amg_args_print_help();
 }
 
@@ -37,6 +48,8 @@ static int parse_args(auto_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
     amg_args_init(&a->amg);
+    a->inputs = calloc((size_t)argc, sizeof *a->inputs);
+    if (!a->inputs) return cli_usage_error("auto", "out of memory");
     const char *params_file = NULL;
     /* --params is applied first so that explicit flags override it */
     for (int i = 1; i + 1 < argc; i++)
@@ -74,10 +87,9 @@ static int parse_args(auto_args *a, int argc, char **argv) {
             a->overwrite = 1;
         } else if (o[0] == '-') {
             return cli_usage_error("auto", "unknown or incomplete option '%s' (see sam2 auto --help)", o);
-        } else if (!a->input) {
-            a->input = o;
         } else {
-            return cli_usage_error("auto", "more than one input given ('%s', '%s')", a->input, o);
+            if (!a->input) a->input = o;
+            a->inputs[a->n_inputs++] = o;
         }
     }
     if (!a->input) return cli_usage_error("auto", "no image given (see sam2 auto --help)");
@@ -159,9 +171,14 @@ static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *er
 static int write_json_file(const char *path, cJSON *j, int pretty, int overwrite) {
     if (cli_check_output(path, overwrite) != 0) return -1;
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
-    FILE *f = s ? fopen(path, "w") : NULL;
+    /* written to a temporary name and renamed: a file that exists is complete */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.part", path);
+    FILE *f = s ? fopen(tmp, "w") : NULL;
     int ok = f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
     if (f && fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok) remove(tmp);
     free(s);
     if (!ok) fprintf(stderr, "sam2 auto: cannot write %s\n", path);
     return ok ? 0 : -1;
@@ -231,11 +248,128 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     return rc;
 }
 
+/* ---------------------------------------------------------- many images */
+
+static int has_image_extension(const char *name) {
+    const char *dot = strrchr(name, '.');
+    if (!dot) return 0;
+    const char *ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".PNG", ".JPG", ".JPEG", ".TIF", ".TIFF"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (!strcmp(dot, ext[i])) return 1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Expands the positional arguments: files as given, folders to their image
+ * files in name order. *out is malloc'd (strings too). */
+static int expand_inputs(const auto_args *a, char ***out, int *n_out) {
+    int n = 0, cap = 16;
+    char **v = malloc(sizeof *v * (size_t)cap);
+    for (int i = 0; v && i < a->n_inputs; i++) {
+        struct stat st;
+        DIR *d = stat(a->inputs[i], &st) == 0 && S_ISDIR(st.st_mode) ? opendir(a->inputs[i]) : NULL;
+        int first = n;
+        for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+            if (e->d_name[0] == '.' || !has_image_extension(e->d_name)) continue;
+            if (n == cap) v = realloc(v, sizeof *v * (size_t)(cap *= 2));
+            size_t len = strlen(a->inputs[i]) + strlen(e->d_name) + 2;
+            v[n] = malloc(len);
+            snprintf(v[n++], len, "%s/%s", a->inputs[i], e->d_name);
+        }
+        if (d) {
+            closedir(d);
+            qsort(v + first, (size_t)(n - first), sizeof *v, cmp_str);
+            continue;
+        }
+        if (n == cap) v = realloc(v, sizeof *v * (size_t)(cap *= 2));
+        v[n++] = strdup(a->inputs[i]);
+    }
+    *out = v, *n_out = n;
+    return v ? 0 : -1;
+}
+
+/* The per-image output folder: OUTDIR/<file name without extension>. */
+static void image_outdir(const char *outdir, const char *path, char *buf, size_t n) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char stem[1024];
+    snprintf(stem, sizeof stem, "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem) *dot = 0;
+    snprintf(buf, n, "%s/%s", outdir, stem);
+}
+
+static void progress(int done, int total, int failed, long masks, double elapsed, const char *name, int tty) {
+    double rate = elapsed > 0 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
+    if (tty) {
+        int width = 30, fill = total ? done * width / total : width;
+        fprintf(stderr, "\r[%.*s%*s] %d/%d images, %ld masks, %d failed, %.2f img/s, ETA %.0f s ", fill,
+                "##############################", width - fill, "", done, total, masks, failed, rate, eta);
+        if (done == total) fputc('\n', stderr);
+    } else {
+        const char *base = strrchr(name, '/');
+        name = base ? base + 1 : name;
+        fprintf(stderr, "%d/%d %s: %ld masks so far, %d failed, %.2f img/s, ETA %.0f s\n", done, total, name, masks,
+                failed, rate, eta);
+    }
+}
+
+/* Batch mode: every image into its own folder, with resume and a summary. */
+static int run_many(auto_args *a, sam2_ctx *ctx) {
+    char **files = NULL;
+    int n = 0;
+    if (expand_inputs(a, &files, &n) != 0) return cli_usage_error("auto", "out of memory");
+    if (n == 0) {
+        free(files);
+        return cli_usage_error("auto", "no images found in the given folders");
+    }
+    const char *outdir = a->outdir;
+    int failed = 0, skipped = 0, tty = isatty(2);
+    long masks = 0;
+    char **failures = calloc((size_t)n, sizeof *failures);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < n; i++) {
+        char dir[4096], json[4200], ov[4200], lab[4200], coco[4200];
+        image_outdir(outdir, files[i], dir, sizeof dir);
+        snprintf(json, sizeof json, "%s/masks.json", dir);
+        snprintf(ov, sizeof ov, "%s/overlay.png", dir);
+        snprintf(lab, sizeof lab, "%s/labels.png", dir);
+        snprintf(coco, sizeof coco, "%s/coco.json", dir);
+        struct stat st;
+        int n_masks = 0;
+        double secs = 0;
+        if (!a->overwrite && stat(json, &st) == 0) {
+            skipped++;
+        } else {
+            a->input = files[i];
+            a->outdir = dir;
+            int saved = a->overwrite;
+            a->overwrite = 1; /* within an image's own folder, an unfinished earlier run is replaced */
+            if (run_one(a, ctx, json, ov, lab, coco, &n_masks, &secs) != 0) failures[failed++] = files[i];
+            else masks += n_masks;
+            a->overwrite = saved;
+            a->outdir = outdir;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        progress(i + 1, n, failed, masks, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9, files[i], tty);
+    }
+    fprintf(stderr, "%d images: %d done, %d skipped (already complete), %d failed; %ld masks; outputs in %s/\n", n,
+            n - skipped - failed, skipped, failed, masks, outdir);
+    for (int i = 0; i < failed; i++) fprintf(stderr, "  failed: %s\n", failures[i]);
+    for (int i = 0; i < n; i++) free(files[i]);
+    free(files);
+    free(failures);
+    return failed ? 1 : 0;
+}
+
 int cmd_auto(int argc, char **argv) {
     auto_args a;
     int r = parse_args(&a, argc, argv);
     if (r) {
         amg_args_free(&a.amg);
+        free(a.inputs);
         return r < 0 ? 0 : r;
     }
     char json_default[4096];
@@ -248,11 +382,17 @@ int cmd_auto(int argc, char **argv) {
     int rc = 1, n_masks = 0;
     double secs = 0;
     sam2_status st;
-    if (cli_check_output(a.json_path, a.overwrite) != 0) goto done;
+    struct stat st0;
+    int many = a.n_inputs > 1 || (stat(a.input, &st0) == 0 && S_ISDIR(st0.st_mode));
+    if (!many && cli_check_output(a.json_path, a.overwrite) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
     if ((st = sam2_ctx_new(m, a.common.threads, &ctx)) != SAM2_OK) { rc = cli_fail("auto", st); goto done; }
     sam2_ctx_set_depth_mode(ctx, a.depth);
+    if (many) {
+        rc = run_many(&a, ctx);
+        goto done;
+    }
     if (run_one(&a, ctx, a.json_path, a.overlay, a.label_map, a.coco, &n_masks, &secs) != 0) goto done;
     fprintf(stderr, "%d masks in %.2f s; wrote %s\n", n_masks, secs, a.json_path);
     rc = 0;
@@ -260,5 +400,6 @@ done:
     sam2_ctx_free(ctx);
     sam2_model_free(m);
     amg_args_free(&a.amg);
+    free(a.inputs);
     return rc;
 }

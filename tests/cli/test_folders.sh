@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# sam2 auto on a folder: one output set per image, a failing image reported
+# and skipped, non-zero exit with a summary, resume skips complete images.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$TMP/in"
+cp "$SRC"/examples/images/*.png "$TMP/in/"
+printf 'broken' >"$TMP/in/zz_broken.png"
+P=(--points-per-side 4 --pred-iou-thresh 0 --stability-score-thresh 0)
+"$SAM2" auto "$TMP/in" "${P[@]}" -o "$TMP/res" >"$TMP/o1" 2>"$TMP/e1"
+rc=$?
+[ $rc -eq 1 ] && ok || bad "a failing image should give exit 1 (got $rc)"
+for n in shapes_color shapes_gray shapes_lowcontrast; do
+  for f in masks.json overlay.png labels.png coco.json; do
+    [ -s "$TMP/res/$n/$f" ] && ok || bad "$n/$f missing"
+  done
+done
+[ ! -e "$TMP/res/zz_broken/masks.json" ] && ok || bad "the broken image has outputs"
+grep -q "failed: .*zz_broken.png" "$TMP/e1" && ok || bad "summary does not name the failing image: $(cat "$TMP/e1")"
+grep -q "4 images: 3 done, 0 skipped" "$TMP/e1" && ok || bad "summary: $(tail -3 "$TMP/e1")"
+grep -q "3/4 shapes_lowcontrast" "$TMP/e1" && ok || bad "plain progress lines expected when stderr is not a terminal"
+# resume: complete images are skipped, a removed one is redone
+rm "$TMP/res/shapes_gray/masks.json"
+touch -d '2000-01-01' "$TMP/res/shapes_color/masks.json"
+"$SAM2" auto "$TMP/in" "${P[@]}" -o "$TMP/res" 2>"$TMP/e2"
+grep -q "4 images: 1 done, 2 skipped" "$TMP/e2" && ok || bad "resume: $(tail -3 "$TMP/e2")"
+[ -s "$TMP/res/shapes_gray/masks.json" ] && ok || bad "resume did not redo the incomplete image"
+[ "$(stat -c %Y "$TMP/res/shapes_color/masks.json")" -lt 1000000000 ] && ok || bad "a complete image was redone"
+"$SAM2" auto "$TMP/in" "${P[@]}" -o "$TMP/res" --overwrite 2>"$TMP/e3"
+grep -q "4 images: 3 done, 0 skipped" "$TMP/e3" && ok || bad "--overwrite: $(tail -2 "$TMP/e3")"
+# several files given one by one
+expect_ok "two files" "$SAM2" auto "$SRC/examples/images/shapes_gray.png" "$SRC/examples/images/shapes_color.png" "${P[@]}" -o "$TMP/two"
+[ -s "$TMP/two/shapes_gray/masks.json" ] && [ -s "$TMP/two/shapes_color/masks.json" ] && ok || bad "two files: outputs missing"
+finish
