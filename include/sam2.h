@@ -84,6 +84,12 @@ sam2_status sam2_model_random(const char *preset, const char *config_yaml, uint6
 
 void sam2_model_free(sam2_model *model);
 
+/* Calls fn for every image-path tensor of a built-in preset (name, shape and
+ * deterministic pseudo-random values): what a checkpoint of that model must
+ * hold. Used to write test checkpoints of official geometries. */
+typedef void (*sam2_tensor_fn)(void *user, const char *name, int ndim, const int64_t *shape, const float *data);
+sam2_status sam2_preset_tensors(const char *preset, uint64_t seed, sam2_tensor_fn fn, void *user);
+
 /* Names of the built-in presets, NULL-terminated. */
 const char *const *sam2_preset_names(void);
 
@@ -114,12 +120,12 @@ void sam2_model_get_info(const sam2_model *model, sam2_model_info *out);
 /* ----------------------------------------------------------------- image */
 
 /* An image in memory: rows of `stride` bytes, `channels` interleaved samples
- * per pixel (1 gray, 3 RGB, 4 RGBA), 8-bit (uint8) or 16-bit (uint16,
+ * per pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), 8-bit (uint8) or 16-bit (uint16,
  * native byte order) samples. The library never keeps the pointer. */
 typedef struct sam2_image {
     int width, height;
     int stride;     /* bytes per row */
-    int channels;   /* 1, 3 or 4 */
+    int channels;   /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (alpha is ignored) */
     int bit_depth;  /* 8 or 16 */
     const void *data;
 } sam2_image;

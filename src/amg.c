@@ -5,7 +5,19 @@
  * logits are upsampled one row at a time, the rows feed the stability counts,
  * the box and a row-streaming RLE builder, so memory is bounded by one batch
  * of low-resolution logits plus a few rows per thread plus the survivors'
- * RLEs, whatever the image size. */
+ * RLEs, whatever the image size.
+ *
+ * Known differences from a CPU run of the reference:
+ * - min_mask_region_area > 0 applies the official hole filling and sprinkle
+ *   removal on the low-res logits (areas in low-res pixels), i.e. what the
+ *   reference does when its optional CUDA connected-components extension is
+ *   present. Without it (any CPU run) the reference warns and skips the step,
+ *   so there min_mask_region_area has no effect at all.
+ * - NMS always uses a stable sort. torchvision's CPU path for more than 1000
+ *   boxes re-sorts the kept boxes with an unstable sort; only masks with
+ *   exactly equal scores could then come out in another order.
+ * - With crop layers and no surviving mask the reference raises an
+ *   IndexError; here the result is simply empty. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -165,57 +177,17 @@ typedef struct amg_run {
     int min_area;         /* hole / sprinkle area in low-res pixels (0 off) */
 } amg_run;
 
-/* The upsampling geometry of one crop: PyTorch's bilinear taps from the
- * low-res side L to the crop's rows and columns, and for every low-res
- * column j the output columns that can read it (xs[j]: the first x whose
- * right tap is >= j; xe[j]: the last x whose left tap is <= j). */
-typedef struct amg_grid {
-    lerp_taps ty, tx;
-    int *xs, *xe;         /* (L) */
-} amg_grid;
-
-static void grid_free(amg_grid *g) {
-    lerp_taps_free(&g->ty);
-    lerp_taps_free(&g->tx);
-    free(g->xs), free(g->xe);
-    memset(g, 0, sizeof *g);
-}
-
-static sam2_status grid_init(amg_grid *g, int L, int ch, int cw) {
-    memset(g, 0, sizeof *g);
-    sam2_status st = lerp_taps_init(&g->ty, L, ch);
-    if (st == SAM2_OK) st = lerp_taps_init(&g->tx, L, cw);
-    g->xs = malloc(sizeof(int) * (size_t)L);
-    g->xe = malloc(sizeof(int) * (size_t)L);
-    if (st == SAM2_OK && (!g->xs || !g->xe)) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for upsampling taps");
-    if (st != SAM2_OK) {
-        grid_free(g);
-        return st;
-    }
-    for (int j = 0, x = 0; j < L; j++) { /* taps are nondecreasing in x */
-        while (x < cw && g->tx.i1[x] < j) x++;
-        g->xs[j] = x;
-    }
-    for (int j = L - 1, x = cw - 1; j >= 0; j--) {
-        while (x >= 0 && g->tx.i0[x] > j) x--;
-        g->xe[j] = x;
-    }
-    return SAM2_OK;
-}
-
 /* Per-thread scratch for streaming one candidate. */
 typedef struct amg_scratch {
     float *logits;        /* (L, L) working copy */
-    int *hot_a, *hot_b;   /* (L) per low-res row: first / last column that may exceed the low threshold */
     float *hrow[2];       /* (cw) horizontally interpolated low-res rows */
     int hrow_src[2];      /* which low-res row each holds (-1 none) */
-    int hrow_lo[2], hrow_hi[2]; /* the output columns computed in each */
     uint8_t *bin;         /* (cw) binary output row */
     rle_rows rle;         /* (ch, cw) */
 } amg_scratch;
 
 static void scratch_free(amg_scratch *s) {
-    free(s->logits), free(s->hot_a), free(s->hot_b), free(s->hrow[0]), free(s->hrow[1]), free(s->bin);
+    free(s->logits), free(s->hrow[0]), free(s->hrow[1]), free(s->bin);
     rle_rows_free(&s->rle);
     memset(s, 0, sizeof *s);
 }
@@ -223,12 +195,10 @@ static void scratch_free(amg_scratch *s) {
 static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
     memset(s, 0, sizeof *s);
     s->logits = malloc(sizeof(float) * (size_t)L * L);
-    s->hot_a = malloc(sizeof(int) * (size_t)L);
-    s->hot_b = malloc(sizeof(int) * (size_t)L);
     s->hrow[0] = malloc(sizeof(float) * (size_t)cw);
     s->hrow[1] = malloc(sizeof(float) * (size_t)cw);
     s->bin = malloc((size_t)cw);
-    if (!s->logits || !s->hot_a || !s->hot_b || !s->hrow[0] || !s->hrow[1] || !s->bin) {
+    if (!s->logits || !s->hrow[0] || !s->hrow[1] || !s->bin) {
         scratch_free(s);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG row buffers (crop %d x %d)", cw, ch);
     }
@@ -237,39 +207,17 @@ static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
     return st;
 }
 
-/* Output columns [*xa, *xb] that can read the hot low-res columns of rows
- * ra..rb (clipped to the map); *xa > *xb when none. */
-static void hot_span(const amg_scratch *s, const amg_grid *g, int L, int ra, int rb, int *xa, int *xb) {
-    int a = L, b = -1;
-    for (int r = ra < 0 ? 0 : ra; r <= rb && r < L; r++) {
-        if (s->hot_a[r] < a) a = s->hot_a[r];
-        if (s->hot_b[r] > b) b = s->hot_b[r];
-    }
-    if (b < a) {
-        *xa = 1, *xb = 0;
-        return;
-    }
-    *xa = g->xs[a], *xb = g->xe[b];
-}
-
-/* Returns low-res row r interpolated horizontally (x[i0] * l0 + x[i1] * l1,
- * PyTorch's separable kernel) at least over output columns [xa, xb], cached
- * in one of two slots (consecutive output rows share source rows); a row is
- * computed over the span its neighbours may need, so the cache holds. */
-static const float *hrow_get(amg_scratch *s, const amg_grid *g, const float *lr, int L, int r, int xa, int xb,
-                             int other) {
+/* Returns the horizontal interpolation of low-res row r to cw columns,
+ * computed as PyTorch's separable kernel does (x[i0] * l0 + x[i1] * l1),
+ * cached in one of two slots (consecutive output rows share source rows). */
+static const float *hrow_get(amg_scratch *s, const float *lr, int L, int r, const lerp_taps *tx, int other) {
     for (int k = 0; k < 2; k++)
-        if (s->hrow_src[k] == r && s->hrow_lo[k] <= xa && s->hrow_hi[k] >= xb) return s->hrow[k];
+        if (s->hrow_src[k] == r) return s->hrow[k];
     int k = s->hrow_src[0] == other ? 1 : 0; /* keep the slot the caller still needs */
-    int lo, hi;
-    hot_span(s, g, L, r - 1, r + 1, &lo, &hi);
-    if (xa < lo) lo = xa;
-    if (xb > hi) hi = xb;
     const float *x = lr + (size_t)r * L;
-    const lerp_taps *tx = &g->tx;
     float *o = s->hrow[k];
-    for (int j = lo; j <= hi; j++) o[j] = x[tx->i0[j]] * tx->l0[j] + x[tx->i1[j]] * tx->l1[j];
-    s->hrow_src[k] = r, s->hrow_lo[k] = lo, s->hrow_hi[k] = hi;
+    for (int j = 0; j < tx->n; j++) o[j] = x[tx->i0[j]] * tx->l0[j] + x[tx->i1[j]] * tx->l1[j];
+    s->hrow_src[k] = r;
     return o;
 }
 
@@ -282,20 +230,17 @@ typedef struct cand_result {
 
 /* Evaluates one candidate: optional hole / sprinkle removal on its low-res
  * logits, the IoU filter, then the bilinear upsampling to the crop size row
- * by row (separable: the formula of PyTorch's generic kernel, which it uses
- * for three-mask outputs; !separable: the four-weight formula of its
- * channels-last kernel, which PyTorch 1.13 picks for one-mask outputs)
- * feeding the stability counts, the box and the RLE; then the stability and
- * crop-edge filters. Output pixels whose four low-res sources are all below
- * the low threshold by more than any rounding can bridge are known to be
- * background and are not computed. On success with kept = 1, rec owns an RLE
- * over the whole image. */
-static void eval_candidate(const amg_run *run, const amg_crop *crop, const amg_grid *g, int separable,
-                           const float *low, float iou, const float *point, amg_scratch *s, cand_result *out) {
+ * by row (separable: the formula of PyTorch's generic kernel, used for
+ * three-mask outputs; !separable: the four-weight formula of its
+ * channels-last kernel, which PyTorch picks for one-mask outputs) feeding the
+ * stability counts, the box and the RLE; then the stability and crop-edge
+ * filters. On success with kept = 1, rec owns an RLE over the whole image. */
+static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_taps *ty, const lerp_taps *tx,
+                           int separable, const float *low, float iou, const float *point, amg_scratch *s,
+                           cand_result *out) {
     memset(out, 0, sizeof *out);
     out->st = SAM2_OK;
     if (run->pred_thr > 0.0f && !(iou > run->pred_thr)) return;
-    const lerp_taps *ty = &g->ty, *tx = &g->tx;
     const int L = run->L, ch = ty->n, cw = tx->n;
     const float *lr = low;
     if (run->min_area > 0) {
@@ -305,45 +250,26 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const amg_g
         if (out->st != SAM2_OK) return;
         lr = s->logits;
     }
-    const float thr = run->thr, hi = run->hi, lo = run->lo;
-    /* an interpolated value is a convex combination of its four sources up to
-     * a few float32 roundings of the largest magnitude involved, so sources
-     * <= lo - 1e-5 * max|logit| give a value <= lo (NaN sources never count) */
-    float maxabs = 0.0f;
-    for (size_t i = 0; i < (size_t)L * L; i++) maxabs = fmaxf(maxabs, fabsf(lr[i]));
-    const float cut = lo - 1e-5f * maxabs;
-    for (int r = 0; r < L; r++) {
-        const float *x = lr + (size_t)r * L;
-        int a = L, b = -1;
-        for (int j = 0; j < L; j++)
-            if (!(x[j] <= cut)) { /* NaN counts as hot: it is computed like the reference */
-                if (a == L) a = j;
-                b = j;
-            }
-        s->hot_a[r] = a, s->hot_b[r] = b;
-    }
     s->hrow_src[0] = s->hrow_src[1] = -1;
     rle_rows_reset(&s->rle);
     int64_t n_hi = 0, n_lo = 0;
     int bx0 = cw, by0 = ch, bx1 = -1, by1 = -1;
+    const float thr = run->thr, hi = run->hi, lo = run->lo;
     for (int y = 0; y < ch; y++) {
-        const int r0 = ty->i0[y], r1 = ty->i1[y];
         const float h0 = ty->l0[y], h1 = ty->l1[y];
-        int xa, xb;
-        hot_span(s, g, L, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, &xa, &xb);
-        memset(s->bin, 0, (size_t)cw);
-        if (xa <= xb && separable) {
-            const float *q0 = hrow_get(s, g, lr, L, r0, xa, xb, -1);
-            const float *q1 = hrow_get(s, g, lr, L, r1, xa, xb, r0);
-            for (int x = xa; x <= xb; x++) {
-                const float v = q0[x] * h0 + q1[x] * h1;
+        int first = -1, last = -1;
+        if (separable) {
+            const float *r0 = hrow_get(s, lr, L, ty->i0[y], tx, -1);
+            const float *r1 = hrow_get(s, lr, L, ty->i1[y], tx, ty->i0[y]);
+            for (int x = 0; x < cw; x++) {
+                const float v = r0[x] * h0 + r1[x] * h1;
                 n_hi += v > hi;
                 n_lo += v > lo;
                 s->bin[x] = v > thr;
             }
-        } else if (xa <= xb) {
-            const float *x0r = lr + (size_t)r0 * L, *x1r = lr + (size_t)r1 * L;
-            for (int x = xa; x <= xb; x++) {
+        } else {
+            const float *x0r = lr + (size_t)ty->i0[y] * L, *x1r = lr + (size_t)ty->i1[y] * L;
+            for (int x = 0; x < cw; x++) {
                 const int a = tx->i0[x], b = tx->i1[x];
                 const float w0 = tx->l0[x], w1 = tx->l1[x];
                 const float v = h0 * w0 * x0r[a] + h0 * w1 * x0r[b] + h1 * w0 * x1r[a] + h1 * w1 * x1r[b];
@@ -352,14 +278,13 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const amg_g
                 s->bin[x] = v > thr;
             }
         }
-        int first = -1, last = -1;
-        for (int x = xa; x <= xb; x++)
+        for (int x = 0; x < cw; x++)
             if (s->bin[x]) {
                 first = x;
                 break;
             }
         if (first >= 0) {
-            for (int x = xb; x >= first; x--)
+            for (int x = cw - 1; x >= first; x--)
                 if (s->bin[x]) {
                     last = x;
                     break;
@@ -436,14 +361,15 @@ static sam2_status crop_points(const sam2_amg_params *p, const amg_crop *c, floa
 
 /* Evaluates nc candidates (logits (nc, L, L), ious (nc), points (nc, 2)) in
  * parallel and appends the survivors, in candidate order, to list. */
-static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const amg_grid *g, int separable, int nc, const float *low, const float *iou, const float *pts,
+static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_taps *ty, const lerp_taps *tx,
+                              int separable, int nc, const float *low, const float *iou, const float *pts,
                               int pts_per_cand, rec_list *list) {
     const size_t LL = (size_t)S->run.L * S->run.L;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(S->n_threads)
     for (int k = 0; k < nc; k++) {
         amg_scratch *s = &S->scratch[omp_get_thread_num()];
-        eval_candidate(&S->run, crop, g, separable, low + (size_t)k * LL, iou[k], pts + 2 * (size_t)(k / pts_per_cand), s,
-                       &S->res[k]);
+        eval_candidate(&S->run, crop, ty, tx, separable, low + (size_t)k * LL, iou[k], pts + 2 * (size_t)(k / pts_per_cand),
+                       s, &S->res[k]);
     }
     sam2_status st = SAM2_OK;
     for (int k = 0; k < nc; k++) {
@@ -474,9 +400,10 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     float *pts = NULL; /* (n_pts, 2) crop pixels */
     int n_pts = 0;
     SAM2_TRY(crop_points(p, crop, &pts, &n_pts));
-    amg_grid grid;
+    lerp_taps ty = {0}, tx = {0};
     rec_list list = {0};
-    sam2_status st = grid_init(&grid, L, ch, cw);
+    sam2_status st = lerp_taps_init(&ty, L, ch);
+    if (st == SAM2_OK) st = lerp_taps_init(&tx, L, cw);
     for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, cw);
 
     for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
@@ -486,7 +413,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
         if (st != SAM2_OK) break;
         const int nc = nb * M;
         if (!p->use_m2m) {
-            st = eval_batch(S, crop, &grid, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
+            st = eval_batch(S, crop, &ty, &tx, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
             continue;
         }
         /* m2m: every candidate again with its click and its own clamped logits
@@ -501,11 +428,12 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
                 S->m2m_pts[2 * k] = pt[0], S->m2m_pts[2 * k + 1] = pt[1];
             }
             st = predictor_decode(S->ctx, nk, 1, S->m2m_pts, S->ones, NULL, S->m2m_in, 0, S->m2m_low, S->m2m_iou, NULL);
-            if (st == SAM2_OK) st = eval_batch(S, crop, &grid, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
+            if (st == SAM2_OK) st = eval_batch(S, crop, &ty, &tx, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
         }
     }
     for (int t = 0; t < S->n_threads; t++) scratch_free(&S->scratch[t]);
-    grid_free(&grid);
+    lerp_taps_free(&ty);
+    lerp_taps_free(&tx);
     free(pts);
 
     /* NMS within the crop, scored by predicted IoU */

@@ -1,5 +1,6 @@
-/* image.c - image checks, RGB conversion, 16-bit windowing and the exact
- * preprocessing of the official pipeline. */
+/* image.c - image checks, conversion to 8-bit RGB (with the 16-bit depth
+ * modes) and the exact preprocessing of the official SAM2Transforms:
+ * x/255, antialiased bilinear resize to S x S, ImageNet normalisation. */
 #include "image.h"
 
 #include <math.h>
@@ -8,115 +9,218 @@
 
 #include "error.h"
 
+/* ================================================================ checks */
+
+/* Checks every field of an image view: positive sizes within the limits,
+ * 1-4 channels, 8 or 16 bits, a stride that holds a row, and pixel data. */
 sam2_status sam2_image_check(const sam2_image *img) {
     if (!img) return SAM2_FAIL(SAM2_ERR_PARAM, "no image");
     if (img->width <= 0 || img->height <= 0)
         return SAM2_FAIL(SAM2_ERR_PARAM, "image has zero size (%d x %d)", img->width, img->height);
     if (img->width > SAM2_MAX_IMAGE_SIDE || img->height > SAM2_MAX_IMAGE_SIDE ||
         (int64_t)img->width * img->height > SAM2_MAX_IMAGE_PIXELS)
-        return SAM2_FAIL(SAM2_ERR_PARAM, "image of %d x %d pixels exceeds the limit (%d per side, %lld pixels)",
-                         img->width, img->height, SAM2_MAX_IMAGE_SIDE, (long long)SAM2_MAX_IMAGE_PIXELS);
-    if (img->channels != 1 && img->channels != 2 && img->channels != 3 && img->channels != 4)
-        return SAM2_FAIL(SAM2_ERR_PARAM, "image has %d channels (1, 2, 3 or 4 supported)", img->channels);
+        return SAM2_FAIL(SAM2_ERR_PARAM,
+                         "image of %d x %d pixels exceeds the limit (%d per side, %lld pixels)",
+                         img->width, img->height, SAM2_MAX_IMAGE_SIDE,
+                         (long long)SAM2_MAX_IMAGE_PIXELS);
+    if (img->channels < 1 || img->channels > 4)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "image has %d channels (1, 2, 3 or 4 supported)",
+                         img->channels);
     if (img->bit_depth != 8 && img->bit_depth != 16)
         return SAM2_FAIL(SAM2_ERR_PARAM, "image bit depth %d (8 or 16 supported)", img->bit_depth);
-    if (img->stride < img->width * img->channels * (img->bit_depth / 8))
-        return SAM2_FAIL(SAM2_ERR_PARAM, "image stride %d is shorter than a row", img->stride);
+    const int row_bytes = img->width * img->channels * (img->bit_depth / 8); /* <= 2^18 */
+    if (img->stride < row_bytes)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "image stride %d is shorter than a row of %d bytes",
+                         img->stride, row_bytes);
     if (!img->data) return SAM2_FAIL(SAM2_ERR_PARAM, "image has no pixel data");
     return SAM2_OK;
 }
 
-static int cmp_u16(const void *a, const void *b) {
-    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+/* ======================================================= 8-bit RGB mapping */
+
+/* How an image's samples become 8-bit RGB: the source channel of R, G and B
+ * (gray is replicated, alpha is never read) and, for 16-bit images, a table
+ * from sample value to 8 bits. */
+typedef struct rgb_map {
+    int src[3];   /* source channel of R, G, B */
+    uint8_t *lut; /* (65536) 16-bit value -> 8-bit; NULL for 8-bit images */
+} rgb_map;
+
+/* Reads sample c of pixel x of a row (any alignment; 16-bit native order). */
+static inline unsigned read_sample(const uint8_t *row, int x, int c, int channels, int bit_depth) {
+    if (bit_depth == 8) return row[(size_t)x * channels + c];
+    uint16_t v;
+    memcpy(&v, row + ((size_t)x * channels + c) * 2, sizeof v);
+    return v;
 }
 
-/* The robust window of 16-bit samples: 0.5 and 99.5 percentiles (of the
- * colour samples, alpha excluded); falls back to min/max, then to plain
- * scaling when the image is flat. */
-static void window_16(const sam2_image *img, int colour_ch, double *lo, double *hi) {
-    size_t n = (size_t)img->width * img->height * colour_ch;
-    uint16_t *v = malloc(n * sizeof *v);
-    *lo = 0, *hi = 65535;
-    if (!v) return;
-    size_t k = 0;
-    for (int y = 0; y < img->height; y++) {
-        const uint16_t *row = (const uint16_t *)(const void *)((const uint8_t *)img->data + (size_t)y * img->stride);
-        for (int x = 0; x < img->width; x++)
-            for (int c = 0; c < colour_ch; c++) v[k++] = row[x * img->channels + c];
+/* The value of order statistic k (0-based) of the samples counted in hist. */
+static unsigned hist_order(const uint64_t *hist, uint64_t k) {
+    uint64_t cum = 0;
+    for (unsigned v = 0; v < 65536; v++) {
+        cum += hist[v];
+        if (cum > k) return v;
     }
-    qsort(v, n, sizeof *v, cmp_u16);
-    double a = v[(size_t)(0.005 * (n - 1))], b = v[(size_t)(0.995 * (n - 1))];
-    if (b <= a) a = v[0], b = v[n - 1];
-    if (b > a) *lo = a, *hi = b;
-    free(v);
+    return 65535;
 }
 
-sam2_status image_to_rgb8(const sam2_image *img, sam2_depth_mode mode, uint8_t **rgb) {
-    SAM2_TRY(sam2_image_check(img));
-    const int w = img->width, h = img->height, ch = img->channels;
-    const int colour_ch = ch >= 3 ? 3 : 1; /* 2 = gray + alpha, 4 = RGBA */
-    uint8_t *out = malloc((size_t)w * h * 3);
-    if (!out) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate a %d x %d RGB image", w, h);
-    double lo = 0, hi = 65535;
-    if (img->bit_depth == 16 && mode == SAM2_DEPTH_WINDOW) window_16(img, colour_ch, &lo, &hi);
-    for (int y = 0; y < h; y++) {
-        const uint8_t *row8 = (const uint8_t *)img->data + (size_t)y * img->stride;
-        const uint16_t *row16 = (const uint16_t *)(const void *)row8;
-        uint8_t *o = out + (size_t)y * w * 3;
-        for (int x = 0; x < w; x++) {
-            for (int c = 0; c < 3; c++) {
-                int src = x * ch + (colour_ch == 3 ? c : 0);
-                uint8_t v;
-                if (img->bit_depth == 8) {
-                    v = row8[src];
-                } else if (mode == SAM2_DEPTH_WINDOW) {
-                    double t = (row16[src] - lo) / (hi - lo) * 255.0;
-                    v = (uint8_t)(t <= 0 ? 0 : t >= 255 ? 255 : lround(t));
-                } else {
-                    v = (uint8_t)((row16[src] + 128) / 257);
-                }
-                o[3 * x + c] = v;
-            }
+/* The p-th percentile (0..100) with linear interpolation between order
+ * statistics, as numpy.percentile does by default. */
+static double hist_percentile(const uint64_t *hist, uint64_t n, double p) {
+    double rank = p / 100.0 * (double)(n - 1);
+    uint64_t k = (uint64_t)rank;
+    double frac = rank - (double)k;
+    double a = hist_order(hist, k);
+    double b = k + 1 < n ? hist_order(hist, k + 1) : a;
+    return a + frac * (b - a);
+}
+
+/* Fills lut (65536 entries) for a 16-bit image: x/257 rounded to nearest
+ * (SAM2_DEPTH_SCALE), or the robust window (SAM2_DEPTH_WINDOW): the 0.5 and
+ * 99.5 percentiles of all colour samples (alpha excluded, all colour
+ * channels together) stretched linearly to 0..255 with clipping; a flat
+ * window falls back to min..max, a flat image to plain scaling. */
+static sam2_status depth_lut(const sam2_image *img, sam2_depth_mode mode, const int src[3],
+                             uint8_t *lut) {
+    int use_window = 0;
+    double lo = 0, hi = 0;
+    if (mode == SAM2_DEPTH_WINDOW) {
+        uint64_t *hist = calloc(65536, sizeof *hist); /* (65536) sample counts */
+        if (!hist) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the 16-bit histogram");
+        const int ncol = src[0] == src[1] ? 1 : 3; /* gray: one colour channel */
+        for (int y = 0; y < img->height; y++) {
+            const uint8_t *row = (const uint8_t *)img->data + (size_t)y * img->stride;
+            for (int x = 0; x < img->width; x++)
+                for (int c = 0; c < ncol; c++) hist[read_sample(row, x, src[c], img->channels, 16)]++;
+        }
+        const uint64_t n = (uint64_t)img->width * img->height * ncol;
+        lo = hist_percentile(hist, n, 0.5);
+        hi = hist_percentile(hist, n, 99.5);
+        if (!(hi > lo)) {
+            lo = hist_order(hist, 0);
+            hi = hist_order(hist, n - 1);
+        }
+        use_window = hi > lo;
+        free(hist);
+    } else if (mode != SAM2_DEPTH_SCALE) {
+        return SAM2_FAIL(SAM2_ERR_PARAM, "unknown depth mode %d", (int)mode);
+    }
+    for (unsigned v = 0; v < 65536; v++) {
+        if (!use_window) {
+            lut[v] = (uint8_t)((v + 128) / 257); /* = round(v / 257), never a tie */
+        } else {
+            double t = ((double)v - lo) / (hi - lo) * 255.0;
+            lut[v] = (uint8_t)(t <= 0.0 ? 0 : t >= 255.0 ? 255 : (int)floor(t + 0.5));
         }
     }
+    return SAM2_OK;
+}
+
+/* Releases the table of a mapping (safe to call twice). */
+static void rgb_map_free(rgb_map *m) {
+    free(m->lut);
+    m->lut = NULL;
+}
+
+/* Prepares the mapping of a checked image to 8-bit RGB. */
+static sam2_status rgb_map_init(const sam2_image *img, sam2_depth_mode mode, rgb_map *m) {
+    const int colour = img->channels >= 3; /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
+    for (int c = 0; c < 3; c++) m->src[c] = colour ? c : 0;
+    m->lut = NULL;
+    if (mode != SAM2_DEPTH_SCALE && mode != SAM2_DEPTH_WINDOW)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "unknown depth mode %d", (int)mode);
+    if (img->bit_depth != 16) return SAM2_OK;
+    m->lut = malloc(65536);
+    if (!m->lut) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the 16-bit table");
+    sam2_status st = depth_lut(img, mode, m->src, m->lut);
+    if (st != SAM2_OK) rgb_map_free(m);
+    return st;
+}
+
+/* The 8-bit value of output channel c of pixel x in a row. */
+static inline uint8_t mapped(const rgb_map *m, const sam2_image *img, const uint8_t *row, int x,
+                             int c) {
+    unsigned v = read_sample(row, x, m->src[c], img->channels, img->bit_depth);
+    return m->lut ? m->lut[v] : (uint8_t)v;
+}
+
+/* Converts any image to (h, w, 3) 8-bit RGB like PIL's convert("RGB"):
+ * gray is replicated, alpha dropped, 16-bit samples mapped by mode. */
+sam2_status image_to_rgb8(const sam2_image *img, sam2_depth_mode mode, uint8_t **rgb) {
+    if (!rgb) return SAM2_FAIL(SAM2_ERR_PARAM, "image_to_rgb8: NULL output");
+    *rgb = NULL;
+    SAM2_TRY(sam2_image_check(img));
+    const int w = img->width, h = img->height;
+    rgb_map m;
+    SAM2_TRY(rgb_map_init(img, mode, &m));
+    uint8_t *out = malloc((size_t)w * h * 3); /* (h, w, 3) */
+    if (!out) {
+        rgb_map_free(&m);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate a %d x %d RGB image", w, h);
+    }
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = (const uint8_t *)img->data + (size_t)y * img->stride;
+        uint8_t *o = out + (size_t)y * w * 3;
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) o[3 * x + c] = mapped(&m, img, row, x, c);
+    }
+    rgb_map_free(&m);
     *rgb = out;
     return SAM2_OK;
 }
 
-/* Triangle-filter weights of one axis (torchvision/PIL antialias rule). */
+/* ================================================================ resize */
+
+/* Triangle-filter weights of one axis (the torchvision / PIL antialias rule,
+ * with the same float32 / float64 roundings as the reference kernel). */
 typedef struct axis_weights {
-    int *start, *len;  /* per output sample */
-    float *w;          /* (out, max_len) */
+    int *start, *len; /* (out) first input sample and tap count per output */
+    float *w;         /* (out, max_len) normalised weights */
     int max_len;
 } axis_weights;
 
+/* Releases one axis's weights (safe on a zeroed struct). */
 static void axis_free(axis_weights *a) {
-    free(a->start), free(a->len), free(a->w);
+    free(a->start);
+    free(a->len);
+    free(a->w);
+    memset(a, 0, sizeof *a);
 }
 
+/* Computes the weights resampling `in` samples to `out` samples. An axis
+ * whose size does not change is an exact copy (one tap of weight 1), as the
+ * reference skips that pass. */
 static sam2_status axis_init(axis_weights *a, int in, int out) {
+    memset(a, 0, sizeof *a);
     const float scale = (float)in / (float)out;
     const float support = scale >= 1.0f ? scale : 1.0f;
     const float invscale = scale >= 1.0f ? 1.0f / scale : 1.0f;
     a->max_len = (int)ceilf(support) * 2 + 1;
-    a->start = malloc(sizeof(int) * out);
-    a->len = malloc(sizeof(int) * out);
+    a->start = malloc(sizeof(int) * (size_t)out);
+    a->len = malloc(sizeof(int) * (size_t)out);
     a->w = calloc((size_t)out * a->max_len, sizeof(float));
     if (!a->start || !a->len || !a->w) {
         axis_free(a);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in resize");
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate resize weights (%d -> %d)", in, out);
     }
     for (int i = 0; i < out; i++) {
-        float center = scale * ((float)i + 0.5f);
-        int xmin = (int)(center - support + 0.5f);
+        float *w = a->w + (size_t)i * a->max_len;
+        if (in == out) {
+            a->start[i] = i, a->len[i] = 1, w[0] = 1.0f;
+            continue;
+        }
+        const float center = scale * ((float)i + 0.5f); /* exact product, one rounding */
+        int xmin = (int)((double)(center - support) + 0.5);
         if (xmin < 0) xmin = 0;
-        int xmax = (int)(center + support + 0.5f);
+        int xmax = (int)((double)(center + support) + 0.5);
         if (xmax > in) xmax = in;
         int n = xmax - xmin;
         if (n > a->max_len) n = a->max_len;
-        float *w = a->w + (size_t)i * a->max_len, sum = 0.0f;
+        if (n < 0) n = 0;
+        float sum = 0.0f;
         for (int j = 0; j < n; j++) {
-            float t = ((float)(j + xmin) - center + 0.5f) * invscale;
+            float t = (float)(((double)((float)(j + xmin) - center) + 0.5) * (double)invscale);
             float v = 1.0f - fabsf(t);
             w[j] = v > 0.0f ? v : 0.0f;
             sum += w[j];
@@ -129,37 +233,51 @@ static sam2_status axis_init(axis_weights *a, int in, int out) {
     return SAM2_OK;
 }
 
+/* The vertical pass: out (out_h, out_w) from tmp (in_h, out_w), each output
+ * row accumulated over its taps in order (float32). */
+static void resize_vertical(const axis_weights *ay, const float *tmp, float *out, int out_h,
+                            int out_w) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < out_h; i++) {
+        const float *wt = ay->w + (size_t)i * ay->max_len;
+        float *o = out + (size_t)i * out_w;
+        for (int x = 0; x < out_w; x++) o[x] = 0.0f;
+        for (int j = 0; j < ay->len[i]; j++) {
+            const float *r = tmp + (size_t)(ay->start[i] + j) * out_w;
+            const float wj = wt[j];
+            for (int x = 0; x < out_w; x++) o[x] += wj * r[x];
+        }
+    }
+}
+
+/* Resizes a (channels, in_h, in_w) float image to (channels, out_h, out_w):
+ * separable antialiased bilinear, along x first, then along y, float32. */
 sam2_status resize_antialias_bilinear(const float *in, int in_h, int in_w, float *out, int out_h,
                                       int out_w, int channels) {
-    axis_weights ax = {0}, ay = {0};
+    if (!in || !out || in_h <= 0 || in_w <= 0 || out_h <= 0 || out_w <= 0 || channels <= 0)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "resize: bad arguments (%d x %d -> %d x %d, %d channels)",
+                         in_w, in_h, out_w, out_h, channels);
+    axis_weights ax, ay;
     SAM2_TRY(axis_init(&ax, in_w, out_w));
     sam2_status st = axis_init(&ay, in_h, out_h);
-    float *tmp = st == SAM2_OK ? malloc(sizeof(float) * (size_t)in_h * out_w) : NULL; /* (in_h, out_w) */
-    if (st == SAM2_OK && !tmp) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in resize");
+    float *tmp = NULL; /* (in_h, out_w) */
+    if (st == SAM2_OK && !(tmp = malloc(sizeof(float) * (size_t)in_h * out_w)))
+        st = SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the resize buffer (%d x %d)", out_w, in_h);
     for (int c = 0; st == SAM2_OK && c < channels; c++) {
         const float *src = in + (size_t)c * in_h * in_w;
-        float *dst = out + (size_t)c * out_h * out_w;
-        /* along x, then along y, float32 intermediate */
 #pragma omp parallel for schedule(static)
         for (int y = 0; y < in_h; y++) {
             const float *row = src + (size_t)y * in_w;
+            float *t = tmp + (size_t)y * out_w;
             for (int i = 0; i < out_w; i++) {
-                const float *w = ax.w + (size_t)i * ax.max_len;
+                const float *wt = ax.w + (size_t)i * ax.max_len;
+                const float *r = row + ax.start[i];
                 float acc = 0.0f;
-                for (int j = 0; j < ax.len[i]; j++) acc += w[j] * row[ax.start[i] + j];
-                tmp[(size_t)y * out_w + i] = acc;
+                for (int j = 0; j < ax.len[i]; j++) acc += wt[j] * r[j];
+                t[i] = acc;
             }
         }
-#pragma omp parallel for schedule(static)
-        for (int i = 0; i < out_h; i++) {
-            const float *w = ay.w + (size_t)i * ay.max_len;
-            float *o = dst + (size_t)i * out_w;
-            for (int x = 0; x < out_w; x++) o[x] = 0.0f;
-            for (int j = 0; j < ay.len[i]; j++) {
-                const float *r = tmp + (size_t)(ay.start[i] + j) * out_w;
-                for (int x = 0; x < out_w; x++) o[x] += w[j] * r[x];
-            }
-        }
+        resize_vertical(&ay, tmp, out + (size_t)c * out_h * out_w, out_h, out_w);
     }
     free(tmp);
     axis_free(&ax);
@@ -167,50 +285,57 @@ sam2_status resize_antialias_bilinear(const float *in, int in_h, int in_w, float
     return st;
 }
 
-/* Resizes channel c of an 8-bit RGB image straight from its bytes (x/255
- * in float32 on the fly), so no full-size float copy of a large image exists:
- * the horizontal pass fills tmp (h, S), the vertical one writes out (S, S). */
-static void resize_u8_channel(const uint8_t *rgb, int h, int w, int c, const axis_weights *ax,
-                              const axis_weights *ay, float *tmp, float *out, int S) {
-#pragma omp parallel for schedule(static)
-    for (int y = 0; y < h; y++) {
-        const uint8_t *row = rgb + (size_t)y * w * 3 + c;
-        for (int i = 0; i < S; i++) {
-            const float *wt = ax->w + (size_t)i * ax->max_len;
-            float acc = 0.0f;
-            for (int j = 0; j < ax->len[i]; j++) acc += wt[j] * ((float)row[3 * (ax->start[i] + j)] / 255.0f);
-            tmp[(size_t)y * S + i] = acc;
-        }
-    }
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < S; i++) {
-        const float *wt = ay->w + (size_t)i * ay->max_len;
-        float *o = out + (size_t)i * S;
-        for (int x = 0; x < S; x++) o[x] = 0.0f;
-        for (int j = 0; j < ay->len[i]; j++) {
-            const float *r = tmp + (size_t)(ay->start[i] + j) * S;
-            for (int x = 0; x < S; x++) o[x] += wt[j] * r[x];
-        }
-    }
-}
+/* ========================================================= preprocessing */
 
+/* Converts img to the model input (3, S, S) without a full-size float copy:
+ * the horizontal pass reads the samples through the RGB mapping (x/255 in
+ * float32 from a table), the vertical one writes the output, and each
+ * channel is then normalised as (x - mean) / std in float32. */
 sam2_status image_preprocess(const sam2_image *img, sam2_depth_mode mode, int S, float *out) {
-    uint8_t *rgb = NULL;
-    SAM2_TRY(image_to_rgb8(img, mode, &rgb));
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "image_preprocess: NULL output");
+    if (S <= 0 || S > SAM2_MAX_IMAGE_SIDE)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "model input size %d out of range", S);
+    SAM2_TRY(sam2_image_check(img));
     const int w = img->width, h = img->height;
-    axis_weights ax = {0}, ay = {0};
+    rgb_map m;
+    SAM2_TRY(rgb_map_init(img, mode, &m));
+    float unit[256]; /* v -> float32(v) / 255 */
+    for (int v = 0; v < 256; v++) unit[v] = (float)v / 255.0f;
+    axis_weights ax, ay;
     sam2_status st = axis_init(&ax, w, S);
-    if (st == SAM2_OK) st = axis_init(&ay, h, S);
-    float *tmp = st == SAM2_OK ? malloc(sizeof(float) * (size_t)h * S) : NULL; /* (h, S) */
-    if (st == SAM2_OK && !tmp) st = SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the resize buffer for a %d x %d image", w, h);
+    if (st == SAM2_OK) {
+        st = axis_init(&ay, h, S);
+        if (st != SAM2_OK) axis_free(&ax);
+    }
+    if (st != SAM2_OK) {
+        rgb_map_free(&m);
+        return st;
+    }
+    float *tmp = malloc(sizeof(float) * (size_t)h * S); /* (h, S) one channel, resized along x */
+    if (!tmp) st = SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the resize buffer for a %d x %d image", w, h);
     static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     for (int c = 0; st == SAM2_OK && c < 3; c++) {
-        float *p = out + (size_t)c * S * S;
-        resize_u8_channel(rgb, h, w, c, &ax, &ay, tmp, p, S);
-        for (size_t i = 0; i < (size_t)S * S; i++) p[i] = (p[i] - mean[c]) / std[c];
+#pragma omp parallel for schedule(static)
+        for (int y = 0; y < h; y++) {
+            const uint8_t *row = (const uint8_t *)img->data + (size_t)y * img->stride;
+            float *t = tmp + (size_t)y * S;
+            for (int i = 0; i < S; i++) {
+                const float *wt = ax.w + (size_t)i * ax.max_len;
+                float acc = 0.0f;
+                for (int j = 0; j < ax.len[i]; j++)
+                    acc += wt[j] * unit[mapped(&m, img, row, ax.start[i] + j, c)];
+                t[i] = acc;
+            }
+        }
+        float *p = out + (size_t)c * S * S; /* (S, S) */
+        resize_vertical(&ay, tmp, p, S, S);
+        const float mc = mean[c], sc = std[c];
+#pragma omp parallel for schedule(static)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) p[(size_t)y * S + x] = (p[(size_t)y * S + x] - mc) / sc;
     }
     free(tmp);
-    free(rgb);
+    rgb_map_free(&m);
     axis_free(&ax);
     axis_free(&ay);
     return st;

@@ -1,6 +1,7 @@
 /* image.h - from a sam2_image to the model's input tensor, exactly as the
  * official SAM2Transforms does it (PIL RGB conversion, antialiased bilinear
- * resize, ImageNet normalisation). */
+ * resize, ImageNet normalisation). Images may be views with any stride (the
+ * AMG passes crops of a larger image); 16-bit samples need no alignment. */
 #ifndef SAM2_IMAGE_H
 #define SAM2_IMAGE_H
 
@@ -8,18 +9,26 @@
 
 #include "sam2.h"
 
-/* 8-bit RGB (h, w, 3) copy of img as PIL's convert("RGB") gives it for 8-bit
- * input (gray replicated, alpha dropped); 16-bit samples are mapped by mode.
- * *rgb is malloc'd. */
+/* Converts img to an 8-bit RGB (h, w, 3) copy as PIL's convert("RGB") gives
+ * it for 8-bit input: gray replicated, alpha dropped (gray+alpha and RGBA
+ * alike). 16-bit samples are mapped by mode: SAM2_DEPTH_SCALE x/257 rounded;
+ * SAM2_DEPTH_WINDOW the 0.5..99.5 percentile window of all colour samples
+ * (numpy-style linear percentiles) stretched to 0..255 with clipping, falling
+ * back to min..max, then to x/257 for a flat image. *rgb is malloc'd (the
+ * caller frees it); it is NULL on failure. */
 sam2_status image_to_rgb8(const sam2_image *img, sam2_depth_mode mode, uint8_t **rgb);
 
-/* The model input (3, S, S): x/255, antialiased bilinear resize to S x S,
- * (x - mean) / std per channel. */
+/* Writes the model input out (3, S, S): the RGB conversion above, x/255 in
+ * float32, antialiased bilinear resize to S x S (along x, then y), then
+ * (x - mean) / std per channel with mean (0.485, 0.456, 0.406) and std
+ * (0.229, 0.224, 0.225). No full-size float copy of the image is made. */
 sam2_status image_preprocess(const sam2_image *img, sam2_depth_mode mode, int S, float *out);
 
-/* Separable antialiased bilinear resize (torchvision antialias=True
- * semantics; plain bilinear with half-pixel centres when upscaling) of a
- * (channels, in_h, in_w) float image to (channels, out_h, out_w). */
+/* Resizes a (channels, in_h, in_w) float image to (channels, out_h, out_w)
+ * with the separable antialiased bilinear filter of torchvision
+ * (antialias=True, align_corners=False): along x first, then along y, float32
+ * intermediate. Upscaling equals plain bilinear with half-pixel centres and
+ * edge clamping; an axis whose size does not change is copied exactly. */
 sam2_status resize_antialias_bilinear(const float *in, int in_h, int in_w, float *out, int out_h,
                                       int out_w, int channels);
 

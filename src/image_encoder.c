@@ -1,23 +1,43 @@
-/* image_encoder.c - the FPN neck on top of the Hiera trunk, the sine position
- * encodings, and the features the image predictor keeps. */
+/* image_encoder.c - the whole image encoder as the image predictor uses it:
+ * Hiera trunk, FPN neck, scalp, sine position encodings, image_embed (+
+ * no_mem_embed) and the high-resolution features through conv_s0/conv_s1. */
 #include "image_encoder.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "gemm.h"
+#include "position_encoding.h"
 
 sam2_status image_encoder_bind(const sam2_config *c, wt_binder *b, image_encoder_weights *w) {
     memset(w, 0, sizeof *w);
-    SAM2_TRY(hiera_bind(c, b, w));
-    const int d = c->d_model;
-    for (int k = 0; k < c->n_backbone_channels; k++) {
-        SAM2_TRY(wt_bind4(b, &w->lateral_w[k], d, c->backbone_channel_list[k], 1, 1, "image_encoder.neck.convs.%d.conv.weight", k));
-        SAM2_TRY(wt_bind1(b, &w->lateral_b[k], d, "image_encoder.neck.convs.%d.conv.bias", k));
-    }
-    if (c->use_high_res_features_in_sam) {
+    SAM2_TRY(hiera_bind(c, b, &w->trunk));
+    const int n = c->n_stages, d = c->d_model;
+    if (c->n_backbone_channels != n)
+        return SAM2_FAIL(SAM2_ERR_CONFIG, "backbone_channel_list has %d entries but the trunk has %d stages",
+                         c->n_backbone_channels, n);
+    for (int k = 0; k < n; k++)
+        if (c->backbone_channel_list[k] != w->trunk.stage_c[n - 1 - k])
+            return SAM2_FAIL(SAM2_ERR_CONFIG, "backbone_channel_list[%d] = %d but the trunk gives %d channels there", k,
+                             c->backbone_channel_list[k], w->trunk.stage_c[n - 1 - k]);
+    SAM2_TRY(fpn_bind(c, b, &w->neck));
+    w->scalp = c->scalp;
+    const int kept = n - c->scalp;
+    if (c->scalp < 0 || kept < 1)
+        return SAM2_FAIL(SAM2_ERR_CONFIG, "scalp %d leaves %d of %d feature levels", c->scalp, kept, n);
+    w->pos_feats = c->pos_num_pos_feats;
+    w->pos_temperature = c->pos_temperature, w->pos_scale = c->pos_scale, w->pos_normalize = c->pos_normalize;
+    if (w->pos_feats < 2 || w->pos_feats % 2)
+        return SAM2_FAIL(SAM2_ERR_CONFIG, "position_encoding num_pos_feats %d must be even", w->pos_feats);
+    w->use_high_res = c->use_high_res_features_in_sam;
+    w->add_no_mem = c->directly_add_no_mem_embed;
+    if (w->use_high_res) {
+        /* the predictor takes the last 3 levels and convolves levels 0 and 1 */
+        if (kept != 3)
+            return SAM2_FAIL(SAM2_ERR_CONFIG,
+                             "use_high_res_features_in_sam needs exactly 3 feature levels after scalp (got %d)", kept);
+        if (d % 8) return SAM2_FAIL(SAM2_ERR_CONFIG, "d_model %d must be a multiple of 8 for conv_s0/conv_s1", d);
         SAM2_TRY(wt_bind4(b, &w->conv_s0_w, d / 8, d, 1, 1, "sam_mask_decoder.conv_s0.weight"));
         SAM2_TRY(wt_bind1(b, &w->conv_s0_b, d / 8, "sam_mask_decoder.conv_s0.bias"));
         SAM2_TRY(wt_bind4(b, &w->conv_s1_w, d / 4, d, 1, 1, "sam_mask_decoder.conv_s1.weight"));
@@ -27,125 +47,72 @@ sam2_status image_encoder_bind(const sam2_config *c, wt_binder *b, image_encoder
     return SAM2_OK;
 }
 
-/* 1x1 convolution of a (Cin, HW) map: out (Cout, HW) = W (Cout, Cin) @ in + b. */
+/* out (Cout, HW) = W (Cout, Cin) @ in (Cin, HW) + b: a 1x1 convolution of a
+ * channels-first map. */
 static void conv1x1(const float *in, int Cin, int HW, const float *wt, const float *bias, int Cout, float *out) {
     for (int o = 0; o < Cout; o++)
         for (int p = 0; p < HW; p++) out[(size_t)o * HW + p] = bias[o];
     gemm(0, 0, Cout, HW, Cin, 1.0f, wt, Cin, in, HW, 1.0f, out, HW);
 }
 
-/* Adds the 2x upsampling of prev (C, h, w) to lat (C, 2h, 2w): nearest, or
- * bilinear with half-pixel centres (align_corners=False). */
-static void add_upsampled(float *lat, const float *prev, int C, int h, int w, int nearest) {
-    const int H = 2 * h, W = 2 * w;
-    for (int c = 0; c < C; c++) {
-        const float *p = prev + (size_t)c * h * w;
-        float *o = lat + (size_t)c * H * W;
-        for (int y = 0; y < H; y++) {
-            if (nearest) {
-                for (int x = 0; x < W; x++) o[y * W + x] += p[(y / 2) * w + x / 2];
-                continue;
-            }
-            float sy = (y + 0.5f) * 0.5f - 0.5f;
-            if (sy < 0) sy = 0;
-            int y0 = (int)sy, y1 = y0 < h - 1 ? y0 + 1 : y0;
-            float ly = sy - y0;
-            for (int x = 0; x < W; x++) {
-                float sx = (x + 0.5f) * 0.5f - 0.5f;
-                if (sx < 0) sx = 0;
-                int x0 = (int)sx, x1 = x0 < w - 1 ? x0 + 1 : x0;
-                float lx = sx - x0;
-                o[y * W + x] += (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
-                                ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
-            }
-        }
+/* The predictor's features: image_embed and the two convolved high-res levels. */
+static sam2_status predictor_features(const image_encoder_weights *w, encoder_output *out) {
+    const int d = w->neck.d_model, last = out->n_levels - 1;
+    const int64_t e = (int64_t)out->fpn_h[last] * out->fpn_w[last];
+    out->image_embed = malloc(sizeof(float) * (size_t)(d * e)); /* (d, e) */
+    if (!out->image_embed) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for image_embed");
+    for (int c = 0; c < d; c++) {
+        float add = w->add_no_mem ? w->no_mem_embed[c] : 0.0f;
+        const float *src = out->fpn[last] + c * e;
+        float *dst = out->image_embed + c * e;
+        for (int64_t p = 0; p < e; p++) dst[p] = src[p] + add;
     }
+    if (!w->use_high_res) return SAM2_OK;
+    for (int k = 0; k < 2; k++) {
+        int cout = k ? d / 4 : d / 8, hw = out->fpn_h[k] * out->fpn_w[k];
+        out->high_res[k] = malloc(sizeof(float) * (size_t)cout * hw); /* (cout, hw) */
+        if (!out->high_res[k]) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for high_res_feats_%d", k);
+        conv1x1(out->fpn[k], d, hw, k ? w->conv_s1_w : w->conv_s0_w, k ? w->conv_s1_b : w->conv_s0_b, cout,
+                out->high_res[k]);
+    }
+    return SAM2_OK;
 }
 
-/* PositionEmbeddingSine of a (d, H, W) map: first d/2 channels encode y,
- * the rest x; even channels sin, odd cos (float32 like the reference). */
-static void sine_position(const sam2_config *c, int H, int W, float *out) {
-    const int npf = c->pos_num_pos_feats / 2;
-    float *dim_t = malloc(sizeof(float) * npf);
-    if (!dim_t) return;
-    for (int k = 0; k < npf; k++) dim_t[k] = powf(c->pos_temperature, (float)(2 * (k / 2)) / (float)npf);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            float ye = (float)(y + 1), xe = (float)(x + 1);
-            if (c->pos_normalize) {
-                ye = ye / ((float)H + 1e-6f) * c->pos_scale;
-                xe = xe / ((float)W + 1e-6f) * c->pos_scale;
-            }
-            for (int k = 0; k < npf; k++) {
-                float vy = ye / dim_t[k], vx = xe / dim_t[k];
-                out[((size_t)k * H + y) * W + x] = (k % 2) ? cosf(vy) : sinf(vy);
-                out[((size_t)(npf + k) * H + y) * W + x] = (k % 2) ? cosf(vx) : sinf(vx);
-            }
-        }
-    free(dim_t);
-}
-
-static int is_top_down(const sam2_config *c, int level) {
-    for (int i = 0; i < c->n_fpn_top_down_levels; i++)
-        if (c->fpn_top_down_levels[i] == level) return 1;
-    return 0;
-}
-
-sam2_status image_encoder_run(const sam2_config *c, const image_encoder_weights *w, const float *input,
+sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weights *w, const float *input,
                               int n_threads, encoder_output *out) {
+    (void)cfg;
     memset(out, 0, sizeof *out);
-    sam2_status st = hiera_run(c, w, input, n_threads, out);
-    const int d = c->d_model, n = c->n_stages;
-    float *level[SAM2_MAX_LEVELS] = {0};
-    const float *prev = NULL;
-    for (int i = n - 1; i >= 0 && st == SAM2_OK; i--) {
-        int H = out->trunk_h[i], W = out->trunk_w[i];
-        level[i] = malloc(sizeof(float) * (size_t)d * H * W);
-        if (!level[i]) {
-            st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the FPN neck");
-            break;
-        }
-        conv1x1(out->trunk[i], out->trunk_c[i], H * W, w->lateral_w[n - 1 - i], w->lateral_b[n - 1 - i], d, level[i]);
-        if (prev && is_top_down(c, i)) {
-            add_upsampled(level[i], prev, d, out->trunk_h[i + 1], out->trunk_w[i + 1], c->fpn_interp_nearest);
-            if (c->fpn_fuse_avg)
-                for (size_t k = 0; k < (size_t)d * H * W; k++) level[i][k] *= 0.5f;
-        }
-        prev = level[i];
+    if (n_threads < 1) n_threads = 1;
+    const hiera_weights *t = &w->trunk;
+    SAM2_TRY(hiera_run(t, input, n_threads, out->trunk));
+    out->n_trunk = t->n_stages;
+    for (int i = 0; i < t->n_stages; i++)
+        out->trunk_c[i] = t->stage_c[i], out->trunk_h[i] = t->stage_h[i], out->trunk_w[i] = t->stage_w[i];
+
+    float *levels[SAM2_MAX_LEVELS];
+    sam2_status st = fpn_run(&w->neck, out->trunk, out->trunk_h, out->trunk_w, n_threads, levels);
+    if (st != SAM2_OK) {
+        encoder_output_free(out);
+        return st;
     }
-    int kept = n - c->scalp;
-    for (int i = 0; i < n; i++) {
-        if (i < kept && st == SAM2_OK) {
-            out->fpn[i] = level[i];
-            out->fpn_h[i] = out->trunk_h[i], out->fpn_w[i] = out->trunk_w[i];
-            out->pos[i] = malloc(sizeof(float) * (size_t)d * out->fpn_h[i] * out->fpn_w[i]);
-            if (!out->pos[i]) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the FPN neck");
-            else sine_position(c, out->fpn_h[i], out->fpn_w[i], out->pos[i]);
-        } else {
-            free(level[i]);
-        }
-    }
+    const int kept = w->neck.n_levels - w->scalp;
     out->n_levels = kept;
-    if (st == SAM2_OK) {
-        int e = out->fpn_h[kept - 1] * out->fpn_w[kept - 1];
-        out->image_embed = malloc(sizeof(float) * (size_t)d * e);
-        if (!out->image_embed) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the encoder");
-        for (int ch = 0; st == SAM2_OK && ch < d; ch++)
-            for (int p = 0; p < e; p++)
-                out->image_embed[(size_t)ch * e + p] =
-                    out->fpn[kept - 1][(size_t)ch * e + p] + (c->directly_add_no_mem_embed ? w->no_mem_embed[ch] : 0.0f);
-    }
-    if (st == SAM2_OK && c->use_high_res_features_in_sam) {
-        int n0 = out->fpn_h[0] * out->fpn_w[0], n1 = out->fpn_h[1] * out->fpn_w[1];
-        out->high_res[0] = malloc(sizeof(float) * (size_t)(d / 8) * n0);
-        out->high_res[1] = malloc(sizeof(float) * (size_t)(d / 4) * n1);
-        if (!out->high_res[0] || !out->high_res[1]) {
-            st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the encoder");
-        } else {
-            conv1x1(out->fpn[0], d, n0, w->conv_s0_w, w->conv_s0_b, d / 8, out->high_res[0]);
-            conv1x1(out->fpn[1], d, n1, w->conv_s1_w, w->conv_s1_b, d / 4, out->high_res[1]);
+    out->pos_c = w->pos_feats;
+    for (int i = 0; i < w->neck.n_levels; i++) {
+        if (i >= kept) {
+            free(levels[i]);
+            continue;
         }
+        out->fpn[i] = levels[i];
+        out->fpn_h[i] = out->trunk_h[i], out->fpn_w[i] = out->trunk_w[i];
     }
+    for (int i = 0; i < kept && st == SAM2_OK; i++) {
+        out->pos[i] = malloc(sizeof(float) * (size_t)w->pos_feats * out->fpn_h[i] * out->fpn_w[i]);
+        st = out->pos[i] ? pe_sine(w->pos_feats, w->pos_temperature, w->pos_normalize, w->pos_scale, out->fpn_h[i],
+                                   out->fpn_w[i], out->pos[i], n_threads)
+                         : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for vision_pos_enc_%d", i);
+    }
+    if (st == SAM2_OK) st = predictor_features(w, out);
     if (st != SAM2_OK) encoder_output_free(out);
     return st;
 }

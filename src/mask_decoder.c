@@ -2,7 +2,6 @@
  * projection over all prompts' tokens is one GEMM. */
 #include "mask_decoder.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "error.h"
 #include "gemm.h"
 #include "ops.h"
+#include "two_way_transformer.h"
 
 /* ---------------------------------------------------------------- binding */
 
@@ -66,6 +66,7 @@ sam2_status mask_decoder_bind(const sam2_config *c, wt_binder *b, mask_decoder_w
     SAM2_TRY(bind_attn(b, &w->final_attn, d, di, "sam_mask_decoder.transformer.final_attn_token_to_image"));
     SAM2_TRY(bind_norm(b, &w->nf_w, &w->nf_b, d, "sam_mask_decoder.transformer.norm_final_attn"));
     const int nt = c->num_multimask_outputs + 1;
+    if (nt > 4) return SAM2_FAIL(SAM2_ERR_CONFIG, "%d multimask outputs (at most 3 supported)", nt - 1);
     SAM2_TRY(wt_bind2(b, &w->iou_token, 1, d, "sam_mask_decoder.iou_token.weight"));
     SAM2_TRY(wt_bind2(b, &w->mask_tokens, nt, d, "sam_mask_decoder.mask_tokens.weight"));
     if (c->pred_obj_scores) SAM2_TRY(wt_bind2(b, &w->obj_token, 1, d, "sam_mask_decoder.obj_score_token.weight"));
@@ -94,222 +95,165 @@ sam2_status mask_decoder_bind(const sam2_config *c, wt_binder *b, mask_decoder_w
 
 /* ------------------------------------------------------------ computation */
 
-/* An MLP with ReLU between layers on M rows: x (M, in) -> out (M, out). */
-static sam2_status mlp_run(const mlp_weights *m, const float *x, int M, float *out) {
-    int maxd = 0;
-    for (int i = 0; i <= m->n_layers; i++) maxd = m->dims[i] > maxd ? m->dims[i] : maxd;
-    float *a = malloc(sizeof(float) * (size_t)M * maxd), *b = malloc(sizeof(float) * (size_t)M * maxd);
-    if (!a || !b) {
-        free(a), free(b);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in an MLP");
+/* Floats of the per-prompt output heads: u1 (4HW, d/4), u2 (16HW, d/8) and
+ * the transposed-convolution product before its pixel shuffle. */
+static size_t heads_floats(int d, int HW) {
+    size_t u1 = (size_t)4 * HW * (d / 4), u2 = (size_t)16 * HW * (d / 8);
+    size_t t1 = (size_t)HW * (d / 4) * 4, t2 = (size_t)4 * HW * (d / 8) * 4;
+    return u1 + u2 + (t1 > t2 ? t1 : t2);
+}
+
+/* Floats of the token-side heads for B prompts: gathered rows (B, d), the
+ * hypernetwork outputs (B, nt, d/8), IoU logits (B, nt) and the widest MLP's
+ * scratch. */
+static size_t token_heads_floats(const mask_decoder_weights *w, int nt, int d, int B) {
+    size_t m = dec_mlp_work_floats(&w->iou_head, B);
+    for (int i = 0; i < nt; i++) {
+        size_t h = dec_mlp_work_floats(&w->hyper[i], B);
+        m = h > m ? h : m;
     }
-    const float *in = x;
-    for (int i = 0; i < m->n_layers; i++) {
-        float *o = i == m->n_layers - 1 ? out : (i % 2 ? b : a);
-        linear(in, M, m->dims[i], m->w[i], m->b[i], m->dims[i + 1], o);
-        if (i < m->n_layers - 1) op_relu(o, (int64_t)M * m->dims[i + 1]);
-        in = o;
+    if (w->obj_head.n_layers) {
+        size_t o = dec_mlp_work_floats(&w->obj_head, B);
+        m = o > m ? o : m;
     }
-    free(a), free(b);
+    return (size_t)B * d + (size_t)B * nt * (d / 8) + (size_t)B * nt + m;
+}
+
+/* Everything mask_decoder_run needs for max_B prompts of Ns sparse tokens. */
+static size_t ws_floats(const sam2_config *c, const mask_decoder_weights *w, int max_B, int Ns, int n_threads) {
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g;
+    const int nt = c->num_multimask_outputs + 1, T = (c->pred_obj_scores ? 1 : 0) + 1 + nt + Ns;
+    size_t tw = two_way_work_floats(c, max_B, T, HW, n_threads), hd = heads_floats(d, HW);
+    return 2 * (size_t)max_B * T * d + (size_t)max_B * HW * d + token_heads_floats(w, nt, d, max_B) +
+           (tw > hd ? tw : hd);
+}
+
+sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weights *w, int max_B, int Ns, int n_threads,
+                                 mask_decoder_ws *ws) {
+    memset(ws, 0, sizeof *ws);
+    if (max_B <= 0 || Ns < 0 || n_threads <= 0)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch for %d prompts, %d tokens, %d threads", max_B, Ns, n_threads);
+    size_t n = ws_floats(c, w, max_B, Ns, n_threads);
+    ws->buf = malloc(sizeof(float) * n);
+    if (!ws->buf) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
+    ws->n_floats = n, ws->max_B = max_B, ws->Ns = Ns, ws->n_threads = n_threads;
     return SAM2_OK;
 }
 
-/* Multi-head attention for B independent sequences: q_in (B, Nq, d),
- * k_in and v_in (B, Nk, d) -> out (B, Nq, d) (overwritten). */
-static sam2_status mha(const attn_weights *a, int heads, int d, int B, int Nq, int Nk, const float *q_in,
-                       const float *k_in, const float *v_in, float *out) {
-    const int I = a->internal, hd = I / heads;
-    float *q = malloc(sizeof(float) * (size_t)B * Nq * I), *k = malloc(sizeof(float) * (size_t)B * Nk * I);
-    float *v = malloc(sizeof(float) * (size_t)B * Nk * I), *o = malloc(sizeof(float) * (size_t)B * Nq * I);
-    sam2_status st = SAM2_OK;
-    if (!q || !k || !v || !o) {
-        st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in decoder attention");
-        goto done;
-    }
-    linear(q_in, B * Nq, d, a->q_w, a->q_b, I, q);
-    linear(k_in, B * Nk, d, a->k_w, a->k_b, I, k);
-    linear(v_in, B * Nk, d, a->v_w, a->v_b, I, v);
-    const float scale = 1.0f / sqrtf((float)hd);
-    /* one side of every decoder attention is a handful of tokens, so the
-     * score rows are short: plain loops, parallel over (prompt, head, query block) */
-    const int QBLK = 256, nqb = (Nq + QBLK - 1) / QBLK;
-#pragma omp parallel
-    {
-        float *srow = malloc(sizeof(float) * (size_t)Nk);
-#pragma omp for schedule(dynamic)
-        for (int item = 0; item < B * heads * nqb; item++) {
-            if (!srow) continue;
-            int bi = item / (heads * nqb), h = (item / nqb) % heads, qb = item % nqb;
-            const float *kb = k + (size_t)bi * Nk * I + h * hd, *vb = v + (size_t)bi * Nk * I + h * hd;
-            int i1 = (qb + 1) * QBLK < Nq ? (qb + 1) * QBLK : Nq;
-            for (int i = qb * QBLK; i < i1; i++) {
-                const float *qi = q + ((size_t)bi * Nq + i) * I + h * hd;
-                float *oi = o + ((size_t)bi * Nq + i) * I + h * hd;
-                float mx = -INFINITY;
-                for (int j = 0; j < Nk; j++) {
-                    const float *kj = kb + (size_t)j * I;
-                    float dot = 0.0f;
-                    for (int t = 0; t < hd; t++) dot += qi[t] * kj[t];
-                    srow[j] = dot * scale;
-                    mx = srow[j] > mx ? srow[j] : mx;
-                }
-                float sum = 0.0f;
-                for (int j = 0; j < Nk; j++) sum += (srow[j] = expf(srow[j] - mx));
-                float inv = 1.0f / sum;
-                for (int t = 0; t < hd; t++) oi[t] = 0.0f;
-                for (int j = 0; j < Nk; j++) {
-                    const float *vj = vb + (size_t)j * I;
-                    float pj = srow[j] * inv;
-                    for (int t = 0; t < hd; t++) oi[t] += pj * vj[t];
-                }
-            }
-        }
-        free(srow);
-    }
-    linear(o, B * Nq, I, a->o_w, a->o_b, d, out);
-done:
-    free(q), free(k), free(v), free(o);
-    return st;
+void mask_decoder_ws_free(mask_decoder_ws *ws) {
+    if (!ws) return;
+    free(ws->buf);
+    memset(ws, 0, sizeof *ws);
 }
 
-/* x (B, N, d) + pe, where pe is (B, N, d) or shared (N, d) when shared. */
-static void add_pe(float *dst, const float *x, const float *pe, int B, int N, int d, int shared) {
-    size_t per = (size_t)N * d;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (size_t i = 0; i < per; i++) dst[b * per + i] = x[b * per + i] + pe[(shared ? 0 : b * per) + i];
-}
-
-/* The two-way transformer: queries (B, T, d) and keys (B, HW, d) updated in place. */
-static sam2_status two_way(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW,
-                           float *queries, const float *qpe, float *keys, const float *kpe) {
-    const int d = c->d_model, H = c->dec_heads;
-    size_t nq = (size_t)B * T * d, nk = (size_t)B * HW * d;
-    float *qa = malloc(sizeof(float) * nq), *qo = malloc(sizeof(float) * nq);
-    float *ka = malloc(sizeof(float) * nk), *ko = malloc(sizeof(float) * nk);
-    float *hid = malloc(sizeof(float) * (size_t)B * T * c->dec_mlp_dim);
-    sam2_status st = (qa && qo && ka && ko && hid) ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the decoder");
-    for (int l = 0; l < c->dec_depth && st == SAM2_OK; l++) {
-        const twoway_layer_weights *L = &w->layers[l];
-        if (l == 0) { /* skip_first_layer_pe: the attention output replaces the queries */
-            st = mha(&L->self_attn, H, d, B, T, T, queries, queries, queries, qo);
-            memcpy(queries, qo, sizeof(float) * nq);
-        } else {
-            add_pe(qa, queries, qpe, B, T, d, 0);
-            st = mha(&L->self_attn, H, d, B, T, T, qa, qa, queries, qo);
-            op_add(queries, qo, (int64_t)nq);
-        }
-        op_layernorm(queries, queries, (int64_t)B * T, d, L->n1_w, L->n1_b, 1e-5f);
-        add_pe(qa, queries, qpe, B, T, d, 0);
-        add_pe(ka, keys, kpe, B, HW, d, 1);
-        if (st == SAM2_OK) st = mha(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo);
-        op_add(queries, qo, (int64_t)nq);
-        op_layernorm(queries, queries, (int64_t)B * T, d, L->n2_w, L->n2_b, 1e-5f);
-        if (st == SAM2_OK) st = mlp_run(&L->mlp, queries, B * T, qo);
-        op_add(queries, qo, (int64_t)nq);
-        op_layernorm(queries, queries, (int64_t)B * T, d, L->n3_w, L->n3_b, 1e-5f);
-        add_pe(qa, queries, qpe, B, T, d, 0);
-        if (st == SAM2_OK) st = mha(&L->i2t, H, d, B, HW, T, ka, qa, queries, ko);
-        op_add(keys, ko, (int64_t)nk);
-        op_layernorm(keys, keys, (int64_t)B * HW, d, L->n4_w, L->n4_b, 1e-5f);
-    }
-    if (st == SAM2_OK) {
-        add_pe(qa, queries, qpe, B, T, d, 0);
-        add_pe(ka, keys, kpe, B, HW, d, 1);
-        st = mha(&w->final_attn, H, d, B, T, HW, qa, ka, keys, qo);
-        op_add(queries, qo, (int64_t)nq);
-        op_layernorm(queries, queries, (int64_t)B * T, d, w->nf_w, w->nf_b, 1e-5f);
-    }
-    free(qa), free(qo), free(ka), free(ko), free(hid);
-    return st;
+int mask_decoder_group_size(const sam2_config *c) {
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, T = 8;
+    size_t per = two_way_work_floats(c, 2, T, HW, 1) - two_way_work_floats(c, 1, T, HW, 1) +
+                 (size_t)HW * d + 2 * (size_t)T * d;
+    size_t n = ((size_t)16 << 20) / (per ? per : 1);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
 /* 2x2 stride-2 transposed convolution of channels-last x (h*w, Cin) with
- * weight (Cin, Cout, 2, 2) plus bias and a channels-first skip (Cout, 2h,
- * 2w): out channels-last (2h*2w, Cout). */
-static sam2_status upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
-                          const float *skip, float *out) {
-    float *y = malloc(sizeof(float) * (size_t)h * w * Cout * 4); /* (h*w, Cout*4) */
-    if (!y) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in mask upscaling");
+ * weight (Cin, Cout, 2, 2), then + bias, then + a channels-first skip (Cout,
+ * 2h, 2w) when given: out channels-last (2h*2w, Cout). tmp holds
+ * h*w*Cout*4 floats. */
+static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
+                   const float *skip, float *out, float *tmp) {
+    float *y = tmp; /* (h*w, Cout*4): tap k of channel c at c*4 + k */
     gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
     const int W2 = 2 * w, HW2 = 4 * h * w;
+#pragma omp parallel for schedule(static) if ((int64_t)HW2 * Cout > 65536)
     for (int yy = 0; yy < h; yy++)
         for (int xx = 0; xx < w; xx++) {
             const float *src = y + ((size_t)yy * w + xx) * Cout * 4;
             for (int k = 0; k < 4; k++) {
-                int py = 2 * yy + k / 2, px = 2 * xx + k % 2, p = py * W2 + px;
+                int p = (2 * yy + k / 2) * W2 + 2 * xx + k % 2;
                 float *o = out + (size_t)p * Cout;
-                for (int c = 0; c < Cout; c++) o[c] = src[c * 4 + k] + bias[c] + (skip ? skip[(size_t)c * HW2 + p] : 0.0f);
+                if (skip)
+                    for (int c = 0; c < Cout; c++) o[c] = src[c * 4 + k] + bias[c] + skip[(size_t)c * HW2 + p];
+                else
+                    for (int c = 0; c < Cout; c++) o[c] = src[c * 4 + k] + bias[c];
             }
         }
-    free(y);
-    return SAM2_OK;
 }
 
-/* Output heads of one prompt: upscaled embedding, hypernetwork masks for all
- * four tokens, IoU and object score. */
-static sam2_status heads(const sam2_config *c, const mask_decoder_weights *w, const float *tok, const float *keys,
-                         const float *hr0, const float *hr1, float *masks, float *iou, float *obj) {
-    const int d = c->d_model, g = c->image_size / c->backbone_stride, L = 4 * g, nt = c->num_multimask_outputs + 1;
-    const int s = c->pred_obj_scores ? 1 : 0;
-    float *u1 = malloc(sizeof(float) * (size_t)4 * g * g * (d / 4)); /* (2g*2g, d/4) */
-    float *u2 = malloc(sizeof(float) * (size_t)L * L * (d / 8));     /* (L*L, d/8) */
-    float *hyp = malloc(sizeof(float) * (size_t)nt * (d / 8));       /* (nt, d/8) */
-    sam2_status st = (u1 && u2 && hyp) ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the mask heads");
-    if (st == SAM2_OK) st = upconv(keys, g, g, d, w->up1_w, w->up1_b, d / 4, hr1, u1);
-    if (st == SAM2_OK) {
-        op_layernorm(u1, u1, (int64_t)4 * g * g, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
-        op_gelu(u1, (int64_t)4 * g * g * (d / 4));
-        st = upconv(u1, 2 * g, 2 * g, d / 4, w->up2_w, w->up2_b, d / 8, hr0, u2);
-    }
-    if (st == SAM2_OK) {
-        op_gelu(u2, (int64_t)L * L * (d / 8));
-        for (int i = 0; i < nt && st == SAM2_OK; i++) st = mlp_run(&w->hyper[i], tok + (size_t)(s + 1 + i) * d, 1, hyp + (size_t)i * (d / 8));
-    }
-    if (st == SAM2_OK) {
-        /* masks (nt, L*L) = hyp (nt, d/8) @ u2^T */
-        gemm(0, 1, nt, L * L, d / 8, 1.0f, hyp, d / 8, u2, d / 8, 0.0f, masks, L * L);
-        st = mlp_run(&w->iou_head, tok + (size_t)s * d, 1, iou);
-        if (c->iou_prediction_use_sigmoid) op_sigmoid(iou, nt);
-    }
-    if (st == SAM2_OK) {
-        if (w->obj_head.n_layers) st = mlp_run(&w->obj_head, tok, 1, obj);
-        else *obj = 10.0f;
-    }
-    free(u1), free(u2), free(hyp);
-    return st;
+/* Mask logits of one prompt: the upscaled image embedding (two transposed
+ * convolutions with the high-resolution features added, LayerNorm2d, GELU)
+ * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). */
+static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const float *keys, const float *hr0,
+                        const float *hr1, const float *hyp, float *masks, float *work) {
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, L = 4 * g;
+    const int nt = c->num_multimask_outputs + 1;
+    float *u1 = work;                              /* (4HW, d/4) */
+    float *u2 = u1 + (size_t)4 * HW * (d / 4);     /* (16HW, d/8) */
+    float *tmp = u2 + (size_t)16 * HW * (d / 8);   /* transposed-convolution products */
+    upconv(keys, g, g, d, w->up1_w, w->up1_b, d / 4, hr1, u1, tmp);
+    op_layernorm(u1, u1, (int64_t)4 * HW, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
+    op_gelu(u1, (int64_t)4 * HW * (d / 4));
+    upconv(u1, 2 * g, 2 * g, d / 4, w->up2_w, w->up2_b, d / 8, hr0, u2, tmp);
+    op_gelu(u2, (int64_t)L * L * (d / 8));
+    gemm(0, 1, nt, L * L, d / 8, 1.0f, hyp, d / 8, u2, d / 8, 0.0f, masks, L * L);
 }
 
 sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,
-                             float *iou, float *obj) {
-    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, nt = c->num_multimask_outputs + 1;
-    const int s = c->pred_obj_scores ? 1 : 0, T = s + 1 + nt + Ns, L = 4 * g;
-    float *queries = malloc(sizeof(float) * (size_t)B * T * d); /* (B, T, d) */
-    float *qpe = malloc(sizeof(float) * (size_t)B * T * d);     /* (B, T, d) the initial tokens */
-    float *keys = malloc(sizeof(float) * (size_t)B * HW * d);   /* (B, HW, d) */
-    if (!queries || !qpe || !keys) {
-        free(queries), free(qpe), free(keys);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory in the decoder (batch of %d)", B);
-    }
+                             float *iou, float *obj, mask_decoder_ws *ws) {
+    if (!ws || !ws->buf || B > ws->max_B || Ns > ws->Ns)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch too small for %d prompts of %d tokens", B, Ns);
+    if (B <= 0) return SAM2_OK;
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, L = 4 * g;
+    const int nt = c->num_multimask_outputs + 1, s = c->pred_obj_scores ? 1 : 0, T = s + 1 + nt + Ns;
+    const int Tmax = s + 1 + nt + ws->Ns, Bm = ws->max_B, dh = d / 8;
+    float *queries = ws->buf;                          /* (B, T, d) */
+    float *qpe = queries + (size_t)Bm * Tmax * d;      /* (B, T, d) the initial tokens */
+    float *keys = qpe + (size_t)Bm * Tmax * d;         /* (B, HW, d) image tokens */
+    float *rows = keys + (size_t)Bm * HW * d;          /* (B, d) gathered token rows */
+    float *hyp = rows + (size_t)Bm * d;                /* (B, nt, d/8) */
+    float *iou_raw = hyp + (size_t)Bm * nt * dh;       /* (B, nt) */
+    float *mlp_ws = iou_raw + (size_t)Bm * nt;         /* MLP scratch */
+    size_t tw = two_way_work_floats(c, Bm, Tmax, HW, ws->n_threads), hf = heads_floats(d, HW);
+    float *big = ws->buf + ws->n_floats - (tw > hf ? tw : hf); /* transformer, then heads scratch */
     for (int b = 0; b < B; b++) {
         float *t = qpe + (size_t)b * T * d;
         if (s) memcpy(t, w->obj_token, sizeof(float) * d);
         memcpy(t + (size_t)s * d, w->iou_token, sizeof(float) * d);
         memcpy(t + (size_t)(s + 1) * d, w->mask_tokens, sizeof(float) * nt * d);
         memcpy(t + (size_t)(s + 1 + nt) * d, sparse + (size_t)b * Ns * d, sizeof(float) * Ns * d);
-        float *k = keys + (size_t)b * HW * d;
-        for (int p = 0; p < HW; p++)
-            for (int ch = 0; ch < d; ch++)
-                k[(size_t)p * d + ch] = image_embed[(size_t)ch * HW + p] +
-                                        (dense ? dense[((size_t)b * d + ch) * HW + p] : no_mask[ch]);
     }
     memcpy(queries, qpe, sizeof(float) * (size_t)B * T * d);
-    sam2_status st = two_way(c, w, B, T, HW, queries, qpe, keys, image_pe);
-    for (int b = 0; b < B && st == SAM2_OK; b++)
-        st = heads(c, w, queries + (size_t)b * T * d, keys + (size_t)b * HW * d, hr0, hr1,
-                   masks + (size_t)b * nt * L * L, iou + (size_t)b * nt, obj + b);
-    free(queries), free(qpe), free(keys);
-    return st;
+    /* src = image_embed + dense prompt embedding, as tokens (HW, d) */
+    const int nb = dense ? B : 1;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(ws->n_threads)
+    for (int b = 0; b < nb; b++)
+        for (int p = 0; p < HW; p++) {
+            float *k = keys + ((size_t)b * HW + p) * d;
+            if (dense)
+                for (int ch = 0; ch < d; ch++)
+                    k[ch] = image_embed[(size_t)ch * HW + p] + dense[((size_t)b * d + ch) * HW + p];
+            else
+                for (int ch = 0; ch < d; ch++) k[ch] = image_embed[(size_t)ch * HW + p] + no_mask[ch];
+        }
+    two_way_run(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big);
+    /* token-side heads, batched over prompts */
+    for (int i = 0; i < nt; i++) {
+        for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s + 1 + i) * d, sizeof(float) * d);
+        dec_mlp_run(&w->hyper[i], rows, B, big, mlp_ws);
+        for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
+    }
+    for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s) * d, sizeof(float) * d);
+    dec_mlp_run(&w->iou_head, rows, B, iou_raw, mlp_ws);
+    if (c->iou_prediction_use_sigmoid) op_sigmoid(iou_raw, (int64_t)B * nt);
+    memcpy(iou, iou_raw, sizeof(float) * (size_t)B * nt);
+    if (w->obj_head.n_layers) {
+        for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + (size_t)b * T * d, sizeof(float) * d);
+        dec_mlp_run(&w->obj_head, rows, B, obj, mlp_ws);
+    } else {
+        for (int b = 0; b < B; b++) obj[b] = 10.0f;
+    }
+    for (int b = 0; b < B; b++)
+        mask_logits(c, w, keys + (size_t)b * HW * d, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L,
+                    big);
+    return SAM2_OK;
 }

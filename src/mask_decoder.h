@@ -3,6 +3,8 @@
 #ifndef SAM2_MASK_DECODER_H
 #define SAM2_MASK_DECODER_H
 
+#include <stddef.h>
+
 #include "config.h"
 #include "weights.h"
 
@@ -41,14 +43,34 @@ typedef struct mask_decoder_weights {
 
 sam2_status mask_decoder_bind(const sam2_config *cfg, wt_binder *b, mask_decoder_weights *w);
 
-/* Decodes B prompts against one image. image_embed (d, h*w) channels-first;
- * image_pe (h*w, d); hr0 (d/8, 4h, 4w) and hr1 (d/4, 2h, 2w) or NULL;
- * sparse (B, Ns, d); dense NULL (the no-mask embedding, no_mask (d)) or
- * (B, d, h*w). Outputs for all four mask tokens: masks (B, 4, 4h*4w), iou
- * (B, 4) (after the sigmoid when configured), obj (B). */
+/* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
+ * sparse tokens; reused across calls so the decoder touches fresh pages
+ * once. */
+typedef struct mask_decoder_ws {
+    float *buf;
+    size_t n_floats;
+    int max_B, Ns, n_threads;
+} mask_decoder_ws;
+
+sam2_status mask_decoder_ws_init(const sam2_config *cfg, const mask_decoder_weights *w, int max_B, int Ns,
+                                 int n_threads, mask_decoder_ws *ws);
+void mask_decoder_ws_free(mask_decoder_ws *ws);
+
+/* How many prompts one mask_decoder_run should take (1..64) so that its
+ * scratch stays around 64 MB: the per-prompt image tokens are (S/16)^2 x d. */
+int mask_decoder_group_size(const sam2_config *cfg);
+
+/* Decodes B <= ws->max_B prompts (Ns == ws->Ns) against one image.
+ * image_embed (d, h*w) channels-first; image_pe (h*w, d); hr0 (d/8, 4h, 4w)
+ * and hr1 (d/4, 2h, 2w) or NULL; sparse (B, Ns, d); dense NULL (then the
+ * no-mask embedding no_mask (d) is added for every prompt, and the image-side
+ * work of the first layer is shared) or (B, d, h*w). Outputs for all mask
+ * tokens (num_multimask_outputs + 1): masks (B, nt, 4h*4w) logits, iou
+ * (B, nt) (after the sigmoid when configured), obj (B) (10 when the model
+ * has no object-score head). */
 sam2_status mask_decoder_run(const sam2_config *cfg, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,
-                             float *iou, float *obj);
+                             float *iou, float *obj, mask_decoder_ws *ws);
 
 #endif

@@ -9,7 +9,8 @@
 
 /* Labels the 8-connected components of mask (h, w; nonzero = set): labels
  * gets 0 for unset pixels and 1..n for components; areas[k] (k = 1..n) their
- * pixel counts. labels is (h*w); areas must hold h*w + 1 entries. Returns n. */
+ * pixel counts. labels is (h*w); areas must hold h*w + 1 entries. Returns n,
+ * or -1 when out of memory. */
 int cc_label8(const uint8_t *mask, int h, int w, int *labels, int *areas);
 
 /* The official hole filling and sprinkle removal on one (h, w) logit map:
@@ -29,7 +30,20 @@ typedef struct lerp_taps {
 sam2_status lerp_taps_init(lerp_taps *t, int n_in, int n_out);
 void lerp_taps_free(lerp_taps *t);
 
-/* F.interpolate(mode="bilinear", align_corners=False) of (ih, iw) to (oh, ow). */
+/* F.interpolate(mode="bilinear", align_corners=False) of (ih, iw) to (oh, ow),
+ * evaluated as PyTorch's generic (separable) CPU kernel does:
+ * h0 * (w0 * a + w1 * b) + h1 * (w0 * c + w1 * d). */
 sam2_status upsample_bilinear(const float *in, int ih, int iw, float *out, int oh, int ow);
+
+/* The same resize evaluated as PyTorch's channels-last CPU kernel does, which
+ * it picks for a single-channel map (one mask): (h0 w0) a + (h0 w1) b +
+ * (h1 w0) c + (h1 w1) d. Same maths, other float32 rounding. */
+sam2_status upsample_bilinear_4w(const float *in, int ih, int iw, float *out, int oh, int ow);
+
+/* Stability of a logit map: count(l > hi) / count(l > lo) as a float32
+ * division of the counts; `empty` when nothing is above lo. The decoder's
+ * dynamic fallback uses hi = +delta, lo = -delta, empty = 1; the AMG score
+ * uses thr +- offset and NaN. */
+float stability_score(const float *logits, int64_t n, float hi, float lo, float empty);
 
 #endif

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "error.h"
+#include "gemm.h"
 #include "ops.h"
 
+/* Binds the sam_prompt_encoder.* tensors, checking every shape. */
 sam2_status prompt_encoder_bind(const sam2_config *c, wt_binder *b, prompt_encoder_weights *w) {
     memset(w, 0, sizeof *w);
     const int d = c->d_model, mc = c->mask_in_chans;
@@ -42,20 +44,25 @@ static void fourier(const float *G, int npf, float u, float v, float *out) {
     }
 }
 
+/* Coordinates are divided by S (the official forward_with_coords). */
 void prompt_pe_points(const sam2_config *c, const prompt_encoder_weights *w, const float *xy, int n, float *out) {
     const int npf = c->d_model / 2;
     const float S = (float)c->image_size;
     for (int i = 0; i < n; i++) fourier(w->gaussian, npf, xy[2 * i] / S, xy[2 * i + 1] / S, out + (size_t)i * c->d_model);
 }
 
+/* Grid cell centres (x + 0.5) / g, (y + 0.5) / g, as the official cumsum - 0.5. */
 void prompt_dense_pe(const sam2_config *c, const prompt_encoder_weights *w, float *out) {
     const int g = c->image_size / c->backbone_stride, npf = c->d_model / 2;
+#pragma omp parallel for schedule(static) if ((int64_t)g * g * npf > 65536)
     for (int y = 0; y < g; y++)
         for (int x = 0; x < g; x++)
             fourier(w->gaussian, npf, ((float)x + 0.5f) / (float)g, ((float)y + 0.5f) / (float)g,
                     out + ((size_t)y * g + x) * c->d_model);
 }
 
+/* Padding points (label -1) take not_a_point_embed instead of an encoding;
+ * labels 0..3 add their learned embedding. */
 void prompt_embed_sparse(const sam2_config *c, const prompt_encoder_weights *w, const float *xy, const int *labels,
                          int n, float *out) {
     const int d = c->d_model;
@@ -87,6 +94,8 @@ static void conv2x2s2(const float *in, int Cin, int H, int W, const float *wt, c
             }
 }
 
+/* The official mask_downscaling: conv 2x2/2, LayerNorm2d, GELU, conv 2x2/2,
+ * LayerNorm2d, GELU, conv 1x1. */
 sam2_status prompt_embed_mask(const sam2_config *c, const prompt_encoder_weights *w, const float *mask, float *out) {
     const int L = c->image_size / 4, mc = c->mask_in_chans, d = c->d_model, h1 = L / 2, h2 = L / 4;
     float *a = malloc(sizeof(float) * (size_t)(mc / 4) * h1 * h1); /* (c/4, L/2, L/2) */
@@ -101,12 +110,10 @@ sam2_status prompt_embed_mask(const sam2_config *c, const prompt_encoder_weights
     conv2x2s2(a, mc / 4, h1, h1, w->md1_w, w->md1_b, mc, b);
     op_layernorm2d(b, mc, (int64_t)h2 * h2, w->ln1_w, w->ln1_b, 1e-6f);
     op_gelu(b, (int64_t)mc * h2 * h2);
+    /* 1x1 convolution: out (d, HW) = W (d, mc) @ b (mc, HW) + bias */
     for (int o = 0; o < d; o++)
-        for (int p = 0; p < h2 * h2; p++) {
-            float acc = w->md2_b[o];
-            for (int i = 0; i < mc; i++) acc += w->md2_w[(size_t)o * mc + i] * b[(size_t)i * h2 * h2 + p];
-            out[(size_t)o * h2 * h2 + p] = acc;
-        }
+        for (int p = 0; p < h2 * h2; p++) out[(size_t)o * h2 * h2 + p] = w->md2_b[o];
+    gemm(0, 0, d, h2 * h2, mc, 1.0f, w->md2_w, mc, b, h2 * h2, 1.0f, out, h2 * h2);
     free(a), free(b);
     return SAM2_OK;
 }

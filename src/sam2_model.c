@@ -151,6 +151,22 @@ sam2_status sam2_model_random(const char *preset, const char *config_yaml, uint6
     return finish_model(m, seed ? seed : 0x5eed, out);
 }
 
+sam2_status sam2_preset_tensors(const char *preset, uint64_t seed, sam2_tensor_fn fn, void *user) {
+    if (!preset || !fn) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_preset_tensors: NULL argument");
+    sam2_model *m = calloc(1, sizeof *m);
+    if (!m) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the model");
+    sam2_status st = sam2_config_preset(preset, &m->cfg);
+    wt_binder b;
+    if (st == SAM2_OK) st = wt_binder_init(&b, NULL, seed ? seed : 0x5eed);
+    if (st == SAM2_OK) {
+        b.on_tensor = fn, b.on_tensor_user = user;
+        st = bind_all(m, &b);
+        wt_binder_done(&b);
+    }
+    sam2_model_free(m);
+    return st;
+}
+
 void sam2_model_free(sam2_model *m) {
     if (!m) return;
     for (int i = 0; i < m->n_random_weights; i++) free(m->random_weights[i]);

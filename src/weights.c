@@ -70,6 +70,7 @@ static sam2_status make_random(wt_binder *b, const float **out, int ndim, const 
     float scale = is_bias ? 0.02f : is_norm ? 0.1f : (float)(1.0 / sqrt((double)(fan_in ? fan_in : 1)));
     for (int64_t i = 0; i < numel; i++) p[i] = (is_norm && !is_bias ? 1.0f : 0.0f) + scale * next_unit(b);
     *out = p;
+    if (b->on_tensor) b->on_tensor(b->on_tensor_user, name, ndim, dims, p);
     b->bound_elements += numel;
     b->bound_tensors++;
     return SAM2_OK;

@@ -15,6 +15,9 @@ typedef struct wt_binder {
     int n_owned, cap_owned;
     int64_t bound_elements;   /* elements of distinct tensors bound */
     int bound_tensors;
+    /* random mode: told every tensor made, with its name and shape */
+    void (*on_tensor)(void *user, const char *name, int ndim, const int64_t *dims, const float *data);
+    void *on_tensor_user;
 } wt_binder;
 
 /* Starts binding from a checkpoint (ck != NULL) or in random mode (ck ==

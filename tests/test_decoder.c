@@ -1,25 +1,29 @@
 /* test_decoder.c - prompt encoder + mask decoder + predictor parity with the
  * official SAM2ImagePredictor.predict on every golden prompt case, fed with
- * the golden image features; batched decoding equals one-at-a-time; bad
- * prompts are refused. */
+ * the golden image features (the encoder is not run); batched decoding
+ * equals one-at-a-time; hole / sprinkle removal leaves the returned low-res
+ * logits alone; bad prompts are refused with a message naming the problem. */
 #include <cjson/cJSON.h>
 #include <math.h>
 
 #include "image_io.h"
 #include "model.h"
+#include "postprocess.h"
 #include "predictor.h"
 #include "test.h"
 
-/* Loads a golden feature file into a malloc'd array. */
+/* Loads a golden .npy file into a malloc'd array (NULL if absent). */
 static float *load(const char *dir, const char *name) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!test_file_exists(path)) return NULL;
     npy_array a;
     if (npy_read(path, &a) != SAM2_OK) return NULL;
     return a.data;
 }
 
-/* Puts the golden features of one image into the context. */
+/* Puts the golden features of one image into the context, as set_image
+ * would. */
 static int set_golden_features(sam2_ctx *ctx, const char *dir, int w, int h) {
     encoder_output_free(&ctx->enc);
     ctx->enc.image_embed = load(dir, "image_embed.npy");
@@ -37,9 +41,42 @@ static cJSON *read_json(const char *path) {
     return j;
 }
 
+/* Compares our binary masks with the golden PNGs. A flipped pixel is
+ * acceptable only where the golden logit (logits.npy), or ours when the case
+ * has none, is within 1e-3 of the threshold. Returns the flips. */
+static long compare_masks(const char *cdir, const char *name, const sam2_prediction *out, const float *want_logits) {
+    const long wh = (long)out->width * out->height;
+    long flipped = 0;
+    for (int k = 0; k < out->n_masks; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/mask_%d.png", cdir, k);
+        image_file f;
+        if (image_file_read(path, &f) != SAM2_OK) {
+            CHECK(0, "cannot read %s: %s", path, sam2_last_error());
+            continue;
+        }
+        CHECK(f.width == out->width && f.height == out->height && f.channels == 1, "%s: %d x %d x %d", path, f.width,
+              f.height, f.channels);
+        long unexplained = 0, n = 0;
+        for (long i = 0; i < wh && f.channels == 1 && f.width == out->width && f.height == out->height; i++) {
+            int want = f.pixels[i] > 127, got = out->masks[(size_t)k * wh + i];
+            if (want == got) continue;
+            n++;
+            float lg = want_logits ? want_logits[(size_t)k * wh + i] : out->logits[(size_t)k * wh + i];
+            if (fabsf(lg) > 1e-3f) unexplained++;
+        }
+        if (n) printf("  %-48s %ld pixels flipped (of %ld)\n", name, n, wh);
+        flipped += n;
+        CHECK(unexplained == 0, "%s mask %d: %ld flipped pixels away from the threshold", name, k, unexplained);
+        image_file_free(&f);
+    }
+    return flipped;
+}
+
+/* Runs one prompt case of prompts.json and compares every output. */
 static void run_case(sam2_ctx *ctx, const char *dir, const cJSON *cs, int *n_cases, long *flipped_total) {
     const char *name = cJSON_GetObjectItem(cs, "name")->valuestring;
-    char cdir[4096], path[4096];
+    char cdir[4096];
     snprintf(cdir, sizeof cdir, "%s/prompts/%s", dir, name);
     const cJSON *pc = cJSON_GetObjectItem(cs, "point_coords"), *pl = cJSON_GetObjectItem(cs, "point_labels");
     const cJSON *box = cJSON_GetObjectItem(cs, "box");
@@ -47,18 +84,20 @@ static void run_case(sam2_ctx *ctx, const char *dir, const cJSON *cs, int *n_cas
     int labels[32];
     sam2_prompt pr = sam2_prompt_default();
     int n = pc ? cJSON_GetArraySize(pc) : 0;
+    CHECK(n <= 32, "%s: %d points", name, n);
     for (int i = 0; i < n && i < 32; i++) {
         pts[2 * i] = (float)cJSON_GetArrayItem(cJSON_GetArrayItem(pc, i), 0)->valuedouble;
         pts[2 * i + 1] = (float)cJSON_GetArrayItem(cJSON_GetArrayItem(pc, i), 1)->valuedouble;
         labels[i] = cJSON_GetArrayItem(pl, i)->valueint;
     }
-    pr.points = pts, pr.labels = labels, pr.n_points = n;
+    pr.points = pts, pr.labels = labels, pr.n_points = n < 32 ? n : 32;
     if (box) {
         pr.has_box = 1;
         for (int k = 0; k < 4; k++) pr.box[k] = (float)cJSON_GetArrayItem(box, k)->valuedouble;
     }
     pr.multimask = cJSON_IsTrue(cJSON_GetObjectItem(cs, "multimask_output"));
     float *mask_in = cJSON_GetObjectItem(cs, "mask_input_from") ? load(cdir, "mask_input.npy") : NULL;
+    CHECK(!cJSON_GetObjectItem(cs, "mask_input_from") || mask_in, "%s: mask_input.npy missing", cdir);
     pr.mask_input = mask_in;
     sam2_predict_params pp = sam2_predict_default_params();
     pp.want_logits = 1;
@@ -74,6 +113,8 @@ static void run_case(sam2_ctx *ctx, const char *dir, const cJSON *cs, int *n_cas
     float *want_lr = load(cdir, "low_res_masks.npy"), *want_iou = load(cdir, "iou_predictions.npy");
     float *want_logits = load(cdir, "logits.npy");
     const int L = out.low_res_size, w = out.width, h = out.height;
+    const int want_n = cJSON_GetObjectItem(cJSON_GetObjectItem(cs, "outputs"), "num_masks")->valueint;
+    CHECK(out.n_masks == want_n, "%s: %d masks, expected %d", name, out.n_masks, want_n);
     snprintf(label, sizeof label, "%s low_res_masks", name);
     CHECK(want_lr && test_compare(label, out.low_res, want_lr, (int64_t)out.n_masks * L * L, 5e-3f, 0), "%s", label);
     snprintf(label, sizeof label, "%s iou_predictions", name);
@@ -82,77 +123,183 @@ static void run_case(sam2_ctx *ctx, const char *dir, const cJSON *cs, int *n_cas
         snprintf(label, sizeof label, "%s logits", name);
         CHECK(test_compare(label, out.logits, want_logits, (int64_t)out.n_masks * w * h, 5e-3f, 0), "%s", label);
     }
-    for (int k = 0; k < out.n_masks; k++) {
-        snprintf(path, sizeof path, "%s/mask_%d.png", cdir, k);
-        image_file f;
-        if (image_file_read(path, &f) != SAM2_OK) {
-            CHECK(0, "cannot read %s", path);
-            continue;
-        }
-        long flipped = 0, unexplained = 0;
-        for (long i = 0; i < (long)w * h; i++) {
-            int want = f.pixels[i] > 127, got = out.masks[(size_t)k * w * h + i];
-            if (want == got) continue;
-            flipped++;
-            /* a flip is acceptable only where our logit sits at the threshold */
-            float lg = out.logits[(size_t)k * w * h + i];
-            if (fabsf(lg) > 1e-3f) unexplained++;
-        }
-        *flipped_total += flipped;
-        CHECK(unexplained == 0, "%s mask %d: %ld flipped pixels away from the threshold", name, k, unexplained);
-        image_file_free(&f);
-    }
+    *flipped_total += compare_masks(cdir, name, &out, want_logits);
     free(want_lr), free(want_iou), free(want_logits), free(mask_in);
     sam2_prediction_free(&out);
 }
 
-/* Batched decoding of several clicks equals decoding them one by one. */
-static void check_batching(sam2_ctx *ctx) {
-    float pts[2 * 20];
-    int labels[20];
-    sam2_prompt prs[20];
-    for (int i = 0; i < 20; i++) {
-        pts[2 * i] = (float)(ctx->orig_w * (i % 5 + 0.5) / 5), pts[2 * i + 1] = (float)(ctx->orig_h * (i / 5 + 0.5) / 4);
-        labels[i] = 1;
-        prs[i] = sam2_prompt_default();
-        prs[i].points = pts + 2 * i, prs[i].labels = labels + i, prs[i].n_points = 1;
-    }
-    sam2_prediction batch[20];
-    CHECK_OK(sam2_predict_batch(ctx, prs, 20, batch));
-    double maxd = 0;
-    for (int i = 0; i < 20; i += 7) {
-        sam2_prediction one;
-        sam2_predict_params pp = sam2_predict_default_params();
-        pp.want_masks = 0;
-        CHECK_OK(sam2_predict(ctx, &prs[i], &pp, &one));
-        for (int k = 0; k < one.n_masks * one.low_res_size * one.low_res_size; k++)
-            maxd = fmax(maxd, fabs(one.low_res[k] - batch[i].low_res[k]));
-        for (int k = 0; k < one.n_masks; k++) maxd = fmax(maxd, fabs(one.iou[k] - batch[i].iou[k]));
-        sam2_prediction_free(&one);
-    }
-    printf("  batched vs single: max difference %.3e\n", maxd);
-    CHECK(maxd < 1e-4, "batched decoding differs by %g", maxd);
-    for (int i = 0; i < 20; i++) sam2_prediction_free(&batch[i]);
+/* Largest |a - b| over n values. */
+static double max_diff(const float *a, const float *b, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    return m;
 }
 
+/* predictor_decode of B prompts at once (more than one decoder group)
+ * equals decoding them one by one: with a box and two clicks each, with
+ * mask inputs, and box-only. */
+static void check_batching(sam2_ctx *ctx) {
+    const int B = 70, N = 2, L = ctx->model->cfg.image_size / 4, M = 3;
+    const size_t LL = (size_t)L * L;
+    float *pts = malloc(sizeof(float) * B * N * 2), *boxes = malloc(sizeof(float) * B * 4);
+    int *labels = malloc(sizeof(int) * B * N);
+    float *lo = malloc(sizeof(float) * B * M * LL), *iou = malloc(sizeof(float) * B * M), *obj = malloc(sizeof(float) * B);
+    float *lo1 = malloc(sizeof(float) * M * LL), iou1[3], obj1;
+    float *mask_in = malloc(sizeof(float) * 3 * LL);
+    const float W = (float)ctx->orig_w, H = (float)ctx->orig_h;
+    for (int b = 0; b < B; b++) {
+        float x = W * (float)((b * 37) % 97) / 97.0f, y = H * (float)((b * 53) % 89) / 89.0f;
+        pts[4 * b] = x, pts[4 * b + 1] = y, labels[2 * b] = 1;
+        pts[4 * b + 2] = W - 1 - x, pts[4 * b + 3] = y * 0.5f, labels[2 * b + 1] = b % 2;
+        boxes[4 * b] = x * 0.5f, boxes[4 * b + 1] = y * 0.5f, boxes[4 * b + 2] = x * 0.5f + W / 3, boxes[4 * b + 3] = y * 0.5f + H / 4;
+    }
+    for (size_t i = 0; i < 3 * LL; i++) mask_in[i] = 8.0f * sinf((float)i * 0.001f + (float)(i / LL));
+    CHECK_OK(predictor_decode(ctx, B, N, pts, labels, boxes, NULL, 1, lo, iou, obj));
+    double dl = 0, di = 0;
+    for (int b = 0; b < B; b += 23) { /* 0, 23, 46, 69: across decoder groups */
+        CHECK_OK(predictor_decode(ctx, 1, N, pts + 4 * b, labels + 2 * b, boxes + 4 * b, NULL, 1, lo1, iou1, &obj1));
+        dl = fmax(dl, max_diff(lo1, lo + b * M * LL, M * LL));
+        di = fmax(di, max_diff(iou1, iou + b * M, M));
+        di = fmax(di, fabs(obj1 - obj[b]));
+    }
+    printf("  batched (%d prompts, box + 2 clicks) vs single: low-res %.3e, iou/obj %.3e\n", B, dl, di);
+    CHECK(dl < 1e-4 && di < 1e-5, "batched decoding differs: %g %g", dl, di);
+    /* mask inputs (per-prompt dense embeddings), single-mask output */
+    CHECK_OK(predictor_decode(ctx, 3, N, pts, labels, NULL, mask_in, 0, lo, iou, obj));
+    dl = di = 0;
+    for (int b = 0; b < 3; b++) {
+        CHECK_OK(predictor_decode(ctx, 1, N, pts + 4 * b, labels + 2 * b, NULL, mask_in + b * LL, 0, lo1, iou1, &obj1));
+        dl = fmax(dl, max_diff(lo1, lo + b * LL, LL));
+        di = fmax(di, fabs(iou1[0] - iou[b]));
+    }
+    printf("  batched with mask inputs vs single: low-res %.3e, iou %.3e\n", dl, di);
+    CHECK(dl < 1e-4 && di < 1e-5, "batched decoding with mask inputs differs: %g %g", dl, di);
+    /* box only (no clicks), through the public batch call */
+    sam2_prompt prs[5];
+    sam2_prediction batch[5], one;
+    for (int b = 0; b < 5; b++) {
+        prs[b] = sam2_prompt_default();
+        prs[b].has_box = 1;
+        memcpy(prs[b].box, boxes + 4 * b, sizeof prs[b].box);
+    }
+    CHECK_OK(sam2_predict_batch(ctx, prs, 5, batch));
+    sam2_predict_params pp = sam2_predict_default_params();
+    pp.want_masks = 0;
+    dl = 0;
+    for (int b = 0; b < 5; b += 2) {
+        CHECK_OK(sam2_predict(ctx, &prs[b], &pp, &one));
+        if (one.low_res && batch[b].low_res) dl = fmax(dl, max_diff(one.low_res, batch[b].low_res, M * LL));
+        dl = fmax(dl, max_diff(one.iou, batch[b].iou, M));
+        sam2_prediction_free(&one);
+    }
+    printf("  sam2_predict_batch (box only) vs sam2_predict: %.3e\n", dl);
+    CHECK(dl < 1e-4, "sam2_predict_batch differs by %g", dl);
+    for (int b = 0; b < 5; b++) sam2_prediction_free(&batch[b]);
+    free(pts), free(boxes), free(labels), free(lo), free(iou), free(obj), free(lo1), free(mask_in);
+}
+
+/* Hole / sprinkle removal changes the masks but, as in the official
+ * predictor, not the returned low-res logits; the masks are the threshold of
+ * the upsampled filled logits. The area (1/16 of the low-res map) is large
+ * enough to change something on the test image. */
+static void check_holes(sam2_ctx *ctx) {
+    const int area = ctx->model->cfg.image_size / 4 * (ctx->model->cfg.image_size / 4) / 16;
+    long changed = 0, diff = 0;
+    double dlow = 0;
+    for (int t = 0; t < 6; t++) {
+        float p[2] = {(float)ctx->orig_w * (0.1f + 0.15f * t), (float)ctx->orig_h * (0.8f - 0.1f * t)};
+        int l1 = 1;
+        sam2_prompt pr = sam2_prompt_default();
+        pr.points = p, pr.labels = &l1, pr.n_points = 1, pr.multimask = t % 2;
+        sam2_predict_params plain = sam2_predict_default_params(), filled = plain;
+        filled.max_hole_area = filled.max_sprinkle_area = area;
+        sam2_prediction a, b;
+        CHECK_OK(sam2_predict(ctx, &pr, &plain, &a));
+        CHECK_OK(sam2_predict(ctx, &pr, &filled, &b));
+        if (!a.low_res || !b.low_res) return;
+        const int L = a.low_res_size, w = a.width, h = a.height, M = a.n_masks;
+        dlow = fmax(dlow, max_diff(a.low_res, b.low_res, (size_t)M * L * L));
+        /* our own composition of the steps, on the unclamped logits */
+        float *raw = malloc(sizeof(float) * M * L * L), *up = malloc(sizeof(float) * w * h), iou[3];
+        CHECK_OK(predictor_decode(ctx, 1, 1, p, &l1, NULL, NULL, pr.multimask, raw, iou, NULL));
+        for (int k = 0; k < M; k++) {
+            float *r = raw + (size_t)k * L * L;
+            CHECK_OK(fill_holes_and_sprinkles(r, L, L, 0.0f, area, area));
+            CHECK_OK(M == 1 ? upsample_bilinear_4w(r, L, L, up, h, w) : upsample_bilinear(r, L, L, up, h, w));
+            for (long i = 0; i < (long)w * h; i++) {
+                diff += (up[i] > 0.0f) != b.masks[(size_t)k * w * h + i];
+                changed += a.masks[(size_t)k * w * h + i] != b.masks[(size_t)k * w * h + i];
+            }
+        }
+        free(raw), free(up);
+        sam2_prediction_free(&a), sam2_prediction_free(&b);
+    }
+    printf("  hole / sprinkle removal (area %d): %ld pixels changed, %ld differ from the reference composition\n",
+           area, changed, diff);
+    CHECK(dlow == 0, "hole filling changed the returned low-res logits by %g", dlow);
+    CHECK(diff == 0, "hole-filled masks differ from fill + upsample + threshold in %ld pixels", diff);
+    CHECK(changed > 0, "hole / sprinkle removal of area %d changed nothing: the check is void", area);
+}
+
+/* Bad prompts are refused with a message naming the problem; points outside
+ * the image are accepted as the official predictor accepts them. */
 static void check_bad_prompts(sam2_ctx *ctx) {
     sam2_prediction out;
-    float p[2] = {10, 10}, nanp[2] = {NAN, 3};
+    float p[2] = {10, 10}, nanp[2] = {NAN, 3}, far[2] = {-50, 1e4f};
     int l1 = 1, l5 = 5;
     sam2_prompt pr = sam2_prompt_default();
-    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "empty"), "empty prompt: %s", sam2_last_error());
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "empty"), "empty prompt: %s",
+          sam2_last_error());
     pr.points = nanp, pr.labels = &l1, pr.n_points = 1;
-    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "finite"), "NaN point: %s", sam2_last_error());
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "finite"), "NaN point: %s",
+          sam2_last_error());
+    nanp[0] = INFINITY;
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "finite"), "Inf point: %s",
+          sam2_last_error());
     pr.points = p, pr.labels = &l5;
-    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "label"), "bad label: %s", sam2_last_error());
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "label 5"), "bad label: %s",
+          sam2_last_error());
+    pr.points = NULL, pr.labels = &l1;
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM, "NULL points: %s", sam2_last_error());
+    pr.points = far, pr.labels = &l1;
+    CHECK_OK(sam2_predict(ctx, &pr, NULL, &out)); /* outside the image: accepted */
+    sam2_prediction_free(&out);
     pr = sam2_prompt_default();
     pr.has_box = 1, pr.box[0] = 50, pr.box[1] = 10, pr.box[2] = 20, pr.box[3] = 40;
-    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "x1 < x0"), "reversed box: %s", sam2_last_error());
-    sam2_ctx *empty = NULL;
-    CHECK_OK(sam2_ctx_new(ctx->model, 1, &empty));
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "x1 < x0"), "reversed box: %s",
+          sam2_last_error());
+    pr.box[2] = NAN;
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "box"), "NaN box: %s",
+          sam2_last_error());
+    const int L = ctx->model->cfg.image_size / 4;
+    float *mask = calloc((size_t)L * L, sizeof(float));
+    mask[L + 2] = NAN;
+    pr = sam2_prompt_default();
+    pr.mask_input = mask;
+    CHECK(sam2_predict(ctx, &pr, NULL, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "mask input"), "NaN mask: %s",
+          sam2_last_error());
+    mask[L + 2] = 0;
+    CHECK_OK(sam2_predict(ctx, &pr, NULL, &out)); /* a mask input alone is a prompt */
+    sam2_prediction_free(&out);
+    free(mask);
+    sam2_predict_params pp = sam2_predict_default_params();
+    pp.max_hole_area = -1;
     pr = sam2_prompt_default();
     pr.points = p, pr.labels = &l1, pr.n_points = 1;
+    CHECK(sam2_predict(ctx, &pr, &pp, &out) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "max_hole_area"),
+          "negative hole area: %s", sam2_last_error());
+    sam2_prompt two[2] = {pr, pr};
+    two[1].labels = &l5;
+    sam2_prediction outs[2];
+    CHECK(sam2_predict_batch(ctx, two, 2, outs) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "prompt 1"),
+          "bad batch prompt: %s", sam2_last_error());
+    two[1] = pr, two[1].multimask = 0;
+    CHECK(sam2_predict_batch(ctx, two, 2, outs) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "prompt 1"),
+          "mixed batch: %s", sam2_last_error());
+    sam2_ctx *empty = NULL;
+    CHECK_OK(sam2_ctx_new(ctx->model, 1, &empty));
     CHECK(sam2_predict(empty, &pr, NULL, &out) == SAM2_ERR_STATE, "no image: %s", sam2_last_error());
+    CHECK(sam2_predict_batch(empty, two, 1, outs) == SAM2_ERR_STATE, "no image (batch): %s", sam2_last_error());
     sam2_ctx_free(empty);
 }
 
@@ -165,16 +312,19 @@ int main(void) {
     int n_cases = 0;
     long flipped = 0;
     for (int mi = 0; mi < 2; mi++) {
-        char ckpt[4096], yaml[4096];
+        char ckpt[4200], yaml[4200];
         snprintf(ckpt, sizeof ckpt, "%s/models/%s.pt", root, models[mi]);
         snprintf(yaml, sizeof yaml, "%s/models/%s.yaml", root, models[mi]);
         if (!test_file_exists(ckpt)) continue;
         sam2_model *m = NULL;
         sam2_ctx *ctx = NULL;
         CHECK_OK(sam2_model_load(ckpt, yaml, &m));
-        if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) continue;
+        if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) {
+            sam2_model_free(m);
+            continue;
+        }
         for (int ii = 0; ii < 5; ii++) {
-            char dir[4096], path[4096];
+            char dir[4200], path[4300];
             snprintf(dir, sizeof dir, "%s/cases/%s/%s", root, models[mi], images[ii]);
             snprintf(path, sizeof path, "%s/meta.json", dir);
             cJSON *meta = read_json(path);
@@ -189,11 +339,13 @@ int main(void) {
             printf(" %s\n", dir);
             snprintf(path, sizeof path, "%s/prompts.json", dir);
             cJSON *pj = read_json(path);
+            CHECK(pj != NULL, "cannot parse %s", path);
             const cJSON *cases = cJSON_GetObjectItem(pj, "cases");
             for (int k = 0; k < cJSON_GetArraySize(cases); k++) run_case(ctx, dir, cJSON_GetArrayItem(cases, k), &n_cases, &flipped);
             cJSON_Delete(pj);
             if (mi == 0 && ii == 4) {
                 check_batching(ctx);
+                check_holes(ctx);
                 check_bad_prompts(ctx);
             }
         }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "ckpt_writer.h"
 #include "cli_io.h"
 #include "config.h"
 #include "flops.h"
@@ -75,7 +76,8 @@ int cmd_bench(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
     const char *preset = "sam2.1_hiera_t", *json_path = NULL;
-    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, big_w = 4000, big_h = 3000;
+    const char *write_ckpt = NULL;
+    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, big_w = 4000, big_h = 3000, fp16 = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(&c, argc, argv, &i);
         if (r < 0) return 2;
@@ -86,10 +88,15 @@ int cmd_bench(int argc, char **argv) {
                    "                  [--runs N] [--no-amg] [--amg-points-per-side N] [--json FILE]\n"
                    "Times the encoder, the decoder (1 prompt and a batch of 64) and the automatic\n"
                    "mask generator on a synthetic image; prints GFLOP/s against the machine's sgemm\n"
-                   "and peak RSS. Presets:");
+                   "and peak RSS. --write-checkpoint FILE [--fp16] writes a random-weight checkpoint\n"
+                   "of --preset in the official layout instead (for loader tests). Presets:");
             for (const char *const *p = sam2_preset_names(); *p; p++) printf(" %s", *p);
             printf("\n");
             return 0;
+        } else if (!strcmp(o, "--write-checkpoint") && v) {
+            write_ckpt = v, i++;
+        } else if (!strcmp(o, "--fp16")) {
+            fp16 = 1;
         } else if (!strcmp(o, "--random-weights")) {
             random_weights = 1;
         } else if (!strcmp(o, "--preset") && v) {
@@ -105,6 +112,13 @@ int cmd_bench(int argc, char **argv) {
         } else {
             return cli_usage_error("bench", "unknown or incomplete option '%s'", o);
         }
+    }
+    if (write_ckpt) {
+        if (cli_check_output(write_ckpt, 0) != 0) return 1;
+        sam2_status ws = ckpt_write_preset(write_ckpt, preset, fp16, 1);
+        if (ws != SAM2_OK) return cli_fail("bench", ws);
+        fprintf(stderr, "wrote %s (%s, %s)\n", write_ckpt, preset, fp16 ? "float16" : "float32");
+        return 0;
     }
     cli_apply_threads(&c);
     sam2_model *m = NULL;

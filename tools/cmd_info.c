@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 
@@ -38,6 +39,9 @@ static void print_json(const sam2_model_info *in) {
     cJSON_AddNumberToObject(o, "mapped_bytes", (double)in->mapped_bytes);
     cJSON_AddNumberToObject(o, "converted_bytes", (double)in->owned_weight_bytes);
     cJSON_AddStringToObject(o, "model_hash", in->model_hash);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)ru.ru_maxrss * 1024.0);
     char *s = cJSON_Print(o);
     printf("%s\n", s);
     free(s);

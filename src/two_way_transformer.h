@@ -1,0 +1,34 @@
+/* two_way_transformer.h - the mask decoder's two-way transformer (the
+ * official TwoWayTransformer) for a batch of prompts, and the small MLPs the
+ * decoder heads share with it. */
+#ifndef SAM2_TWO_WAY_TRANSFORMER_H
+#define SAM2_TWO_WAY_TRANSFORMER_H
+
+#include <stddef.h>
+
+#include "mask_decoder.h"
+
+/* Floats of scratch an MLP run on M rows needs. */
+size_t dec_mlp_work_floats(const mlp_weights *m, int M);
+
+/* An MLP with ReLU between its layers (the official MLP, no output
+ * activation) on M rows: x (M, dims[0]) -> out (M, dims[n_layers]). work
+ * holds dec_mlp_work_floats(m, M) floats. */
+void dec_mlp_run(const mlp_weights *m, const float *x, int M, float *out, float *work);
+
+/* Floats of scratch two_way_run needs for B prompts of T tokens on an image
+ * of HW tokens with n_threads threads. */
+size_t two_way_work_floats(const sam2_config *cfg, int B, int T, int HW, int n_threads);
+
+/* Runs the transformer on B prompts at once. queries (B, T, d) start as the
+ * tokens qpe (B, T, d) and are updated in place; keys (B, HW, d) are the image
+ * tokens, updated in place. keys_shared: only keys[0 .. HW*d) holds the
+ * input, identical for every prompt (no mask input), so the image-side
+ * projections of layer 0 run once; the per-prompt keys are filled in when
+ * the first image-to-token attention updates them. kpe (HW, d) is the dense
+ * positional encoding. The attention loops use n_threads OpenMP threads; work
+ * holds two_way_work_floats(cfg, B, T, HW, n_threads). */
+void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                 const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work);
+
+#endif
