@@ -275,7 +275,9 @@ typedef struct sam2_amg_result {
 } sam2_amg_result;
 
 /* Runs the automatic mask generator on img. The context's encoder is run on
- * each crop (so the context's current embedding is replaced). */
+ * each crop (so the context's current embedding is replaced). img may be
+ * NULL when crop_n_layers is 0: the context's current embedding (e.g. loaded
+ * with sam2_embedding_load) is used as the whole-image crop. */
 sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img,
                               const sam2_amg_params *params, sam2_amg_result **out);
 

@@ -391,11 +391,13 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     const sam2_amg_params *p = S->p;
     const int L = S->run.L, M = S->M, cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
     const size_t LL = (size_t)L * L;
-    const int bpp = img->channels * (img->bit_depth / 8);
-    sam2_image view = *img;
-    view.width = cw, view.height = ch;
-    view.data = (const uint8_t *)img->data + (size_t)crop->y0 * img->stride + (size_t)crop->x0 * bpp;
-    SAM2_TRY(sam2_set_image(S->ctx, &view));
+    if (img) { /* without an image, the context's embedding is the whole-image crop */
+        const int bpp = img->channels * (img->bit_depth / 8);
+        sam2_image view = *img;
+        view.width = cw, view.height = ch;
+        view.data = (const uint8_t *)img->data + (size_t)crop->y0 * img->stride + (size_t)crop->x0 * bpp;
+        SAM2_TRY(sam2_set_image(S->ctx, &view));
+    }
 
     float *pts = NULL; /* (n_pts, 2) crop pixels */
     int n_pts = 0;
@@ -485,11 +487,17 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
                               sam2_amg_result **out) {
     if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
     *out = NULL;
-    if (!ctx || !img || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: NULL argument");
+    if (!ctx || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: NULL argument");
     SAM2_TRY(sam2_amg_params_check(params));
-    SAM2_TRY(sam2_image_check(img));
+    if (img) {
+        SAM2_TRY(sam2_image_check(img));
+    } else if (!ctx->has_image) {
+        return SAM2_FAIL(SAM2_ERR_STATE, "no image given and no embedding set in the context");
+    } else if (params->crop_n_layers > 0) {
+        return SAM2_FAIL(SAM2_ERR_PARAM, "crop_n_layers %d needs the image itself: crops are embedded one by one (an embedding covers only the whole image)", params->crop_n_layers);
+    }
     const sam2_config *cfg = &ctx->model->cfg;
-    const int W = img->width, H = img->height, L = 4 * (cfg->image_size / cfg->backbone_stride);
+    const int W = img ? img->width : ctx->orig_w, H = img ? img->height : ctx->orig_h, L = 4 * (cfg->image_size / cfg->backbone_stride);
     const size_t LL = (size_t)L * L;
 
     amg_state S;

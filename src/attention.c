@@ -1,6 +1,11 @@
 /* attention.c - windowed multi-head attention of the Hiera blocks. Matrix
  * products go through gemm(); the softmax between them is vectorised and
  * fused with the normalisation of the output rows. */
+/* The exp/erf/max loops below only vectorise when the compiler may assume
+ * that float operations do not trap (we never enable FP exceptions). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "attention.h"
 
 #include <math.h>
@@ -158,7 +163,10 @@ sam2_status attn_run(const attn_geom *g, const float *qkv, const float *qp, int 
     qb = qb > Tq ? Tq : qb;
     const int nqb = (Tq + qb - 1) / qb;
     const int64_t items = (int64_t)nw * heads * nqb;
-    const int threads = n_threads < 1 ? 1 : (items < n_threads ? (int)items : n_threads);
+    /* GEMMs inside the parallel region must stay single-threaded: with a
+     * pthreads OpenBLAS the items run in turn and each GEMM is threaded. */
+    int threads = n_threads < 1 ? 1 : (items < n_threads ? (int)items : n_threads);
+    if (!gemm_nested_ok()) threads = 1;
     int failed = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {

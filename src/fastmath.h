@@ -6,7 +6,6 @@
 #define SAM2_FASTMATH_H
 
 #include <stdint.h>
-#include <string.h>
 
 /* e^x for any float x, relative error below 2e-7 for x in [-87, 88]; inputs
  * below -87 give about 1.6e-38 instead of a smaller value or 0, inputs above
@@ -14,7 +13,8 @@
 static inline float fm_expf(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
-    float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f); /* round(x / ln 2) */
+    int32_t k = (int32_t)(x * 1.44269504088896341f + 128.5f) - 128; /* round(x / ln 2) */
+    float n = (float)k;
     float r = x - n * 0.693359375f;
     r = r + n * 2.12194440e-4f; /* x - n ln 2 with ln 2 split in two parts */
     float p = 1.9875691500e-4f;
@@ -24,10 +24,12 @@ static inline float fm_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     float y = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23; /* 2^n, n in [-126, 127] */
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
+    union {
+        int32_t i;
+        float f;
+    } scale;
+    scale.i = (k + 127) << 23; /* 2^k, k in [-125, 127] */
+    return y * scale.f;
 }
 
 /* erf(x) by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "hugemem.h"
 
 sam2_status fpn_bind(const sam2_config *c, wt_binder *b, fpn_weights *w) {
     memset(w, 0, sizeof *w);
@@ -71,7 +72,7 @@ sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const i
                            i + 1, 2 * h[i + 1], 2 * wd[i + 1]);
             break;
         }
-        float *o = out[i] = malloc(sizeof(float) * (size_t)(d * hw)); /* (d, h*w) */
+        float *o = out[i] = huge_alloc(sizeof(float) * (size_t)(d * hw)); /* (d, h*w) */
         if (!o) {
             st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for FPN level %d", i);
             break;

@@ -20,3 +20,11 @@ void linear(const float *x, int M, int K, const float *W, const float *b, int N,
     }
     gemm(0, 1, M, N, K, 1.0f, x, K, W, K, b ? 1.0f : 0.0f, y, N);
 }
+
+int gemm_nested_ok(void) {
+#ifdef OPENBLAS_THREAD
+    return openblas_get_parallel() != OPENBLAS_THREAD;
+#else
+    return 1;
+#endif
+}

@@ -12,4 +12,11 @@ void gemm(int transA, int transB, int M, int N, int K, float alpha, const float 
  * b may be NULL. */
 void linear(const float *x, int M, int K, const float *W, const float *b, int N, float *y);
 
+/* 1 when gemm() may be called from inside an OpenMP parallel region without
+ * oversubscribing the cores: the BLAS is sequential or built on OpenMP (it
+ * then runs single-threaded inside the region). 0 for a pthreads OpenBLAS,
+ * whose calls from several threads serialise on a lock. (Added by the
+ * encoder; additive.) */
+int gemm_nested_ok(void);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "hugemem.h"
 #include "position_encoding.h"
 #include "token_ops.h"
 
@@ -147,7 +148,7 @@ static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s) {
     /* 16-float alignment of every buffer */
     size_t sizes[8] = {nx, nx, nxn, npart, nbig, nqp, nao, nbias}, total = 0;
     for (int k = 0; k < 8; k++) total += (sizes[k] + 15) / 16 * 16;
-    s->mem = aligned_alloc(64, sizeof(float) * total);
+    s->mem = huge_alloc(sizeof(float) * total);
     if (!s->mem) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the Hiera workspace (%zu MB)", total * 4 >> 20);
     float *p = s->mem, **slots[8] = {&s->x[0], &s->x[1], &s->xn, &s->part, &s->big, &s->qp, &s->ao, &s->bias};
     for (int k = 0; k < 8; k++) {
@@ -256,7 +257,7 @@ sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads,
         x = y;
         if (i == w->stage_end[stage]) {
             int64_t n = (int64_t)w->stage_h[stage] * w->stage_w[stage];
-            out[stage] = malloc(sizeof(float) * (size_t)(n * w->stage_c[stage]));
+            out[stage] = huge_alloc(sizeof(float) * (size_t)(n * w->stage_c[stage]));
             if (!out[stage]) {
                 st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for Hiera stage %d output", stage);
                 break;

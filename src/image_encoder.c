@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "hugemem.h"
 #include "position_encoding.h"
 
 sam2_status image_encoder_bind(const sam2_config *c, wt_binder *b, image_encoder_weights *w) {
@@ -59,7 +60,7 @@ static void conv1x1(const float *in, int Cin, int HW, const float *wt, const flo
 static sam2_status predictor_features(const image_encoder_weights *w, encoder_output *out) {
     const int d = w->neck.d_model, last = out->n_levels - 1;
     const int64_t e = (int64_t)out->fpn_h[last] * out->fpn_w[last];
-    out->image_embed = malloc(sizeof(float) * (size_t)(d * e)); /* (d, e) */
+    out->image_embed = huge_alloc(sizeof(float) * (size_t)(d * e)); /* (d, e) */
     if (!out->image_embed) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for image_embed");
     for (int c = 0; c < d; c++) {
         float add = w->add_no_mem ? w->no_mem_embed[c] : 0.0f;
@@ -70,7 +71,7 @@ static sam2_status predictor_features(const image_encoder_weights *w, encoder_ou
     if (!w->use_high_res) return SAM2_OK;
     for (int k = 0; k < 2; k++) {
         int cout = k ? d / 4 : d / 8, hw = out->fpn_h[k] * out->fpn_w[k];
-        out->high_res[k] = malloc(sizeof(float) * (size_t)cout * hw); /* (cout, hw) */
+        out->high_res[k] = huge_alloc(sizeof(float) * (size_t)cout * hw); /* (cout, hw) */
         if (!out->high_res[k]) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for high_res_feats_%d", k);
         conv1x1(out->fpn[k], d, hw, k ? w->conv_s1_w : w->conv_s0_w, k ? w->conv_s1_b : w->conv_s0_b, cout,
                 out->high_res[k]);
@@ -107,7 +108,7 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
         out->fpn_h[i] = out->trunk_h[i], out->fpn_w[i] = out->trunk_w[i];
     }
     for (int i = 0; i < kept && st == SAM2_OK; i++) {
-        out->pos[i] = malloc(sizeof(float) * (size_t)w->pos_feats * out->fpn_h[i] * out->fpn_w[i]);
+        out->pos[i] = huge_alloc(sizeof(float) * (size_t)w->pos_feats * out->fpn_h[i] * out->fpn_w[i]);
         st = out->pos[i] ? pe_sine(w->pos_feats, w->pos_temperature, w->pos_normalize, w->pos_scale, out->fpn_h[i],
                                    out->fpn_w[i], out->pos[i], n_threads)
                          : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for vision_pos_enc_%d", i);

@@ -190,9 +190,9 @@ static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, con
     float *tmp = u2 + (size_t)16 * HW * (d / 8);   /* transposed-convolution products */
     upconv(keys, g, g, d, w->up1_w, w->up1_b, d / 4, hr1, u1, tmp);
     op_layernorm(u1, u1, (int64_t)4 * HW, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
-    op_gelu(u1, (int64_t)4 * HW * (d / 4));
+    op_gelu_vec(u1, (int64_t)4 * HW * (d / 4));
     upconv(u1, 2 * g, 2 * g, d / 4, w->up2_w, w->up2_b, d / 8, hr0, u2, tmp);
-    op_gelu(u2, (int64_t)L * L * (d / 8));
+    op_gelu_vec(u2, (int64_t)L * L * (d / 8));
     gemm(0, 1, nt, L * L, d / 8, 1.0f, hyp, d / 8, u2, d / 8, 0.0f, masks, L * L);
 }
 

@@ -3,6 +3,7 @@
 #include "ops.h"
 
 #include <math.h>
+#include <string.h>
 
 void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w, const float *b,
                   float eps) {
@@ -85,4 +86,43 @@ void op_transpose(const float *x, float *y, int R, int C) {
 
 void op_sigmoid(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+/* e^v for v <= 0: v = k ln2 + r with k rounded to nearest (the 1.5 * 2^23
+ * trick), e^r by a degree-7 polynomial, 2^k built in the exponent bits. */
+static inline float exp_nonpos(float v) {
+    v = v < -87.0f ? -87.0f : v;
+    float k = v * 1.44269504088896341f + 12582912.0f;
+    k = k - 12582912.0f;
+    float r = v - k * 0.693145751953125f; /* ln2 in two parts (Cody-Waite) */
+    r = r - k * 1.428606765330187045e-06f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t e = ((int32_t)k + 127) * (1 << 23);
+    float scale;
+    memcpy(&scale, &e, sizeof scale);
+    return p * scale;
+}
+
+void op_exp_nonpos(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = exp_nonpos(x[i]);
+}
+
+void op_gelu_vec(float *x, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        const float v = x[i], z = v * 0.70710678118654752f, a = fabsf(z);
+        const float t = 1.0f / (0.3275911f * a + 1.0f);
+        float r = 1.061405429f * t + -1.453152027f;
+        r = r * t + 1.421413741f;
+        r = r * t + -0.284496736f;
+        r = r * t + 0.254829592f;
+        float erf_a = 1.0f - r * t * exp_nonpos(-(z * z)); /* erf(|z|) */
+        x[i] = v * 0.5f * (1.0f + (z < 0.0f ? -erf_a : erf_a));
+    }
 }

@@ -31,4 +31,15 @@ void op_transpose(const float *x, float *y, int R, int C);
 /* Logistic sigmoid, in place. */
 void op_sigmoid(float *x, int64_t n);
 
+/* e^x in place for x <= 0 (softmax arguments; below -87 gives e^-87), as a
+ * loop the compiler vectorises: within 1.4 ulp of the exact value (libm's
+ * expf: 1 ulp), about five times faster than expf per element. */
+void op_exp_nonpos(float *x, int64_t n);
+
+/* GELU as PyTorch's vectorised CPU kernel computes it, in place:
+ * (x / 2) (1 + erf(x / sqrt 2)) with its erf approximation (Abramowitz and
+ * Stegun 7.1.26, |error| < 1.5e-7): within 2e-7 of op_gelu, several times
+ * faster. */
+void op_gelu_vec(float *x, int64_t n);
+
 #endif

@@ -106,10 +106,10 @@ sam2_status prompt_embed_mask(const sam2_config *c, const prompt_encoder_weights
     }
     conv2x2s2(mask, 1, L, L, w->md0_w, w->md0_b, mc / 4, a);
     op_layernorm2d(a, mc / 4, (int64_t)h1 * h1, w->ln0_w, w->ln0_b, 1e-6f);
-    op_gelu(a, (int64_t)(mc / 4) * h1 * h1);
+    op_gelu_vec(a, (int64_t)(mc / 4) * h1 * h1);
     conv2x2s2(a, mc / 4, h1, h1, w->md1_w, w->md1_b, mc, b);
     op_layernorm2d(b, mc, (int64_t)h2 * h2, w->ln1_w, w->ln1_b, 1e-6f);
-    op_gelu(b, (int64_t)mc * h2 * h2);
+    op_gelu_vec(b, (int64_t)mc * h2 * h2);
     /* 1x1 convolution: out (d, HW) = W (d, mc) @ b (mc, HW) + bias */
     for (int o = 0; o < d; o++)
         for (int p = 0; p < h2 * h2; p++) out[(size_t)o * h2 * h2 + p] = w->md2_b[o];

@@ -1,5 +1,10 @@
 /* token_ops.c - row-wise kernels over channels-last token maps: LayerNorm,
  * bias + GELU, bias add, max pooling, transposition. */
+/* The exp/erf/max loops below only vectorise when the compiler may assume
+ * that float operations do not trap (we never enable FP exceptions). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "token_ops.h"
 
 #include <math.h>

@@ -36,84 +36,144 @@ void dec_mlp_run(const mlp_weights *m, const float *x, int M, float *out, float 
 
 /* ------------------------------------------------------------ attention */
 
-/* Per-thread scratch of the attention loops: one head's keys transposed
- * (hd, Nk) and one row of scores (Nk). */
-static size_t attn_thread_floats(int hd, int Nk) { return (size_t)(hd + 1) * Nk; }
+/* Queries handled together by one work item of the attention loops. */
+#define ATT_QBLK 64
+
+/* Per-thread scratch of the attention loops: a row of scores (row form) or
+ * the (hd, QB) query and output blocks, (Nk, QB) scores and two (QB) rows
+ * (column form). */
+static size_t attn_thread_floats(int Nq, int Nk, int hd) {
+    size_t rows = (size_t)(Nq > Nk ? Nq : Nk), cols = (size_t)(2 * hd + (Nq < Nk ? Nq : Nk) + 2) * ATT_QBLK;
+    return rows + cols;
+}
 
 /* Softmax attention of every head: q (Bq, Nq, I) with Bq = 1 when shared
- * across prompts, else B; k and v likewise (Bk, Nk, I); o (B, Nq, I).
- * Scores are (q . k) / sqrt(hd), accumulated over the head dimension in
- * order; softmax subtracts the row maximum. */
-static void attend(const float *q, int q_shared, const float *k, const float *v, int kv_shared, float *o, int B,
+ * across prompts, else B; keys and values transposed, kt and vt (Bk, I, Nk)
+ * likewise; o (B, Nq, I). Scores are (q . k) / sqrt(hd) accumulated over the
+ * head dimension in order, softmax subtracts the maximum, the weighted sum
+ * of values is normalised at the end. Parallel over (prompt, head, block of
+ * ATT_QBLK queries). Few keys and many queries (image to tokens): the loops
+ * run across the queries of a block (column form); otherwise across the
+ * keys (row form). Either way the innermost loops vectorise. tscratch holds
+ * n_threads * attn_thread_floats(Nq, Nk, hd). */
+static void attend(const float *q, int q_shared, const float *kt, const float *vt, int kv_shared, float *o, int B,
                    int heads, int Nq, int Nk, int I, int n_threads, float *tscratch) {
-    const int hd = I / heads, QBLK = 64, nqb = (Nq + QBLK - 1) / QBLK;
+    const int hd = I / heads, QB = ATT_QBLK, nqb = (Nq + QB - 1) / QB, cols = Nk <= 64 && Nq >= QB;
     const float scale = 1.0f / sqrtf((float)hd);
-    const size_t per_thread = attn_thread_floats(hd, Nk);
+    const size_t per_thread = attn_thread_floats(Nq, Nk, hd);
 #pragma omp parallel num_threads(n_threads)
     {
-        float *kt = tscratch + (size_t)omp_get_thread_num() * per_thread; /* (hd, Nk) */
-        float *s = kt + (size_t)hd * Nk;                                   /* (Nk) */
-        int cached = -1;
+        float *s = tscratch + (size_t)omp_get_thread_num() * per_thread; /* row form: (Nk) */
+        float *qT = s, *S = qT + (size_t)hd * QB, *oT = S + (size_t)Nk * QB; /* column form */
+        float *mx = oT + (size_t)hd * QB, *sum = mx + QB;                   /* (QB) each */
 #pragma omp for schedule(static)
         for (int item = 0; item < B * heads * nqb; item++) {
             const int bh = item / nqb, b = bh / heads, h = bh % heads, qb = item % nqb;
-            const float *kb = k + (kv_shared ? 0 : (size_t)b * Nk * I) + (size_t)h * hd;
-            const float *vb = v + (kv_shared ? 0 : (size_t)b * Nk * I) + (size_t)h * hd;
-            if (cached != bh) {
+            const size_t kv_off = (kv_shared ? 0 : (size_t)b * I * Nk) + (size_t)h * hd * Nk;
+            const float *kh = kt + kv_off, *vh = vt + kv_off; /* (hd, Nk) */
+            const float *qh = q + (q_shared ? 0 : (size_t)b * Nq * I) + (size_t)h * hd;
+            float *oh = o + (size_t)b * Nq * I + (size_t)h * hd;
+            const int i0 = qb * QB, n = Nq - i0 < QB ? Nq - i0 : QB;
+            if (cols) {
+                for (int t = 0; t < hd; t++)
+                    for (int i = 0; i < n; i++) qT[t * QB + i] = qh[(size_t)(i0 + i) * I + t];
+                for (int j = 0; j < Nk; j++) {
+                    float *Sj = S + (size_t)j * QB;
+                    for (int i = 0; i < n; i++) Sj[i] = 0.0f;
+                    for (int t = 0; t < hd; t++) {
+                        const float kv = kh[(size_t)t * Nk + j], *qt = qT + t * QB;
+                        for (int i = 0; i < n; i++) Sj[i] += kv * qt[i];
+                    }
+                    for (int i = 0; i < n; i++) Sj[i] *= scale;
+                }
+                for (int i = 0; i < n; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
                 for (int j = 0; j < Nk; j++)
-                    for (int t = 0; t < hd; t++) kt[(size_t)t * Nk + j] = kb[(size_t)j * I + t];
-                cached = bh;
+                    for (int i = 0; i < n; i++) mx[i] = S[j * QB + i] > mx[i] ? S[j * QB + i] : mx[i];
+                for (int j = 0; j < Nk; j++)
+                    for (int i = 0; i < n; i++) S[j * QB + i] -= mx[i];
+                op_exp_nonpos(S, (int64_t)Nk * QB);
+                for (int j = 0; j < Nk; j++)
+                    for (int i = 0; i < n; i++) sum[i] += S[j * QB + i];
+                for (int t = 0; t < hd; t++) {
+                    float *ot = oT + t * QB;
+                    for (int i = 0; i < n; i++) ot[i] = 0.0f;
+                    for (int j = 0; j < Nk; j++) {
+                        const float vv = vh[(size_t)t * Nk + j], *Sj = S + (size_t)j * QB;
+                        for (int i = 0; i < n; i++) ot[i] += vv * Sj[i];
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    const float inv = 1.0f / sum[i];
+                    for (int t = 0; t < hd; t++) oh[(size_t)(i0 + i) * I + t] = oT[t * QB + i] * inv;
+                }
+                continue;
             }
-            const int i1 = (qb + 1) * QBLK < Nq ? (qb + 1) * QBLK : Nq;
-            for (int i = qb * QBLK; i < i1; i++) {
-                const float *qi = q + (q_shared ? 0 : (size_t)b * Nq * I) + (size_t)i * I + (size_t)h * hd;
-                float *oi = o + ((size_t)b * Nq + i) * I + (size_t)h * hd;
+            for (int i = i0; i < i0 + n; i++) {
+                const float *qi = qh + (size_t)i * I;
+                float *oi = oh + (size_t)i * I;
                 for (int j = 0; j < Nk; j++) s[j] = 0.0f;
                 for (int t = 0; t < hd; t++) {
-                    const float qt = qi[t], *row = kt + (size_t)t * Nk;
+                    const float qt = qi[t], *row = kh + (size_t)t * Nk;
                     for (int j = 0; j < Nk; j++) s[j] += qt * row[j];
                 }
-                float mx = -INFINITY;
+                float m = -INFINITY;
                 for (int j = 0; j < Nk; j++) {
                     s[j] *= scale;
-                    mx = s[j] > mx ? s[j] : mx;
+                    m = s[j] > m ? s[j] : m;
                 }
-                float sum = 0.0f;
-                for (int j = 0; j < Nk; j++) sum += (s[j] = expf(s[j] - mx));
-                const float inv = 1.0f / sum;
-                for (int t = 0; t < hd; t++) oi[t] = 0.0f;
-                for (int j = 0; j < Nk; j++) {
-                    const float pj = s[j] * inv, *vj = vb + (size_t)j * I;
-                    for (int t = 0; t < hd; t++) oi[t] += pj * vj[t];
+                for (int j = 0; j < Nk; j++) s[j] -= m;
+                op_exp_nonpos(s, Nk);
+                float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+                for (int j = 0; j < Nk; j++) total += s[j];
+                const float inv = 1.0f / total;
+                for (int t = 0; t < hd; t++) {
+                    const float *row = vh + (size_t)t * Nk;
+                    float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+                    for (int j = 0; j < Nk; j++) acc += s[j] * row[j];
+                    oi[t] = acc * inv;
                 }
             }
         }
     }
 }
 
-/* The official Attention module for B sequences: projections, attention,
- * output projection. q_in (Bq, Nq, d), k_in and v_in (Bk, Nk, d), with Bq
- * or Bk = 1 when shared by every prompt; out (B, Nq, d) is overwritten.
- * work holds mha_work_floats(...) floats plus the per-thread scratch. */
+/* A projection produced transposed, for nb sequences: yt (nb, N_out, n)
+ * with yt[b] = W (N_out, d) @ x[b]^T + bias, x (nb, n, d). */
+static void linear_t(const float *x, int nb, int n, int d, const float *W, const float *bias, int N_out, float *yt) {
+    for (int b = 0; b < nb; b++) {
+        float *y = yt + (size_t)b * N_out * n;
+        for (int r = 0; r < N_out; r++)
+            for (int j = 0; j < n; j++) y[(size_t)r * n + j] = bias[r];
+        gemm(0, 1, N_out, n, d, 1.0f, W, d, x + (size_t)b * n * d, d, 1.0f, y, n);
+    }
+}
+
+/* The official Attention module for B sequences: projections (keys and
+ * values straight into the transposed layout the attention loops read),
+ * attention, output projection. q_in (Bq, Nq, d), k_in and v_in (Bk, Nk,
+ * d), with Bq or Bk = 1 when shared by every prompt; out (B, Nq, d) is
+ * overwritten. work holds mha_work_floats(B, Nq, Nk, I, n_threads). */
 static void mha(const attn_weights *a, int heads, int d, int B, int Nq, int Nk, const float *q_in, int q_shared,
                 const float *k_in, const float *v_in, int kv_shared, float *out, int n_threads, float *work) {
     const int I = a->internal, Bq = q_shared ? 1 : B, Bk = kv_shared ? 1 : B;
     float *q = work;                     /* (Bq, Nq, I) */
-    float *k = q + (size_t)Bq * Nq * I;  /* (Bk, Nk, I) */
-    float *v = k + (size_t)Bk * Nk * I;  /* (Bk, Nk, I) */
-    float *o = v + (size_t)Bk * Nk * I;  /* (B, Nq, I) */
+    float *kt = q + (size_t)Bq * Nq * I; /* (Bk, I, Nk) */
+    float *vt = kt + (size_t)Bk * I * Nk; /* (Bk, I, Nk) */
+    float *o = vt + (size_t)Bk * I * Nk; /* (B, Nq, I) */
     float *ts = o + (size_t)B * Nq * I;  /* per-thread scratch */
     linear(q_in, Bq * Nq, d, a->q_w, a->q_b, I, q);
-    linear(k_in, Bk * Nk, d, a->k_w, a->k_b, I, k);
-    linear(v_in, Bk * Nk, d, a->v_w, a->v_b, I, v);
-    attend(q, q_shared, k, v, kv_shared, o, B, heads, Nq, Nk, I, n_threads, ts);
+    linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt);
+    linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt);
+    attend(q, q_shared, kt, vt, kv_shared, o, B, heads, Nq, Nk, I, n_threads, ts);
     linear(o, B * Nq, I, a->o_w, a->o_b, d, out);
 }
 
 /* Floats of mha scratch for B sequences of Nq queries and Nk keys (or the
- * other way round, the same sum): q, k, v, o plus the per-thread scratch. */
+ * other way round, the same sum): q, kt, vt, o plus the per-thread scratch. */
 static size_t mha_work_floats(int B, int Nq, int Nk, int I, int heads, int n_threads) {
-    return (size_t)B * I * (2 * (size_t)Nq + 2 * (size_t)Nk) + (size_t)n_threads * attn_thread_floats(I / heads, Nk);
+    return (size_t)B * I * (2 * (size_t)Nq + 2 * (size_t)Nk) + (size_t)n_threads * attn_thread_floats(Nq, Nk, I / heads);
 }
 
 /* ----------------------------------------------------------- transformer */
@@ -130,11 +190,11 @@ static void add_pe(float *dst, const float *x, const float *pe, int nb, size_t p
 }
 
 size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_threads) {
-    const int d = c->d_model, H = c->dec_heads, Ic = d / c->dec_attn_downsample;
+    const int d = c->d_model, Ic = d / c->dec_attn_downsample;
     size_t n = 2 * (size_t)B * T * d + 2 * (size_t)B * HW * d; /* qa, qo, ka, ko */
     size_t mlp = 2 * (size_t)B * T * (c->dec_mlp_dim > d ? c->dec_mlp_dim : d);
-    size_t self = mha_work_floats(B, T, T, d, H, n_threads);
-    size_t cross = mha_work_floats(B, T, HW, Ic, H, n_threads); /* covers both directions */
+    size_t self = mha_work_floats(B, T, T, d, c->dec_heads, n_threads);
+    size_t cross = mha_work_floats(B, T, HW, Ic, c->dec_heads, n_threads); /* covers both directions */
     size_t m = mlp > self ? mlp : self;
     return n + (m > cross ? m : cross);
 }

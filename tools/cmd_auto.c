@@ -26,7 +26,7 @@ typedef struct auto_args {
 } auto_args;
 
 static void usage(void) {
-    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE|FOLDER... [--<parameter> VALUE]...\n"
+    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE|EMBEDDING|FOLDER... [--<parameter> VALUE]...\n"
            "                 [--params FILE.json] [--output-mode MODE] [--json FILE] [-o OUTDIR]\n"
            "                 [--depth scale|window] [--overwrite]\n"
            "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
@@ -34,7 +34,8 @@ static void usage(void) {
            "object of official snake_case names; flags given on the command line override it.\n"
            "--json FILE writes {\"image\", \"params\", \"masks\": [records]} (default\n"
            "OUTDIR/masks.json); binary_mask mode writes one PNG per mask into OUTDIR (default\n"
-           "out/auto) and names it in the record's segmentation. --overlay, --label-map and\n"
+           "out/auto) and names it in the record's segmentation. An embedding file from\n"
+           "'sam2 embed' replaces the image when crop_n_layers is 0. --overlay, --label-map and\n"
            "--coco FILE add a picture with every mask drawn, a 16-bit label image and a COCO\n"
            "instances file.\n\n"
            "Several images or folders: each image gets OUTDIR/<name>/ with masks.json,\n"
@@ -231,10 +232,21 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     cli_image img = {0};
     sam2_amg_result *res = NULL;
     int rc = -1;
-    if (cli_load_image("auto", a->input, &img) != 0) return -1;
+    /* an embedding file stands for the whole image (no crop layers) */
+    int is_emb = cli_is_embedding_file(a->input);
+    if (is_emb) {
+        sam2_status es = sam2_embedding_load(ctx, a->input);
+        if (es != SAM2_OK) return fprintf(stderr, "sam2 auto: %s\n", sam2_last_error()), -1;
+        if (overlay) {
+            fprintf(stderr, "sam2 auto: %s: an embedding holds no pixels to draw an overlay on; give the image\n", a->input);
+            return -1;
+        }
+    } else if (cli_load_image("auto", a->input, &img) != 0) {
+        return -1;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sam2_status st = sam2_amg_generate(ctx, &img.img, &a->amg.p, &res);
+    sam2_status st = sam2_amg_generate(ctx, is_emb ? NULL : &img.img, &a->amg.p, &res);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (st != SAM2_OK) {

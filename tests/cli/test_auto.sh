@@ -47,5 +47,11 @@ printf '{"points_per_sid": 3}' >"$TMP/bad.json"
 expect_fail "unknown param" "unknown parameter" "$SAM2" auto "$IMG" --params "$TMP/bad.json"
 expect_ok "point grid" "$SAM2" auto "$IMG" --point-grids "$TMP/grid.json" --pred-iou-thresh 0 --stability-score-thresh 0 --json "$TMP/g.json" -o "$TMP/g"
 expect_eq "grid point used" "$(json_get "$TMP/g.json" "len(j['params']['point_grids'][0])")" 1
+# an embedding file replaces the image (no crop layers): the same masks
+expect_ok "embed for auto" "$SAM2" embed "$IMG" -o "$TMP/img.emb"
+expect_ok "auto on embedding" "$SAM2" auto "$TMP/img.emb" "${P[@]}" --output-mode coco_rle --json "$TMP/e.json" -o "$TMP/e"
+expect_eq "embedding gives the same masks" "$(json_get "$TMP/e.json" "[m['segmentation']['counts'] for m in j['masks']]")" \
+  "$(json_get "$TMP/c.json" "[m['segmentation']['counts'] for m in j['masks']]")"
+expect_fail "crop layers need the image" "crop_n_layers" "$SAM2" auto "$TMP/img.emb" "${P[@]}" --crop-n-layers 1 --json "$TMP/e2.json" -o "$TMP/e2"
 expect_fail "existing output" "exists" "$SAM2" auto "$IMG" "${P[@]}" --json "$TMP/a.json" -o "$TMP/a"
 finish
