@@ -16,9 +16,10 @@
 #include "fastmath.h"
 #include "gemm.h"
 
-/* Score elements of one query block (floats): small enough to stay in a
- * core's L2 cache, large enough that each GEMM call has real work. */
-#define ATTN_SCORE_BUDGET 65536
+/* Score elements of one query block (floats). Each GEMM call packs the
+ * window's keys (or values) again, so the block must have enough rows for
+ * that to be cheap (256 rows at 4096 keys), while staying in cache. */
+#define ATTN_SCORE_BUDGET (1 << 20)
 /* Elements below which a copy kernel stays on the calling thread. */
 #define ATTN_PAR_MIN 32768
 

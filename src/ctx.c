@@ -38,6 +38,7 @@ static void ctx_clear(sam2_ctx *c) {
 void sam2_ctx_free(sam2_ctx *c) {
     if (!c) return;
     ctx_clear(c);
+    mask_decoder_ws_free(&c->dec_ws);
     free(c);
 }
 

@@ -118,9 +118,9 @@ sam2_status hiera_bind(const sam2_config *c, wt_binder *b, hiera_weights *w) {
 /* Buffers shared by all blocks, each sized for the largest use. */
 typedef struct hiera_ws {
     float *x[2];  /* (N, dim) tokens, ping-pong between blocks */
-    float *xn;    /* (N, dim) norm1(x); later (No, D) norm2(y) */
+    float *xn;    /* (N, dim) norm1(x); later (rows, D) norm2 of an MLP chunk */
     float *part;  /* (tokens, dim) partitioned norm1(x); later (No, D) attention output */
-    float *big;   /* (tokens, 3D) qkv; (No, mlp) MLP hidden; (N, D) shortcut; (N0, 147) im2col */
+    float *big;   /* (tokens, 3D) qkv; (rows, mlp) MLP hidden chunk; (N, D) shortcut; (N0, 147) im2col */
     float *qp;    /* (queries, D) pooled queries */
     float *ao;    /* (queries, D) attention output in window order */
     float *bias;  /* (D) shortcut bias + attention projection bias */
@@ -128,6 +128,12 @@ typedef struct hiera_ws {
 } hiera_ws;
 
 static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Rows per MLP chunk: about 2 MB of hidden activations, a multiple of 64. */
+static int mlp_rows(int mlp) {
+    int r = (1 << 19) / mlp / 64 * 64;
+    return r < 64 ? 64 : r;
+}
 
 static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s) {
     size_t nx = (size_t)w->H0 * w->W0 * w->embed_dim, nxn = nx, npart = 0, nbig = (size_t)w->H0 * w->W0 * PATCH_K;
@@ -141,7 +147,8 @@ static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s) {
         nxn = zmax(nxn, zmax(N * bw->dim, No * D));
         npart = zmax(npart, No * D);
         if (!g->identity) npart = zmax(npart, T * bw->dim), nao = zmax(nao, Q * D);
-        nbig = zmax(nbig, zmax(T * 3 * D, zmax(No * bw->mlp, N * D)));
+        size_t rows = zmax(No < (size_t)mlp_rows(bw->mlp) ? No : (size_t)mlp_rows(bw->mlp), 1);
+        nbig = zmax(nbig, zmax(T * 3 * D, zmax(rows * bw->mlp, N * D)));
         if (bw->pool) nqp = zmax(nqp, Q * D);
         nbias = zmax(nbias, D);
     }
@@ -185,6 +192,7 @@ static sam2_status patch_embed(const hiera_weights *w, const float *in, hiera_ws
 }
 
 /* ---------------------------------------------------------------- blocks */
+
 
 /* One MultiScaleBlock: x (N, dim) -> returns y (No, D), which is x itself
  * when the width does not change, else `other`:
@@ -232,12 +240,17 @@ static sam2_status block_forward(const hiera_block_weights *bw, float *x, float 
     if (!g->identity) attn_unpartition(g, s->ao, D, att, n_threads);
     gemm(0, 1, (int)No, D, D, 1.0f, att, D, bw->proj_w, D, 1.0f, y, D);
 
-    /* MLP; fc2's bias joins y while norm2 reads it */
-    float *hid = s->big; /* (No, mlp) */
-    tok_layernorm(y, s->xn, No, D, bw->norm2_w, bw->norm2_b, LN_EPS, bw->fc2_b, n_threads);
-    gemm(0, 1, (int)No, bw->mlp, D, 1.0f, s->xn, D, bw->fc1_w, D, 0.0f, hid, bw->mlp);
-    tok_bias_gelu(hid, No, bw->mlp, bw->fc1_b, n_threads);
-    gemm(0, 1, (int)No, D, bw->mlp, 1.0f, hid, bw->mlp, bw->fc2_w, bw->mlp, 1.0f, y, D);
+    /* MLP over row chunks whose hidden activations stay in cache; fc2's
+     * bias joins y while norm2 reads it */
+    const int R = mlp_rows(bw->mlp);
+    for (int64_t r0 = 0; r0 < No; r0 += R) {
+        int m = No - r0 < R ? (int)(No - r0) : R;
+        float *yr = y + r0 * D, *hid = s->big; /* (m, mlp) */
+        tok_layernorm(yr, s->xn, m, D, bw->norm2_w, bw->norm2_b, LN_EPS, bw->fc2_b, n_threads);
+        gemm(0, 1, m, bw->mlp, D, 1.0f, s->xn, D, bw->fc1_w, D, 0.0f, hid, bw->mlp);
+        tok_bias_gelu(hid, m, bw->mlp, bw->fc1_b, n_threads);
+        gemm(0, 1, m, D, bw->mlp, 1.0f, hid, bw->mlp, bw->fc2_w, bw->mlp, 1.0f, yr, D);
+    }
     *y_out = y;
     return SAM2_OK;
 }

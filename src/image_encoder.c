@@ -23,6 +23,12 @@ sam2_status image_encoder_bind(const sam2_config *c, wt_binder *b, image_encoder
             return SAM2_FAIL(SAM2_ERR_CONFIG, "backbone_channel_list[%d] = %d but the trunk gives %d channels there", k,
                              c->backbone_channel_list[k], w->trunk.stage_c[n - 1 - k]);
     SAM2_TRY(fpn_bind(c, b, &w->neck));
+    const hiera_weights *t = &w->trunk;
+    for (int i = 0; i + 1 < n; i++)
+        if (w->neck.top_down[i] && (t->stage_h[i] != 2 * t->stage_h[i + 1] || t->stage_w[i] != 2 * t->stage_w[i + 1]))
+            return SAM2_FAIL(SAM2_ERR_CONFIG,
+                             "fpn_top_down_levels includes level %d (%dx%d) but level %d is %dx%d, not half its size",
+                             i, t->stage_h[i], t->stage_w[i], i + 1, t->stage_h[i + 1], t->stage_w[i + 1]);
     w->scalp = c->scalp;
     const int kept = n - c->scalp;
     if (c->scalp < 0 || kept < 1)

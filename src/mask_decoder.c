@@ -133,9 +133,14 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     memset(ws, 0, sizeof *ws);
     if (max_B <= 0 || Ns < 0 || n_threads <= 0)
         return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch for %d prompts, %d tokens, %d threads", max_B, Ns, n_threads);
+    const int g = c->image_size / c->backbone_stride;
     size_t n = ws_floats(c, w, max_B, Ns, n_threads);
     ws->buf = malloc(sizeof(float) * n);
-    if (!ws->buf) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
+    ws->image_pe = malloc(sizeof(float) * (size_t)g * g * c->d_model);
+    if (!ws->buf || !ws->image_pe) {
+        mask_decoder_ws_free(ws);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
+    }
     ws->n_floats = n, ws->max_B = max_B, ws->Ns = Ns, ws->n_threads = n_threads;
     return SAM2_OK;
 }
@@ -143,6 +148,7 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
 void mask_decoder_ws_free(mask_decoder_ws *ws) {
     if (!ws) return;
     free(ws->buf);
+    free(ws->image_pe);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -157,25 +163,29 @@ int mask_decoder_group_size(const sam2_config *c) {
 /* 2x2 stride-2 transposed convolution of channels-last x (h*w, Cin) with
  * weight (Cin, Cout, 2, 2), then + bias, then + a channels-first skip (Cout,
  * 2h, 2w) when given: out channels-last (2h*2w, Cout). tmp holds
- * h*w*Cout*4 floats. */
+ * h*w*Cout*4 floats. Output rows are filled one at a time so that the
+ * channels-first skip is read along its rows. */
 static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
                    const float *skip, float *out, float *tmp) {
-    float *y = tmp; /* (h*w, Cout*4): tap k of channel c at c*4 + k */
+    float *y = tmp; /* (h*w, Cout*4): tap (ky, kx) of channel c at c*4 + 2*ky + kx */
     gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
-    const int W2 = 2 * w, HW2 = 4 * h * w;
-#pragma omp parallel for schedule(static) if ((int64_t)HW2 * Cout > 65536)
-    for (int yy = 0; yy < h; yy++)
-        for (int xx = 0; xx < w; xx++) {
-            const float *src = y + ((size_t)yy * w + xx) * Cout * 4;
-            for (int k = 0; k < 4; k++) {
-                int p = (2 * yy + k / 2) * W2 + 2 * xx + k % 2;
-                float *o = out + (size_t)p * Cout;
-                if (skip)
-                    for (int c = 0; c < Cout; c++) o[c] = src[c * 4 + k] + bias[c] + skip[(size_t)c * HW2 + p];
-                else
-                    for (int c = 0; c < Cout; c++) o[c] = src[c * 4 + k] + bias[c];
-            }
+    const int W2 = 2 * w, H2 = 2 * h;
+    const size_t HW2 = (size_t)H2 * W2;
+#pragma omp parallel for schedule(static) if (HW2 * Cout > 65536)
+    for (int py = 0; py < H2; py++) {
+        const int yy = py / 2, ky = py % 2;
+        float *orow = out + (size_t)py * W2 * Cout; /* (2w, Cout) */
+        for (int px = 0; px < W2; px++) {
+            const float *src = y + ((size_t)yy * w + px / 2) * Cout * 4 + 2 * ky + px % 2;
+            float *o = orow + (size_t)px * Cout;
+            for (int c = 0; c < Cout; c++) o[c] = src[c * 4] + bias[c];
         }
+        if (skip)
+            for (int c = 0; c < Cout; c++) {
+                const float *srow = skip + c * HW2 + (size_t)py * W2;
+                for (int px = 0; px < W2; px++) orow[(size_t)px * Cout + c] += srow[px];
+            }
+    }
 }
 
 /* Mask logits of one prompt: the upscaled image embedding (two transposed

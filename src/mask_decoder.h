@@ -45,11 +45,14 @@ sam2_status mask_decoder_bind(const sam2_config *cfg, wt_binder *b, mask_decoder
 
 /* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
  * sparse tokens; reused across calls so the decoder touches fresh pages
- * once. */
+ * once. It also keeps the image_pe argument (the prompt encoder's dense
+ * positional encoding, a constant of the model) for its owner to fill once. */
 typedef struct mask_decoder_ws {
     float *buf;
     size_t n_floats;
     int max_B, Ns, n_threads;
+    float *image_pe;               /* (h*w, d) */
+    int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;
 
 sam2_status mask_decoder_ws_init(const sam2_config *cfg, const mask_decoder_weights *w, int max_B, int Ns,

@@ -75,7 +75,8 @@ static void select_outputs(const sam2_config *c, int multimask, const float *mk,
 }
 
 /* Encodes and decodes the prompts in groups sized by the decoder's memory
- * budget, with one scratch and one dense positional encoding for all. */
+ * budget; the decoder scratch and the dense positional encoding are kept in
+ * the context (the scratch grows when a call needs more). */
 sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
                              const float *boxes, const float *mask_inputs, int multimask, float *low_res,
                              float *iou, float *obj_score) {
@@ -93,8 +94,7 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
     const int nthr = ctx->n_threads > 0 ? ctx->n_threads : 1;
     int G = mask_decoder_group_size(c);
     if (G > B) G = B;
-    mask_decoder_ws ws = {0};
-    float *pe = malloc(sizeof(float) * (size_t)HW * d);                 /* (HW, d) */
+    mask_decoder_ws *ws = &ctx->dec_ws; /* kept in the context: fresh pages cost more than the decoder */
     float *sparse = malloc(sizeof(float) * (size_t)G * n1 * d);         /* (G, Ns, d) */
     float *dense = mask_inputs ? malloc(sizeof(float) * (size_t)G * d * HW) : NULL; /* (G, d, HW) */
     float *masks = malloc(sizeof(float) * (size_t)G * nt * LL);         /* (G, nt, LL) */
@@ -103,10 +103,17 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
     float *xy = malloc(sizeof(float) * 2 * (size_t)n1);                 /* (Ns, 2) */
     int *lab = malloc(sizeof(int) * (size_t)n1);                        /* (Ns) */
     sam2_status st = SAM2_OK;
-    if (!pe || !sparse || (mask_inputs && !dense) || !masks || !ious || !objs || !xy || !lab)
+    if (!sparse || (mask_inputs && !dense) || !masks || !ious || !objs || !xy || !lab)
         st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory decoding %d prompts", B);
-    if (st == SAM2_OK) st = mask_decoder_ws_init(c, &m->md, G, Ns, nthr, &ws);
-    if (st == SAM2_OK) prompt_dense_pe(c, &m->pe, pe);
+    if (st == SAM2_OK && (!ws->buf || ws->max_B < G || ws->Ns < Ns || ws->n_threads < nthr)) {
+        int keep_B = ws->max_B > G ? ws->max_B : G, keep_Ns = ws->Ns > Ns ? ws->Ns : Ns;
+        mask_decoder_ws_free(ws);
+        st = mask_decoder_ws_init(c, &m->md, keep_B, keep_Ns, nthr, ws);
+    }
+    if (st == SAM2_OK && !ws->image_pe_ready) {
+        prompt_dense_pe(c, &m->pe, ws->image_pe);
+        ws->image_pe_ready = 1;
+    }
     for (int b0 = 0; b0 < B && st == SAM2_OK; b0 += G) {
         const int nb = B - b0 < G ? B - b0 : G;
         for (int k = 0; k < nb && st == SAM2_OK; k++) {
@@ -116,8 +123,8 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
                 st = prompt_embed_mask(c, &m->pe, mask_inputs + (size_t)(b0 + k) * LL, dense + (size_t)k * d * HW);
         }
         if (st == SAM2_OK)
-            st = mask_decoder_run(c, &m->md, ctx->enc.image_embed, pe, ctx->enc.high_res[0], ctx->enc.high_res[1], nb,
-                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, objs, &ws);
+            st = mask_decoder_run(c, &m->md, ctx->enc.image_embed, ws->image_pe, ctx->enc.high_res[0], ctx->enc.high_res[1], nb,
+                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, objs, ws);
         for (int k = 0; k < nb && st == SAM2_OK; k++) {
             const int b = b0 + k;
             select_outputs(c, multimask, masks + (size_t)k * nt * LL, ious + (size_t)k * nt, LL,
@@ -125,8 +132,7 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
             if (obj_score) obj_score[b] = objs[k];
         }
     }
-    mask_decoder_ws_free(&ws);
-    free(pe), free(sparse), free(dense), free(masks), free(ious), free(objs), free(xy), free(lab);
+    free(sparse), free(dense), free(masks), free(ious), free(objs), free(xy), free(lab);
     return st;
 }
 

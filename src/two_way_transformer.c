@@ -91,7 +91,9 @@ static void attend(const float *q, int q_shared, const float *kt, const float *v
                     for (int i = 0; i < n; i++) mx[i] = S[j * QB + i] > mx[i] ? S[j * QB + i] : mx[i];
                 for (int j = 0; j < Nk; j++)
                     for (int i = 0; i < n; i++) S[j * QB + i] -= mx[i];
-                op_exp_nonpos(S, (int64_t)Nk * QB);
+                if (n == QB) op_exp_nonpos(S, (int64_t)Nk * QB);
+                else
+                    for (int j = 0; j < Nk; j++) op_exp_nonpos(S + (size_t)j * QB, n);
                 for (int j = 0; j < Nk; j++)
                     for (int i = 0; i < n; i++) sum[i] += S[j * QB + i];
                 for (int t = 0; t < hd; t++) {
