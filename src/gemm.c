@@ -3,6 +3,7 @@
 #include "gemm.h"
 
 #include <cblas.h>
+#include <stdio.h>
 
 void gemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc) {
@@ -27,4 +28,10 @@ int gemm_nested_ok(void) {
 #else
     return 1;
 #endif
+}
+
+void gemm_backend(char *buf, int size) {
+    int par = openblas_get_parallel();
+    snprintf(buf, (size_t)size, "%s; %s threads; kernel %s", openblas_get_config(),
+             par == 0 ? "no" : par == 1 ? "pthreads" : "OpenMP", openblas_get_corename());
 }

@@ -19,4 +19,7 @@ void linear(const float *x, int M, int K, const float *W, const float *b, int N,
  * encoder; additive.) */
 int gemm_nested_ok(void);
 
+/* What runs the GEMMs, for benchmark reports: library, threading, kernel. */
+void gemm_backend(char *buf, int size);
+
 #endif

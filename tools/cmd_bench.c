@@ -15,6 +15,7 @@
 #include "cli_io.h"
 #include "config.h"
 #include "flops.h"
+#include "gemm.h"
 #include "model.h"
 
 static double now_s(void) {
@@ -132,6 +133,9 @@ int cmd_bench(int argc, char **argv) {
 
     printf("model: %s, image size %d, %d threads\n", random_weights ? preset : "checkpoint",
            cfg->image_size, threads);
+    char blas[256];
+    gemm_backend(blas, sizeof blas);
+    printf("BLAS: %s\n", blas);
     double gflop = encoder_flops(cfg) * 1e-9;
     double sgemm = measure_sgemm(cfg->image_size, cfg->embed_dim);
     int W = 1024, H = 1024;
