@@ -137,7 +137,17 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     size_t n = ws_floats(c, w, max_B, Ns, n_threads);
     ws->buf = malloc(sizeof(float) * n);
     ws->image_pe = malloc(sizeof(float) * (size_t)g * g * c->d_model);
-    if (!ws->buf || !ws->image_pe) {
+    const int d = c->d_model, cin[2] = {d, d / 4}, cout[2] = {d / 4, d / 8};
+    const float *src[2] = {w->up1_w, w->up2_w};
+    for (int u = 0; u < 2; u++) {
+        ws->up_w[u] = malloc(sizeof(float) * (size_t)cin[u] * cout[u] * 4);
+        if (!ws->up_w[u]) continue;
+        for (int i = 0; i < cin[u]; i++)
+            for (int o = 0; o < cout[u]; o++)
+                for (int k = 0; k < 4; k++)
+                    ws->up_w[u][((size_t)i * 4 + k) * cout[u] + o] = src[u][((size_t)i * cout[u] + o) * 4 + k];
+    }
+    if (!ws->buf || !ws->image_pe || !ws->up_w[0] || !ws->up_w[1]) {
         mask_decoder_ws_free(ws);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
     }
@@ -149,6 +159,7 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     if (!ws) return;
     free(ws->buf);
     free(ws->image_pe);
+    free(ws->up_w[0]), free(ws->up_w[1]);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -161,13 +172,13 @@ int mask_decoder_group_size(const sam2_config *c) {
 }
 
 /* 2x2 stride-2 transposed convolution of channels-last x (h*w, Cin) with
- * weight (Cin, Cout, 2, 2), then + bias, then + a channels-first skip (Cout,
- * 2h, 2w) when given: out channels-last (2h*2w, Cout). tmp holds
- * h*w*Cout*4 floats. Output rows are filled one at a time so that the
- * channels-first skip is read along its rows. */
+ * weight wt (Cin, 2, 2, Cout) (taps outermost, see mask_decoder_ws), then +
+ * bias, then + a channels-first skip (Cout, 2h, 2w) when given: out
+ * channels-last (2h*2w, Cout). tmp holds h*w*Cout*4 floats. Output rows
+ * are filled one at a time so that the skip is read along its rows. */
 static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
                    const float *skip, float *out, float *tmp) {
-    float *y = tmp; /* (h*w, Cout*4): tap (ky, kx) of channel c at c*4 + 2*ky + kx */
+    float *y = tmp; /* (h*w, 4*Cout): tap (ky, kx) of channel c at (2*ky + kx)*Cout + c */
     gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
     const int W2 = 2 * w, H2 = 2 * h;
     const size_t HW2 = (size_t)H2 * W2;
@@ -176,9 +187,10 @@ static void upconv(const float *x, int h, int w, int Cin, const float *wt, const
         const int yy = py / 2, ky = py % 2;
         float *orow = out + (size_t)py * W2 * Cout; /* (2w, Cout) */
         for (int px = 0; px < W2; px++) {
-            const float *src = y + ((size_t)yy * w + px / 2) * Cout * 4 + 2 * ky + px % 2;
+            const float *src = y + ((size_t)yy * w + px / 2) * Cout * 4 + (size_t)(2 * ky + px % 2) * Cout;
             float *o = orow + (size_t)px * Cout;
-            for (int c = 0; c < Cout; c++) o[c] = src[c * 4] + bias[c];
+#pragma omp simd
+            for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c];
         }
         if (skip)
             for (int c = 0; c < Cout; c++) {
@@ -191,17 +203,18 @@ static void upconv(const float *x, int h, int w, int Cin, const float *wt, const
 /* Mask logits of one prompt: the upscaled image embedding (two transposed
  * convolutions with the high-resolution features added, LayerNorm2d, GELU)
  * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). */
-static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const float *keys, const float *hr0,
-                        const float *hr1, const float *hyp, float *masks, float *work) {
+static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const mask_decoder_ws *ws,
+                        const float *keys, const float *hr0, const float *hr1, const float *hyp, float *masks,
+                        float *work) {
     const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, L = 4 * g;
     const int nt = c->num_multimask_outputs + 1;
     float *u1 = work;                              /* (4HW, d/4) */
     float *u2 = u1 + (size_t)4 * HW * (d / 4);     /* (16HW, d/8) */
     float *tmp = u2 + (size_t)16 * HW * (d / 8);   /* transposed-convolution products */
-    upconv(keys, g, g, d, w->up1_w, w->up1_b, d / 4, hr1, u1, tmp);
+    upconv(keys, g, g, d, ws->up_w[0], w->up1_b, d / 4, hr1, u1, tmp);
     op_layernorm(u1, u1, (int64_t)4 * HW, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
     op_gelu_vec(u1, (int64_t)4 * HW * (d / 4));
-    upconv(u1, 2 * g, 2 * g, d / 4, w->up2_w, w->up2_b, d / 8, hr0, u2, tmp);
+    upconv(u1, 2 * g, 2 * g, d / 4, ws->up_w[1], w->up2_b, d / 8, hr0, u2, tmp);
     op_gelu_vec(u2, (int64_t)L * L * (d / 8));
     gemm(0, 1, nt, L * L, d / 8, 1.0f, hyp, d / 8, u2, d / 8, 0.0f, masks, L * L);
 }
@@ -263,7 +276,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         for (int b = 0; b < B; b++) obj[b] = 10.0f;
     }
     for (int b = 0; b < B; b++)
-        mask_logits(c, w, keys + (size_t)b * HW * d, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L,
+        mask_logits(c, w, ws, keys + (size_t)b * HW * d, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L,
                     big);
     return SAM2_OK;
 }

@@ -52,6 +52,7 @@ typedef struct mask_decoder_ws {
     size_t n_floats;
     int max_B, Ns, n_threads;
     float *image_pe;               /* (h*w, d) */
+    float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;
 

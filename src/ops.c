@@ -7,21 +7,21 @@
 
 void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w, const float *b,
                   float eps) {
+    /* float sums in SIMD lanes (as PyTorch's CPU kernel): two passes, so
+     * the variance is taken about the mean and stays accurate */
 #pragma omp parallel for schedule(static) if (rows * C > 65536)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * C;
         float *yr = y + r * C;
-        double mean = 0.0;
-        for (int c = 0; c < C; c++) mean += xr[c];
-        mean /= C;
-        double var = 0.0;
-        for (int c = 0; c < C; c++) {
-            double d = xr[c] - mean;
-            var += d * d;
-        }
-        var /= C;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        float m = (float)mean;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int c = 0; c < C; c++) sum += xr[c];
+        const float m = sum / (float)C;
+        float var = 0.0f;
+#pragma omp simd reduction(+ : var)
+        for (int c = 0; c < C; c++) var += (xr[c] - m) * (xr[c] - m);
+        const float inv = 1.0f / sqrtf(var / (float)C + eps);
+#pragma omp simd
         for (int c = 0; c < C; c++) yr[c] = (xr[c] - m) * inv * w[c] + b[c];
     }
 }

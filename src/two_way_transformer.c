@@ -178,6 +178,128 @@ static size_t mha_work_floats(int B, int Nq, int Nk, int I, int heads, int n_thr
     return (size_t)B * I * (2 * (size_t)Nq + 2 * (size_t)Nk) + (size_t)n_threads * attn_thread_floats(Nq, Nk, I / heads);
 }
 
+/* ------------------------------------------------- low-rank attention */
+
+/* When one side of a cross attention is a handful of tokens, each head's
+ * scores against the image are a rank-T product and the values a mix of T
+ * vectors, so the image-sized projections can be folded into the tokens'
+ * side: with R = heads * T < internal width these are the same sums in
+ * another order (float rounding aside) at a fraction of the work. */
+
+/* Floats of scratch for either low-rank attention. */
+static size_t lowrank_work_floats(int B, int T, int HW, int d, int I, int heads) {
+    const size_t R = (size_t)heads * T;
+    return (size_t)HW * I + 2 * (size_t)B * T * I + (size_t)HW * R + 2 * R * d + R;
+}
+
+/* Token to image, keys per prompt: q_in (B, T, d) queries (+pe), x (B, HW,
+ * d) keys + pe, y (B, HW, d) keys; out (B, T, d). Per head h the scores
+ * are (q_h Wk_h) x^T (the key bias shifts a whole softmax row, so it drops
+ * out) and the output (P y) Wv_h^T + bv_h, since each row of P sums to 1. */
+static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, int HW, const float *q_in,
+                        const float *x, const float *y, float *out, int n_threads, float *work) {
+    const int I = a->internal, hd = I / heads, R = heads * T;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *q = work;                    /* (B, T, I) */
+    float *o = q + (size_t)B * T * I;   /* (B, T, I) */
+    float *S = o + (size_t)B * T * I;   /* (R, HW) scores, then probabilities */
+    float *Qt = S + (size_t)R * HW;     /* (R, d) queries folded with Wk */
+    float *Z = Qt + (size_t)R * d;      /* (R, d) probability-weighted keys */
+    linear(q_in, B * T, d, a->q_w, a->q_b, I, q);
+    for (int b = 0; b < B; b++) {
+        const float *xb = x + (size_t)b * HW * d, *yb = y + (size_t)b * HW * d;
+        float *ob = o + (size_t)b * T * I;
+        for (int h = 0; h < heads; h++)
+            gemm(0, 0, T, d, hd, scale, q + (size_t)b * T * I + h * hd, I, a->k_w + (size_t)h * hd * d, d, 0.0f,
+                 Qt + (size_t)h * T * d, d);
+        gemm(0, 1, R, HW, d, 1.0f, Qt, d, xb, d, 0.0f, S, HW);
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+        for (int r = 0; r < R; r++) {
+            float *row = S + (size_t)r * HW, m = -INFINITY, total = 0.0f;
+            for (int i = 0; i < HW; i++) m = row[i] > m ? row[i] : m;
+            for (int i = 0; i < HW; i++) row[i] -= m;
+            op_exp_nonpos(row, HW);
+#pragma omp simd reduction(+ : total)
+            for (int i = 0; i < HW; i++) total += row[i];
+            const float inv = 1.0f / total;
+            for (int i = 0; i < HW; i++) row[i] *= inv;
+        }
+        gemm(0, 0, R, d, HW, 1.0f, S, HW, yb, d, 0.0f, Z, d);
+        for (int h = 0; h < heads; h++) {
+            float *oh = ob + h * hd;
+            for (int j = 0; j < T; j++) memcpy(oh + (size_t)j * I, a->v_b + h * hd, sizeof(float) * hd);
+            gemm(0, 1, T, hd, d, 1.0f, Z + (size_t)h * T * d, d, a->v_w + (size_t)h * hd * d, d, 1.0f, oh, I);
+        }
+    }
+    linear(o, B * T, I, a->o_w, a->o_b, d, out);
+}
+
+/* Image to token: x (Bx, HW, d) image tokens + pe (Bx = 1 when shared by
+ * every prompt), k_in (B, T, d) tokens + pe, v_in (B, T, d) tokens; out (B,
+ * HW, d). Shared image tokens get their query projection once; otherwise
+ * the scores are x (Wq_h^T k_h^T) plus the query bias against k_h. The
+ * output is P (HW, R) times U (R, d) with U = v_h Wo_h^T + bo / heads: the
+ * probabilities of each head sum to 1, so the heads' shares of bo add up
+ * to bo. */
+static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, int T, const float *x, int x_shared,
+                        const float *k_in, const float *v_in, float *out, int n_threads, float *work) {
+    const int I = a->internal, hd = I / heads, R = heads * T;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *qimg = work;                       /* (HW, I) shared query projection */
+    float *k = qimg + (size_t)HW * I;         /* (B, T, I) */
+    float *v = k + (size_t)B * T * I;         /* (B, T, I) */
+    float *S = v + (size_t)B * T * I;         /* (HW, R) */
+    float *Mt = S + (size_t)HW * R;           /* (R, d) */
+    float *U = Mt + (size_t)R * d;            /* (R, d) */
+    float *c = U + (size_t)R * d;             /* (R) */
+    linear(k_in, B * T, d, a->k_w, a->k_b, I, k);
+    linear(v_in, B * T, d, a->v_w, a->v_b, I, v);
+    if (x_shared) linear(x, HW, d, a->q_w, a->q_b, I, qimg);
+    for (int b = 0; b < B; b++) {
+        const float *kb = k + (size_t)b * T * I, *vb = v + (size_t)b * T * I;
+        if (x_shared) {
+            for (int h = 0; h < heads; h++)
+                gemm(0, 1, HW, T, hd, scale, qimg + h * hd, I, kb + h * hd, I, 0.0f, S + h * T, R);
+        } else {
+            for (int h = 0; h < heads; h++) {
+                gemm(0, 0, T, d, hd, scale, kb + h * hd, I, a->q_w + (size_t)h * hd * d, d, 0.0f,
+                     Mt + (size_t)h * T * d, d);
+                for (int j = 0; j < T; j++) {
+                    float acc = 0.0f;
+                    for (int t = 0; t < hd; t++) acc += a->q_b[h * hd + t] * kb[(size_t)j * I + h * hd + t];
+                    c[h * T + j] = acc * scale;
+                }
+            }
+            gemm(0, 1, HW, R, d, 1.0f, x + (size_t)b * HW * d, d, Mt, d, 0.0f, S, R);
+        }
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (HW > 256)
+        for (int i = 0; i < HW; i++) {
+            float *row = S + (size_t)i * R;
+            if (!x_shared)
+                for (int r = 0; r < R; r++) row[r] += c[r];
+            for (int h = 0; h < heads; h++) {
+                float *g = row + h * T, m = -INFINITY;
+                for (int j = 0; j < T; j++) m = g[j] > m ? g[j] : m;
+                for (int j = 0; j < T; j++) g[j] -= m;
+            }
+            op_exp_nonpos(row, R);
+            for (int h = 0; h < heads; h++) {
+                float *g = row + h * T, total = 0.0f;
+                for (int j = 0; j < T; j++) total += g[j];
+                const float inv = 1.0f / total;
+                for (int j = 0; j < T; j++) g[j] *= inv;
+            }
+        }
+        for (int h = 0; h < heads; h++) {
+            float *Uh = U + (size_t)h * T * d;
+            for (int j = 0; j < T; j++)
+                for (int e = 0; e < d; e++) Uh[(size_t)j * d + e] = a->o_b[e] / (float)heads;
+            gemm(0, 1, T, d, hd, 1.0f, vb + h * hd, I, a->o_w + h * hd, I, 1.0f, Uh, d);
+        }
+        gemm(0, 0, HW, d, R, 1.0f, S, R, U, d, 0.0f, out + (size_t)b * HW * d, d);
+    }
+}
+
 /* ----------------------------------------------------------- transformer */
 
 /* dst (nb, N, d) = x (nb, N, d) + pe (N, d), the same pe for every prompt,
@@ -197,12 +319,20 @@ size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_thr
     size_t mlp = 2 * (size_t)B * T * (c->dec_mlp_dim > d ? c->dec_mlp_dim : d);
     size_t self = mha_work_floats(B, T, T, d, c->dec_heads, n_threads);
     size_t cross = mha_work_floats(B, T, HW, Ic, c->dec_heads, n_threads); /* covers both directions */
+    size_t lr = lowrank_work_floats(B, T, HW, d, Ic, c->dec_heads);
     size_t m = mlp > self ? mlp : self;
-    return n + (m > cross ? m : cross);
+    m = m > cross ? m : cross;
+    return n + (m > lr ? m : lr);
 }
 
 void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                  const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work) {
+    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, keys_shared, kpe, n_threads, work, 1);
+}
+
+void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                      const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
+                      int lowrank_ok) {
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work;                          /* (B, T, d) queries + pe */
@@ -211,6 +341,7 @@ void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int
     float *ko = ka + (size_t)B * per_k;        /* (B, HW, d) image-to-token output */
     float *sc = ko + (size_t)B * per_k;        /* mha / MLP scratch */
     int shared = keys_shared;
+    const int Ic = d / c->dec_attn_downsample, lowrank = lowrank_ok && H * T < Ic;
     for (int l = 0; l < c->dec_depth; l++) {
         const twoway_layer_weights *L = &w->layers[l];
         if (l == 0) { /* skip_first_layer_pe: the attention output replaces the queries */
@@ -225,7 +356,8 @@ void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int
         /* token to image */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
         add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
-        mha(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
+        if (lowrank && !shared) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc);
+        else mha(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
         op_add(queries, qo, (int64_t)nq);
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n2_w, L->n2_b, 1e-5f);
         dec_mlp_run(&L->mlp, queries, B * T, qo, sc);
@@ -233,7 +365,8 @@ void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n3_w, L->n3_b, 1e-5f);
         /* image to token: the keys (unchanged since ka was formed) become per prompt here */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
-        mha(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, 0, ko, n_threads, sc);
+        if (lowrank) i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, ko, n_threads, sc);
+        else mha(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, 0, ko, n_threads, sc);
         if (shared) {
             for (int b = B - 1; b >= 0; b--) /* keys[0] is read by every b, overwritten last */
                 for (size_t i = 0; i < per_k; i++) keys[b * per_k + i] = keys[i] + ko[b * per_k + i];
@@ -245,7 +378,8 @@ void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int
     }
     add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
     add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
-    mha(&w->final_attn, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
+    if (lowrank && !shared) t2i_lowrank(&w->final_attn, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc);
+    else mha(&w->final_attn, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
     op_add(queries, qo, (int64_t)nq);
     op_layernorm(queries, queries, (int64_t)B * T, d, w->nf_w, w->nf_b, 1e-5f);
     if (shared) /* depth 0: every prompt's keys are the input */

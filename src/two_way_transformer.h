@@ -31,4 +31,11 @@ size_t two_way_work_floats(const sam2_config *cfg, int B, int T, int HW, int n_t
 void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                  const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work);
 
+/* two_way_run with the low-rank form of the cross attentions on (1) or off
+ * (0: projections of the image tokens, term by term as the reference). The
+ * low-rank form applies when heads x tokens is below the attention width. */
+void two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                      const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
+                      int lowrank_ok);
+
 #endif

@@ -12,6 +12,7 @@
 #include "postprocess.h"
 #include "predictor.h"
 #include "test.h"
+#include "two_way_transformer.h"
 
 /* Loads a golden .npy file into a malloc'd array (NULL if absent). */
 static float *load(const char *dir, const char *name) {
@@ -304,6 +305,48 @@ static void check_bad_prompts(sam2_ctx *ctx) {
     sam2_ctx_free(empty);
 }
 
+/* The low-rank cross attentions (used when heads x tokens is below the
+ * attention width, i.e. on the official d_model 256 decoders, which neither
+ * golden model reaches) against the term-by-term form, on random weights
+ * of the official tiny geometry: prompts sharing their image tokens (no
+ * mask input) and prompts with their own. */
+static void check_lowrank(void) {
+    sam2_model *m = NULL;
+    CHECK_OK(sam2_model_random("sam2.1_hiera_t", NULL, 3, &m));
+    if (!m) return;
+    const sam2_config *c = &m->cfg;
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, B = 2, T = 8;
+    CHECK(c->dec_heads * T < d / c->dec_attn_downsample, "the tiny geometry takes the low-rank path");
+    size_t nq = (size_t)B * T * d, nk = (size_t)B * HW * d, nw = two_way_work_floats(c, B, T, HW, 2);
+    float *qpe = malloc(sizeof(float) * nq), *kpe = malloc(sizeof(float) * HW * d), *k0 = malloc(sizeof(float) * nk);
+    float *q[2], *k[2], *work = malloc(sizeof(float) * nw);
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    float *fill[3] = {qpe, kpe, k0};
+    size_t nf[3] = {nq, (size_t)HW * d, nk};
+    for (int f = 0; f < 3; f++)
+        for (size_t i = 0; i < nf[f]; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            fill[f][i] = (float)(r >> 40) / (float)(1 << 24) * 2.0f - 1.0f;
+        }
+    for (int shared = 1; shared >= 0; shared--) {
+        for (int mode = 0; mode < 2; mode++) {
+            q[mode] = malloc(sizeof(float) * nq), k[mode] = malloc(sizeof(float) * nk);
+            memcpy(q[mode], qpe, sizeof(float) * nq);
+            memcpy(k[mode], k0, sizeof(float) * nk);
+            two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode);
+        }
+        double dq = 0, dk = 0, mq = 0, mk = 0;
+        for (size_t i = 0; i < nq; i++) dq = fmax(dq, fabs(q[0][i] - q[1][i])), mq = fmax(mq, fabs(q[0][i]));
+        for (size_t i = 0; i < nk; i++) dk = fmax(dk, fabs(k[0][i] - k[1][i])), mk = fmax(mk, fabs(k[0][i]));
+        printf("  low-rank cross attention (%s image tokens): tokens max diff %.2e (of %.2f), image tokens %.2e (of %.2f)\n",
+               shared ? "shared" : "per-prompt", dq, mq, dk, mk);
+        CHECK(dq < 1e-4 * mq && dk < 1e-4 * mk, "low-rank vs reference attention: %g, %g", dq, dk);
+        for (int mode = 0; mode < 2; mode++) free(q[mode]), free(k[mode]);
+    }
+    free(qpe), free(kpe), free(k0), free(work);
+    sam2_model_free(m);
+}
+
 /* The decoder's vectorised kernels against libm. */
 static void check_kernels(void) {
     float e[2001], g[2001];
@@ -358,6 +401,7 @@ static void run_without_golden(void) {
 
 int main(void) {
     check_kernels();
+    check_lowrank();
     const char *g = test_golden_dir();
     if (!g) {
         printf("no golden data ($SAM2_GOLDEN): structural checks on a random micro256 model only\n");
