@@ -3,6 +3,7 @@
 #include "mask_decoder.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,7 +223,7 @@ static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, con
 sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,
-                             float *iou, float *obj, mask_decoder_ws *ws) {
+                             float *iou, float *obj, mask_decoder_ws *ws, float skip_floor) {
     if (!ws || !ws->buf || B > ws->max_B || Ns > ws->Ns)
         return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch too small for %d prompts of %d tokens", B, Ns);
     if (B <= 0) return SAM2_OK;
@@ -275,8 +276,15 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     } else {
         for (int b = 0; b < B; b++) obj[b] = 10.0f;
     }
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        int skip = nt > 1 && !isnan(skip_floor);
+        for (int j = 1; j < nt && skip; j++) skip = !(iou[(size_t)b * nt + j] > skip_floor);
+        if (skip) {
+            memset(masks + (size_t)b * nt * L * L, 0, sizeof(float) * (size_t)nt * L * L);
+            continue;
+        }
         mask_logits(c, w, ws, keys + (size_t)b * HW * d, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L,
                     big);
+    }
     return SAM2_OK;
 }

@@ -72,9 +72,12 @@ int mask_decoder_group_size(const sam2_config *cfg);
  * tokens (num_multimask_outputs + 1): masks (B, nt, 4h*4w) logits, iou
  * (B, nt) (after the sigmoid when configured), obj (B) (10 when the model
  * has no object-score head). */
+/* skip_floor: unless NAN, prompts none of whose multimask outputs (tokens
+ * 1..) has a predicted IoU above it get the transformer and the token heads
+ * only: their masks are zero. */
 sam2_status mask_decoder_run(const sam2_config *cfg, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,
-                             float *iou, float *obj, mask_decoder_ws *ws);
+                             float *iou, float *obj, mask_decoder_ws *ws, float skip_floor);
 
 #endif

@@ -80,6 +80,13 @@ static void select_outputs(const sam2_config *c, int multimask, const float *mk,
 sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
                              const float *boxes, const float *mask_inputs, int multimask, float *low_res,
                              float *iou, float *obj_score) {
+    return predictor_decode_filtered(ctx, B, N, points, labels, boxes, mask_inputs, multimask, NAN, low_res, iou,
+                                     obj_score);
+}
+
+sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
+                                      const float *boxes, const float *mask_inputs, int multimask, float iou_floor,
+                                      float *low_res, float *iou, float *obj_score) {
     if (!ctx || !ctx->has_image) return SAM2_FAIL(SAM2_ERR_STATE, "no image set");
     if (B < 0 || N < 0) return SAM2_FAIL(SAM2_ERR_PARAM, "predictor_decode: %d prompts of %d points", B, N);
     if (B == 0) return SAM2_OK;
@@ -100,6 +107,7 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
     float *masks = malloc(sizeof(float) * (size_t)G * nt * LL);         /* (G, nt, LL) */
     float *ious = malloc(sizeof(float) * (size_t)G * nt);               /* (G, nt) */
     float *objs = malloc(sizeof(float) * (size_t)G);                    /* (G) */
+    const float skip_floor = multimask ? iou_floor : NAN;
     float *xy = malloc(sizeof(float) * 2 * (size_t)n1);                 /* (Ns, 2) */
     int *lab = malloc(sizeof(int) * (size_t)n1);                        /* (Ns) */
     sam2_status st = SAM2_OK;
@@ -124,7 +132,7 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, c
         }
         if (st == SAM2_OK)
             st = mask_decoder_run(c, &m->md, ctx->enc.image_embed, ws->image_pe, ctx->enc.high_res[0], ctx->enc.high_res[1], nb,
-                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, objs, ws);
+                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, objs, ws, skip_floor);
         for (int k = 0; k < nb && st == SAM2_OK; k++) {
             const int b = b0 + k;
             select_outputs(c, multimask, masks + (size_t)k * nt * LL, ious + (size_t)k * nt, LL,

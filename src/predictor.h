@@ -16,4 +16,13 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points,
                              const int *labels, const float *boxes, const float *mask_inputs,
                              int multimask, float *low_res, float *iou, float *obj_score);
 
+/* predictor_decode for callers that drop every output whose predicted IoU
+ * is not above iou_floor (the generator's pred_iou_thresh): prompts none of
+ * whose outputs pass skip the mask upscaling, the bulk of the decoder, and
+ * get zero logits. Only with multimask (the single-output choice may need
+ * the logits); iou_floor NAN disables the skip. */
+sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
+                                      const float *boxes, const float *mask_inputs, int multimask, float iou_floor,
+                                      float *low_res, float *iou, float *obj_score);
+
 #endif

@@ -305,6 +305,41 @@ static void check_bad_prompts(sam2_ctx *ctx) {
     sam2_ctx_free(empty);
 }
 
+/* predictor_decode_filtered: prompts with an output above the floor get
+ * exactly the unfiltered logits; the others none above it and zero logits. */
+static void check_filtered(sam2_ctx *ctx) {
+    const int S = ctx->model->cfg.image_size, L = S / 4, B = 12, M = ctx->model->cfg.num_multimask_outputs;
+    const size_t LL = (size_t)L * L;
+    float pts[2 * 12], *lo = malloc(sizeof(float) * B * M * LL), *lo2 = malloc(sizeof(float) * B * M * LL);
+    float iou[12 * 3], iou2[12 * 3], best[12];
+    int labels[12];
+    for (int b = 0; b < B; b++)
+        pts[2 * b] = (float)(ctx->orig_w * (b % 4 + 0.5) / 4), pts[2 * b + 1] = (float)(ctx->orig_h * (b / 4 + 0.5) / 3),
+        labels[b] = 1;
+    CHECK_OK(predictor_decode(ctx, B, 1, pts, labels, NULL, NULL, 1, lo, iou, NULL));
+    for (int b = 0; b < B; b++) {
+        best[b] = iou[b * M];
+        for (int j = 1; j < M; j++) best[b] = fmaxf(best[b], iou[b * M + j]);
+    }
+    float sorted[12];
+    memcpy(sorted, best, sizeof sorted);
+    for (int i = 0; i < B; i++)
+        for (int j = i + 1; j < B; j++)
+            if (sorted[j] < sorted[i]) { float t = sorted[i]; sorted[i] = sorted[j]; sorted[j] = t; }
+    const float floor_ = 0.5f * (sorted[B / 2 - 1] + sorted[B / 2]);
+    CHECK_OK(predictor_decode_filtered(ctx, B, 1, pts, labels, NULL, NULL, 1, floor_, lo2, iou2, NULL));
+    int kept = 0, bad = 0;
+    for (int b = 0; b < B; b++) {
+        const int keep = best[b] > floor_;
+        kept += keep;
+        for (int j = 0; j < M; j++) bad += iou2[b * M + j] != iou[b * M + j];
+        for (size_t i = 0; i < M * LL; i++) bad += keep ? lo2[b * M * LL + i] != lo[b * M * LL + i] : lo2[b * M * LL + i] != 0.0f;
+    }
+    printf("  filtered decoding: %d of %d prompts above the IoU floor %.3f decoded, %d differences\n", kept, B, floor_, bad);
+    CHECK(bad == 0 && kept > 0 && kept < B, "filtered decoding: %d differences, %d kept", bad, kept);
+    free(lo), free(lo2);
+}
+
 /* The low-rank cross attentions (used when heads x tokens is below the
  * attention width, i.e. on the official d_model 256 decoders, which neither
  * golden model reaches) against the term-by-term form, on random weights
@@ -393,6 +428,7 @@ static void run_without_golden(void) {
     }
     ctx->orig_w = 320, ctx->orig_h = 200, ctx->has_image = 1;
     check_batching(ctx);
+    check_filtered(ctx);
     check_holes(ctx, 0);
     check_bad_prompts(ctx);
     sam2_ctx_free(ctx);
@@ -448,6 +484,7 @@ int main(void) {
             cJSON_Delete(pj);
             if (mi == 0 && ii == 4) {
                 check_batching(ctx);
+                check_filtered(ctx);
                 check_holes(ctx, 1);
                 check_bad_prompts(ctx);
             }
