@@ -30,6 +30,47 @@ static double peak_rss_mib(void) {
     return ru.ru_maxrss / 1024.0;
 }
 
+/* Peak RSS since the last reset_peak_rss() (Linux VmHWM); the process-wide
+ * maximum when the kernel does not offer the reset. */
+static void reset_peak_rss(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) fputs("5", f), fclose(f);
+}
+
+static double phase_peak_rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    return kb >= 0 ? kb / 1024.0 : peak_rss_mib();
+}
+
+static uint8_t *synthetic_rgb(int w, int h);
+
+typedef struct amg_run_fig {
+    double secs, rss;
+    int masks;
+} amg_run_fig;
+
+/* One generator run on a synthetic w x h image; peak RSS of the run alone. */
+static sam2_status bench_amg(sam2_ctx *ctx, int w, int h, const sam2_amg_params *p, amg_run_fig *f) {
+    uint8_t *px = synthetic_rgb(w, h);
+    if (!px) return SAM2_ERR_NOMEM;
+    sam2_image img = {w, h, w * 3, 3, 8, px};
+    sam2_amg_result *res = NULL;
+    reset_peak_rss();
+    double t0 = now_s();
+    sam2_status st = sam2_amg_generate(ctx, &img, p, &res);
+    f->secs = now_s() - t0;
+    f->rss = phase_peak_rss_mib();
+    f->masks = st == SAM2_OK ? res->n_masks : -1;
+    sam2_amg_result_free(res);
+    free(px);
+    return st;
+}
+
 /* sgemm GFLOP/s on the encoder's typical shapes (tokens x channels times
  * channels x 3-4 channels), weighted as the encoder weights them. */
 static double measure_sgemm(int S, int embed_dim) {
@@ -78,7 +119,7 @@ int cmd_bench(int argc, char **argv) {
     cli_common_init(&c);
     const char *preset = "sam2.1_hiera_t", *json_path = NULL;
     const char *write_ckpt = NULL;
-    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, big_w = 4000, big_h = 3000, fp16 = 0;
+    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, keep_pps = 16, big_w = 4000, big_h = 3000, fp16 = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(&c, argc, argv, &i);
         if (r < 0) return 2;
@@ -88,8 +129,9 @@ int cmd_bench(int argc, char **argv) {
             printf("usage: sam2 bench [--random-weights [--preset NAME]] [-m MODEL -c CONFIG] [-t N]\n"
                    "                  [--runs N] [--no-amg] [--amg-points-per-side N] [--json FILE]\n"
                    "Times the encoder, the decoder (1 prompt and a batch of 64) and the automatic\n"
-                   "mask generator on a synthetic image; prints GFLOP/s against the machine's sgemm\n"
-                   "and peak RSS. --write-checkpoint FILE [--fp16] writes a random-weight checkpoint\n"
+                   "mask generator on a synthetic image (official thresholds at 1024x1024; every\n"
+                   "candidate of 16x16 points kept at 1024x1024 and 4000x3000); prints GFLOP/s\n"
+                   "against the machine's sgemm and peak RSS of each run. --write-checkpoint FILE [--fp16] writes a random-weight checkpoint\n"
                    "of --preset in the official layout instead (for loader tests). Presets:");
             for (const char *const *p = sam2_preset_names(); *p; p++) printf(" %s", *p);
             printf("\n");
@@ -188,40 +230,30 @@ int cmd_bench(int argc, char **argv) {
         else printf("decoder: not available (%s)\n", sam2_last_error());
     }
 
-    double amg_s = -1, amg_big_s = -1, rss_amg = -1, rss_big = -1;
-    int amg_masks = -1;
+    /* The generator twice over: as users run it (official thresholds,
+     * 32x32 points), and keeping every candidate (thresholds 0, 16x16
+     * points: 768 masks upsampled, encoded and through NMS) at 1024x1024
+     * and 4000x3000, for time and peak memory as the image grows. */
+    amg_run_fig fo = {-1, -1, -1}, fs = {-1, -1, -1}, fb = {-1, -1, -1};
     if (amg && st == SAM2_OK) {
         sam2_amg_params p = sam2_amg_default_params();
         p.points_per_side = amg_pps;
-        /* random weights give low scores: keep the filters from emptying the output */
-        p.pred_iou_thresh = 0.0f;
+        st = bench_amg(ctx, W, H, &p, &fo);
+        if (st == SAM2_OK)
+            printf("AMG %dx%d points, official thresholds, %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", amg_pps, amg_pps,
+                   W, H, fo.secs, fo.masks, fo.rss);
+        p.points_per_side = keep_pps;
+        p.pred_iou_thresh = 0.0f; /* random weights give low scores: keep every candidate */
         p.stability_score_thresh = 0.0f;
-        sam2_amg_result *res = NULL;
-        double t0 = now_s();
-        st = sam2_amg_generate(ctx, &img, &p, &res);
-        amg_s = now_s() - t0;
-        rss_amg = peak_rss_mib();
-        if (st == SAM2_OK) {
-            amg_masks = res->n_masks;
-            printf("AMG %dx%d points at %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", amg_pps, amg_pps,
-                   W, H, amg_s, amg_masks, rss_amg);
-        } else {
-            printf("AMG: not available (%s)\n", sam2_last_error());
-        }
-        sam2_amg_result_free(res);
-        if (st == SAM2_OK) {
-            uint8_t *big = synthetic_rgb(big_w, big_h);
-            sam2_image bimg = {big_w, big_h, big_w * 3, 3, 8, big};
-            t0 = now_s();
-            st = sam2_amg_generate(ctx, &bimg, &p, &res);
-            amg_big_s = now_s() - t0;
-            rss_big = peak_rss_mib();
-            if (st == SAM2_OK)
-                printf("AMG %dx%d points at %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", amg_pps,
-                       amg_pps, big_w, big_h, amg_big_s, res->n_masks, rss_big);
-            sam2_amg_result_free(res);
-            free(big);
-        }
+        if (st == SAM2_OK) st = bench_amg(ctx, W, H, &p, &fs);
+        if (st == SAM2_OK)
+            printf("AMG %dx%d points, all kept, %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", keep_pps, keep_pps, W, H,
+                   fs.secs, fs.masks, fs.rss);
+        if (st == SAM2_OK) st = bench_amg(ctx, big_w, big_h, &p, &fb);
+        if (st == SAM2_OK)
+            printf("AMG %dx%d points, all kept, %dx%d: %.3f s (%d masks); peak RSS %.0f MiB\n", keep_pps, keep_pps,
+                   big_w, big_h, fb.secs, fb.masks, fb.rss);
+        if (st != SAM2_OK) printf("AMG: failed (%s)\n", sam2_last_error());
     }
     if (json_path) {
         cJSON *o = cJSON_CreateObject();
@@ -235,12 +267,19 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "encoder_fraction_of_sgemm", gflop / enc / sgemm);
         cJSON_AddNumberToObject(o, "decoder_ms_single", dec1);
         cJSON_AddNumberToObject(o, "decoder_ms_batched64", dec64);
-        cJSON_AddNumberToObject(o, "amg_s_1024", amg_s);
-        cJSON_AddNumberToObject(o, "amg_masks_1024", amg_masks);
-        cJSON_AddNumberToObject(o, "amg_s_4000x3000", amg_big_s);
+        cJSON_AddStringToObject(o, "blas", blas);
+        cJSON_AddNumberToObject(o, "amg_points_per_side", amg_pps);
+        cJSON_AddNumberToObject(o, "amg_official_s_1024", fo.secs);
+        cJSON_AddNumberToObject(o, "amg_official_masks_1024", fo.masks);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_official_1024", fo.rss);
+        cJSON_AddNumberToObject(o, "amg_keep_all_points_per_side", keep_pps);
+        cJSON_AddNumberToObject(o, "amg_keep_all_s_1024", fs.secs);
+        cJSON_AddNumberToObject(o, "amg_keep_all_masks_1024", fs.masks);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_keep_all_1024", fs.rss);
+        cJSON_AddNumberToObject(o, "amg_keep_all_s_4000x3000", fb.secs);
+        cJSON_AddNumberToObject(o, "amg_keep_all_masks_4000x3000", fb.masks);
+        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_keep_all_4000x3000", fb.rss);
         cJSON_AddNumberToObject(o, "peak_rss_mib_encoder", rss_enc);
-        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_1024", rss_amg);
-        cJSON_AddNumberToObject(o, "peak_rss_mib_amg_4000x3000", rss_big);
         char *s = cJSON_Print(o);
         FILE *f = fopen(json_path, "w");
         if (f) {
