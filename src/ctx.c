@@ -33,6 +33,11 @@ static void ctx_clear(sam2_ctx *c) {
     c->input = NULL;
     c->has_image = 0;
     c->orig_w = c->orig_h = 0;
+    ctx_features_changed(c);
+}
+
+void ctx_features_changed(sam2_ctx *c) {
+    c->dec_ws.cache.valid = 0; /* the decoder's layer-0 projections were of the old features */
 }
 
 void sam2_ctx_free(sam2_ctx *c) {

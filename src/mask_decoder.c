@@ -148,7 +148,12 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
                 for (int k = 0; k < 4; k++)
                     ws->up_w[u][((size_t)i * 4 + k) * cout[u] + o] = src[u][((size_t)i * cout[u] + o) * 4 + k];
     }
-    if (!ws->buf || !ws->image_pe || !ws->up_w[0] || !ws->up_w[1]) {
+    const size_t nc = (size_t)g * g * (d / c->dec_attn_downsample);
+    ws->cache.t2i_kt = malloc(sizeof(float) * nc);
+    ws->cache.t2i_vt = malloc(sizeof(float) * nc);
+    ws->cache.i2t_q = malloc(sizeof(float) * nc);
+    if (!ws->buf || !ws->image_pe || !ws->up_w[0] || !ws->up_w[1] || !ws->cache.t2i_kt || !ws->cache.t2i_vt ||
+        !ws->cache.i2t_q) {
         mask_decoder_ws_free(ws);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
     }
@@ -161,6 +166,7 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->buf);
     free(ws->image_pe);
     free(ws->up_w[0]), free(ws->up_w[1]);
+    free(ws->cache.t2i_kt), free(ws->cache.t2i_vt), free(ws->cache.i2t_q);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -259,7 +265,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
             else
                 for (int ch = 0; ch < d; ch++) k[ch] = image_embed[(size_t)ch * HW + p] + no_mask[ch];
         }
-    two_way_run(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big);
+    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big, 1, &ws->cache);
     /* token-side heads, batched over prompts */
     for (int i = 0; i < nt; i++) {
         for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s + 1 + i) * d, sizeof(float) * d);

@@ -43,6 +43,16 @@ typedef struct mask_decoder_weights {
 
 sam2_status mask_decoder_bind(const sam2_config *cfg, wt_binder *b, mask_decoder_weights *w);
 
+/* The image-side projections of layer 0 when every prompt shares the image
+ * tokens (no mask input): they depend on the image alone, so a caller
+ * decoding batch after batch on one image computes them once. The owner
+ * allocates the arrays and clears valid when the image changes. */
+typedef struct two_way_cache {
+    float *t2i_kt, *t2i_vt; /* (I, HW) token-to-image keys and values, transposed */
+    float *i2t_q;           /* (HW, I) image-to-token queries */
+    int valid;
+} two_way_cache;
+
 /* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
  * sparse tokens; reused across calls so the decoder touches fresh pages
  * once. It also keeps the image_pe argument (the prompt encoder's dense
@@ -53,6 +63,7 @@ typedef struct mask_decoder_ws {
     int max_B, Ns, n_threads;
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
+    two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;
 

@@ -36,4 +36,8 @@ struct sam2_ctx {
     mask_decoder_ws dec_ws;        /* decoder scratch kept between predictions (predictor.c) */
 };
 
+/* To be called whenever ctx->enc is replaced (ctx.c does it itself): drops
+ * what was derived from the old features. */
+void ctx_features_changed(sam2_ctx *c);
+
 #endif

@@ -157,19 +157,26 @@ static void linear_t(const float *x, int nb, int n, int d, const float *W, const
  * attention, output projection. q_in (Bq, Nq, d), k_in and v_in (Bk, Nk,
  * d), with Bq or Bk = 1 when shared by every prompt; out (B, Nq, d) is
  * overwritten. work holds mha_work_floats(B, Nq, Nk, I, n_threads). */
-static void mha(const attn_weights *a, int heads, int d, int B, int Nq, int Nk, const float *q_in, int q_shared,
-                const float *k_in, const float *v_in, int kv_shared, float *out, int n_threads, float *work) {
+static void mha_pre(const attn_weights *a, int heads, int d, int B, int Nq, int Nk, const float *q_in, int q_shared,
+                    const float *k_in, const float *v_in, int kv_shared, float *out, int n_threads, float *work,
+                    const float *q_pre, const float *kt_pre, const float *vt_pre) {
     const int I = a->internal, Bq = q_shared ? 1 : B, Bk = kv_shared ? 1 : B;
     float *q = work;                     /* (Bq, Nq, I) */
     float *kt = q + (size_t)Bq * Nq * I; /* (Bk, I, Nk) */
     float *vt = kt + (size_t)Bk * I * Nk; /* (Bk, I, Nk) */
     float *o = vt + (size_t)Bk * I * Nk; /* (B, Nq, I) */
     float *ts = o + (size_t)B * Nq * I;  /* per-thread scratch */
-    linear(q_in, Bq * Nq, d, a->q_w, a->q_b, I, q);
-    linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt);
-    linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt);
-    attend(q, q_shared, kt, vt, kv_shared, o, B, heads, Nq, Nk, I, n_threads, ts);
+    if (!q_pre) linear(q_in, Bq * Nq, d, a->q_w, a->q_b, I, q);
+    if (!kt_pre) linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt);
+    if (!vt_pre) linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt);
+    attend(q_pre ? q_pre : q, q_shared, kt_pre ? kt_pre : kt, vt_pre ? vt_pre : vt, kv_shared, o, B, heads, Nq, Nk, I,
+           n_threads, ts);
     linear(o, B * Nq, I, a->o_w, a->o_b, d, out);
+}
+
+static void mha(const attn_weights *a, int heads, int d, int B, int Nq, int Nk, const float *q_in, int q_shared,
+                const float *k_in, const float *v_in, int kv_shared, float *out, int n_threads, float *work) {
+    mha_pre(a, heads, d, B, Nq, Nk, q_in, q_shared, k_in, v_in, kv_shared, out, n_threads, work, NULL, NULL, NULL);
 }
 
 /* Floats of mha scratch for B sequences of Nq queries and Nk keys (or the
@@ -242,7 +249,8 @@ static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, i
  * probabilities of each head sum to 1, so the heads' shares of bo add up
  * to bo. */
 static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, int T, const float *x, int x_shared,
-                        const float *k_in, const float *v_in, float *out, int n_threads, float *work) {
+                        const float *k_in, const float *v_in, float *out, int n_threads, float *work,
+                        const float *qimg_pre) {
     const int I = a->internal, hd = I / heads, R = heads * T;
     const float scale = 1.0f / sqrtf((float)hd);
     float *qimg = work;                       /* (HW, I) shared query projection */
@@ -254,12 +262,13 @@ static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, 
     float *c = U + (size_t)R * d;             /* (R) */
     linear(k_in, B * T, d, a->k_w, a->k_b, I, k);
     linear(v_in, B * T, d, a->v_w, a->v_b, I, v);
-    if (x_shared) linear(x, HW, d, a->q_w, a->q_b, I, qimg);
+    const float *qsrc = qimg_pre ? qimg_pre : qimg;
+    if (x_shared && !qimg_pre) linear(x, HW, d, a->q_w, a->q_b, I, qimg);
     for (int b = 0; b < B; b++) {
         const float *kb = k + (size_t)b * T * I, *vb = v + (size_t)b * T * I;
         if (x_shared) {
             for (int h = 0; h < heads; h++)
-                gemm(0, 1, HW, T, hd, scale, qimg + h * hd, I, kb + h * hd, I, 0.0f, S + h * T, R);
+                gemm(0, 1, HW, T, hd, scale, qsrc + h * hd, I, kb + h * hd, I, 0.0f, S + h * T, R);
         } else {
             for (int h = 0; h < heads; h++) {
                 gemm(0, 0, T, d, hd, scale, kb + h * hd, I, a->q_w + (size_t)h * hd * d, d, 0.0f,
@@ -327,12 +336,12 @@ size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_thr
 
 void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                  const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work) {
-    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, keys_shared, kpe, n_threads, work, 1);
+    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, keys_shared, kpe, n_threads, work, 1, NULL);
 }
 
 void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                       const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok) {
+                      int lowrank_ok, two_way_cache *cache) {
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work;                          /* (B, T, d) queries + pe */
@@ -356,7 +365,19 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         /* token to image */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
         add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
+        /* the image-side projections of layer 0 on shared keys depend on the
+         * image only: kept in the cache across calls */
+        const int cached = cache && shared && l == 0;
+        if (cached && !cache->valid) {
+            linear_t(ka, 1, HW, d, L->t2i.k_w, L->t2i.k_b, Ic, cache->t2i_kt);
+            linear_t(keys, 1, HW, d, L->t2i.v_w, L->t2i.v_b, Ic, cache->t2i_vt);
+            linear(ka, HW, d, L->i2t.q_w, L->i2t.q_b, Ic, cache->i2t_q);
+            cache->valid = 1;
+        }
         if (lowrank && !shared) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc);
+        else if (cached)
+            mha_pre(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, 1, qo, n_threads, sc, NULL, cache->t2i_kt,
+                    cache->t2i_vt);
         else mha(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
         op_add(queries, qo, (int64_t)nq);
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n2_w, L->n2_b, 1e-5f);
@@ -365,7 +386,11 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n3_w, L->n3_b, 1e-5f);
         /* image to token: the keys (unchanged since ka was formed) become per prompt here */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
-        if (lowrank) i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, ko, n_threads, sc);
+        if (lowrank)
+            i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, ko, n_threads, sc,
+                        cached ? cache->i2t_q : NULL);
+        else if (cached)
+            mha_pre(&L->i2t, H, d, B, HW, T, ka, 1, qa, queries, 0, ko, n_threads, sc, cache->i2t_q, NULL, NULL);
         else mha(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, 0, ko, n_threads, sc);
         if (shared) {
             for (int b = B - 1; b >= 0; b--) /* keys[0] is read by every b, overwritten last */

@@ -33,9 +33,10 @@ void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, i
 
 /* two_way_run with the low-rank form of the cross attentions on (1) or off
  * (0: projections of the image tokens, term by term as the reference). The
- * low-rank form applies when heads x tokens is below the attention width. */
+ * low-rank form applies when heads x tokens is below the attention width.
+ * cache may be NULL. */
 void two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                       const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok);
+                      int lowrank_ok, two_way_cache *cache);
 
 #endif

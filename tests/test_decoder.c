@@ -28,6 +28,7 @@ static float *load(const char *dir, const char *name) {
  * would. */
 static int set_golden_features(sam2_ctx *ctx, const char *dir, int w, int h) {
     encoder_output_free(&ctx->enc);
+    ctx_features_changed(ctx);
     ctx->enc.image_embed = load(dir, "image_embed.npy");
     ctx->enc.high_res[0] = load(dir, "high_res_feats_0.npy");
     ctx->enc.high_res[1] = load(dir, "high_res_feats_1.npy");
@@ -368,7 +369,7 @@ static void check_lowrank(void) {
             q[mode] = malloc(sizeof(float) * nq), k[mode] = malloc(sizeof(float) * nk);
             memcpy(q[mode], qpe, sizeof(float) * nq);
             memcpy(k[mode], k0, sizeof(float) * nk);
-            two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode);
+            two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode, NULL);
         }
         double dq = 0, dk = 0, mq = 0, mk = 0;
         for (size_t i = 0; i < nq; i++) dq = fmax(dq, fabs(q[0][i] - q[1][i])), mq = fmax(mq, fabs(q[0][i]));
@@ -427,6 +428,7 @@ static void run_without_golden(void) {
         }
     }
     ctx->orig_w = 320, ctx->orig_h = 200, ctx->has_image = 1;
+    ctx_features_changed(ctx);
     check_batching(ctx);
     check_filtered(ctx);
     check_holes(ctx, 0);
