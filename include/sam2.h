@@ -283,6 +283,40 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img,
 
 void sam2_amg_result_free(sam2_amg_result *r);
 
+/* Decoder-output reuse: for sweeping the parameters applied after the
+ * decoder (pred_iou_thresh, stability_score_thresh, stability_score_offset,
+ * mask_threshold, box_nms_thresh, crop_nms_thresh, min_mask_region_area,
+ * output_mode) without running the encoder or the decoder again.
+ *
+ * sam2_amg_candidates_new embeds and decodes like sam2_amg_generate (same
+ * img / NULL rules) and keeps, per crop, the low-resolution logits, predicted
+ * IoU and click of every candidate whose IoU passes params->pred_iou_thresh
+ * (give the loosest threshold of the sweep; 0 keeps all). Memory: (S/4)^2 * 4
+ * + 12 bytes per kept candidate, i.e. at most n_clicks * masks_per_click of
+ * them; max_bytes > 0 caps it (SAM2_ERR_NOMEM beyond, naming the threshold to
+ * raise), 0 leaves it uncapped. The other post-decoder fields of params are
+ * ignored here.
+ *
+ * sam2_amg_from_candidates gives exactly what sam2_amg_generate gives with
+ * params (same records, same order, bit for bit) provided params has the
+ * decoder-shaping fields the candidates were built with (points_per_side,
+ * point_grids, crop_n_layers, crop_overlap_ratio,
+ * crop_n_points_downscale_factor, use_m2m, multimask_output; checked) and
+ * pred_iou_thresh >= the loosest one. points_per_batch is the builder's. */
+typedef struct sam2_amg_candidates sam2_amg_candidates;
+
+sam2_status sam2_amg_candidates_new(sam2_ctx *ctx, const sam2_image *img,
+                                    const sam2_amg_params *params, size_t max_bytes,
+                                    sam2_amg_candidates **out);
+
+sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *cands,
+                                     const sam2_amg_params *params, sam2_amg_result **out);
+
+/* Kept candidates and the bytes they hold (0, 0 for NULL). */
+void sam2_amg_candidates_info(const sam2_amg_candidates *cands, int *n_candidates, size_t *bytes);
+
+void sam2_amg_candidates_free(sam2_amg_candidates *cands);
+
 /* Decodes a mask's RLE into a (height, width) 0/1 row-major buffer. */
 sam2_status sam2_rle_decode(const int64_t *counts, int n_counts, int height, int width,
                             uint8_t *mask);

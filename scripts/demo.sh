@@ -17,3 +17,9 @@ for img in examples/images/*.png; do
       --label-map "$OUT/$name.labels.png" --overwrite
 done
 echo "results in $OUT/"
+# Side by side: the setting above against a denser grid and one crop layer,
+# on the colour example (one embedding shared by the sets without crops).
+"$SAM2" compare examples/images/shapes_color.png --pred-iou-thresh 0.5 --stability-score-thresh 0.8 \
+    --set points-per-side=16 --set points-per-side=32 --set points-per-side=8,crop-n-layers=1 \
+    -o "$OUT/compare.png" --overwrite
+echo "comparison grid in $OUT/compare.png"

@@ -384,10 +384,104 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
     return st;
 }
 
-/* Embeds one crop, decodes its grid in batches, filters, runs the per-crop
- * NMS and appends the kept records (now in image coordinates, sorted by
- * descending predicted IoU) to out. */
-static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_crop *crop, rec_list *out) {
+/* ------------------------------------------------------ candidate store */
+
+/* The decoder outputs of one crop kept for re-filtering: every candidate that
+ * passed the loosest IoU filter, in decoding order (the order the filters and
+ * the stable NMS see them in). */
+typedef struct cand_crop {
+    int n, cap;
+    float *low; /* (n, L, L) logits */
+    float *iou; /* (n) */
+    float *pts; /* (n, 2) crop pixels */
+} cand_crop;
+
+struct sam2_amg_candidates {
+    int W, H, L, n_threads;
+    sam2_amg_params shape;  /* the decoder-shaping parameters it was built with */
+    float *grid_copy;       /* the point grids' values (shape.point_grids is not kept) */
+    int *grid_sizes_copy;
+    float loose_pred;       /* candidates with iou <= this were dropped (0: none) */
+    int separable;          /* which upsampling formula the candidates take */
+    int n_crops;
+    amg_crop *crops;
+    cand_crop *cc;          /* (n_crops) */
+    size_t bytes, max_bytes;
+    int n_total;
+};
+
+/* Appends the candidates of one decoded batch that pass the loosest IoU
+ * filter. A candidate's click is pts[k / pts_per_cand]. */
+static sam2_status store_batch(sam2_amg_candidates *c, cand_crop *cc, int nc, const float *low, const float *iou,
+                               const float *pts, int pts_per_cand) {
+    const size_t LL = (size_t)c->L * c->L;
+    for (int k = 0; k < nc; k++) {
+        if (c->loose_pred > 0.0f && !(iou[k] > c->loose_pred)) continue;
+        const size_t need = sizeof(float) * (LL + 3);
+        if (c->max_bytes && c->bytes + need > c->max_bytes)
+            return SAM2_FAIL(SAM2_ERR_NOMEM,
+                             "keeping the decoder outputs of more than %d candidates would exceed %zu bytes: raise "
+                             "the loosest pred_iou_thresh (%g)", c->n_total, c->max_bytes, (double)c->loose_pred);
+        if (cc->n == cc->cap) {
+            const int cap = cc->cap ? cc->cap + cc->cap / 2 + 16 : 64;
+            float *nl = realloc(cc->low, sizeof(float) * LL * (size_t)cap);
+            if (nl) cc->low = nl;
+            float *ni = nl ? realloc(cc->iou, sizeof(float) * (size_t)cap) : NULL;
+            if (ni) cc->iou = ni;
+            float *np = ni ? realloc(cc->pts, sizeof(float) * 2 * (size_t)cap) : NULL;
+            if (!np) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d kept AMG candidates", cap);
+            cc->pts = np, cc->cap = cap;
+        }
+        memcpy(cc->low + (size_t)cc->n * LL, low + (size_t)k * LL, sizeof(float) * LL);
+        cc->iou[cc->n] = iou[k];
+        const float *pt = pts + 2 * (size_t)(k / pts_per_cand);
+        cc->pts[2 * cc->n] = pt[0], cc->pts[2 * cc->n + 1] = pt[1];
+        cc->n++;
+        c->n_total++;
+        c->bytes += need;
+    }
+    return SAM2_OK;
+}
+
+/* ----------------------------------------------------------- one crop */
+
+/* NMS within a crop, scored by predicted IoU; moves the kept records (now in
+ * image coordinates, sorted by descending predicted IoU) to out and frees list. */
+static sam2_status crop_nms(const sam2_amg_params *p, const amg_crop *crop, rec_list *list, rec_list *out) {
+    float *boxes = NULL, *scores = NULL;
+    int *keep = NULL, n_keep = 0;
+    sam2_status st = SAM2_OK;
+    if (list->n > 0) {
+        boxes = malloc(sizeof(float) * 4 * (size_t)list->n);
+        scores = malloc(sizeof(float) * (size_t)list->n);
+        keep = malloc(sizeof(int) * (size_t)list->n);
+        if (!boxes || !scores || !keep) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", list->n);
+        for (int i = 0; i < list->n && st == SAM2_OK; i++) {
+            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)list->v[i].box[k];
+            scores[i] = list->v[i].iou;
+        }
+        if (st == SAM2_OK) st = nms_boxes(boxes, scores, list->n, amg_float_as_decimal(p->box_nms_thresh), keep, &n_keep);
+    }
+    for (int k = 0; k < n_keep && st == SAM2_OK; k++) {
+        amg_rec r = list->v[keep[k]];
+        /* back to the image frame: int boxes, float32 points + int offset */
+        r.box[0] += crop->x0, r.box[2] += crop->x0;
+        r.box[1] += crop->y0, r.box[3] += crop->y0;
+        r.point[0] = r.point[0] + (float)crop->x0;
+        r.point[1] = r.point[1] + (float)crop->y0;
+        st = rec_push(out, &r);
+        if (st == SAM2_OK) list->v[keep[k]].counts = NULL; /* moved */
+    }
+    free(boxes), free(scores), free(keep);
+    rec_list_free(list);
+    return st;
+}
+
+/* Embeds one crop and decodes its grid in batches. Without a store: filters,
+ * runs the per-crop NMS and appends the kept records to out. With a store:
+ * keeps the candidates passing its loosest IoU filter in cc instead. */
+static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_crop *crop, rec_list *out,
+                                sam2_amg_candidates *store, cand_crop *cc) {
     const sam2_amg_params *p = S->p;
     const int L = S->run.L, M = S->M, cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
     const size_t LL = (size_t)L * L;
@@ -404,18 +498,26 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     SAM2_TRY(crop_points(p, crop, &pts, &n_pts));
     lerp_taps ty = {0}, tx = {0};
     rec_list list = {0};
-    sam2_status st = lerp_taps_init(&ty, L, ch);
-    if (st == SAM2_OK) st = lerp_taps_init(&tx, L, cw);
-    for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, cw);
+    sam2_status st = SAM2_OK;
+    if (!store) {
+        st = lerp_taps_init(&ty, L, ch);
+        if (st == SAM2_OK) st = lerp_taps_init(&tx, L, cw);
+        for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, cw);
+    }
 
     for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
         const int nb = n_pts - b0 < p->points_per_batch ? n_pts - b0 : p->points_per_batch;
-        st = predictor_decode(S->ctx, nb, 1, pts + 2 * (size_t)b0, S->ones, NULL, NULL, p->multimask_output, S->low,
-                              S->iou, NULL);
+        /* candidates the IoU filter drops need no mask logits (unless m2m
+         * refines every candidate first) */
+        const float pred_floor = store ? store->loose_pred : p->pred_iou_thresh;
+        const float skip_floor = !p->use_m2m && pred_floor > 0.0f ? pred_floor : NAN;
+        st = predictor_decode_filtered(S->ctx, nb, 1, pts + 2 * (size_t)b0, S->ones, NULL, NULL, p->multimask_output,
+                                       skip_floor, S->low, S->iou, NULL);
         if (st != SAM2_OK) break;
         const int nc = nb * M;
         if (!p->use_m2m) {
-            st = eval_batch(S, crop, &ty, &tx, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
+            if (store) st = store_batch(store, cc, nc, S->low, S->iou, pts + 2 * (size_t)b0, M);
+            else st = eval_batch(S, crop, &ty, &tx, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
             continue;
         }
         /* m2m: every candidate again with its click and its own clamped logits
@@ -430,41 +532,20 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
                 S->m2m_pts[2 * k] = pt[0], S->m2m_pts[2 * k + 1] = pt[1];
             }
             st = predictor_decode(S->ctx, nk, 1, S->m2m_pts, S->ones, NULL, S->m2m_in, 0, S->m2m_low, S->m2m_iou, NULL);
-            if (st == SAM2_OK) st = eval_batch(S, crop, &ty, &tx, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
+            if (st != SAM2_OK) break;
+            if (store) st = store_batch(store, cc, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1);
+            else st = eval_batch(S, crop, &ty, &tx, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
         }
     }
     for (int t = 0; t < S->n_threads; t++) scratch_free(&S->scratch[t]);
     lerp_taps_free(&ty);
     lerp_taps_free(&tx);
     free(pts);
-
-    /* NMS within the crop, scored by predicted IoU */
-    float *boxes = NULL, *scores = NULL;
-    int *keep = NULL, n_keep = 0;
-    if (st == SAM2_OK && list.n > 0) {
-        boxes = malloc(sizeof(float) * 4 * (size_t)list.n);
-        scores = malloc(sizeof(float) * (size_t)list.n);
-        keep = malloc(sizeof(int) * (size_t)list.n);
-        if (!boxes || !scores || !keep) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", list.n);
-        for (int i = 0; i < list.n && st == SAM2_OK; i++) {
-            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)list.v[i].box[k];
-            scores[i] = list.v[i].iou;
-        }
-        if (st == SAM2_OK) st = nms_boxes(boxes, scores, list.n, amg_float_as_decimal(p->box_nms_thresh), keep, &n_keep);
+    if (store || st != SAM2_OK) {
+        rec_list_free(&list);
+        return st;
     }
-    for (int k = 0; k < n_keep && st == SAM2_OK; k++) {
-        amg_rec r = list.v[keep[k]];
-        /* back to the image frame: int boxes, float32 points + int offset */
-        r.box[0] += crop->x0, r.box[2] += crop->x0;
-        r.box[1] += crop->y0, r.box[3] += crop->y0;
-        r.point[0] = r.point[0] + (float)crop->x0;
-        r.point[1] = r.point[1] + (float)crop->y0;
-        st = rec_push(out, &r);
-        if (st == SAM2_OK) list.v[keep[k]].counts = NULL; /* moved */
-    }
-    free(boxes), free(scores), free(keep);
-    rec_list_free(&list);
-    return st;
+    return crop_nms(p, crop, &list, out);
 }
 
 /* ------------------------------------------------------------ the run */
@@ -483,11 +564,22 @@ void sam2_amg_result_free(sam2_amg_result *r) {
     free(r);
 }
 
-sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
-                              sam2_amg_result **out) {
-    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
-    *out = NULL;
-    if (!ctx || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: NULL argument");
+/* The post-decoder settings of a run. */
+static void run_init(amg_run *run, const sam2_amg_params *params, int L, int W, int H) {
+    run->L = L, run->W = W, run->H = H;
+    run->pred_thr = params->pred_iou_thresh;
+    run->stab_thr = params->stability_score_thresh;
+    /* Python adds the float thresholds in double, torch compares in float32 */
+    const double t = amg_float_as_decimal(params->mask_threshold);
+    const double off = amg_float_as_decimal(params->stability_score_offset);
+    run->thr = (float)t, run->hi = (float)(t + off), run->lo = (float)(t - off);
+    run->min_area = params->min_mask_region_area;
+}
+
+/* Checks the arguments shared by sam2_amg_generate and
+ * sam2_amg_candidates_new; gives the image size. */
+static sam2_status check_inputs(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int *W, int *H) {
+    if (!ctx || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "automatic mask generator: NULL argument");
     SAM2_TRY(sam2_amg_params_check(params));
     if (img) {
         SAM2_TRY(sam2_image_check(img));
@@ -496,25 +588,26 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     } else if (params->crop_n_layers > 0) {
         return SAM2_FAIL(SAM2_ERR_PARAM, "crop_n_layers %d needs the image itself: crops are embedded one by one (an embedding covers only the whole image)", params->crop_n_layers);
     }
+    *W = img ? img->width : ctx->orig_w, *H = img ? img->height : ctx->orig_h;
+    return SAM2_OK;
+}
+
+/* Decodes every crop of img (or of the context's embedding): into records
+ * (store NULL) or into the store. crops / crop_start come back malloc'd. */
+static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int W, int H,
+                                sam2_amg_candidates *store, amg_crop **crops_out, int **crop_start_out,
+                                rec_list *all) {
     const sam2_config *cfg = &ctx->model->cfg;
-    const int W = img ? img->width : ctx->orig_w, H = img ? img->height : ctx->orig_h, L = 4 * (cfg->image_size / cfg->backbone_stride);
+    const int L = 4 * (cfg->image_size / cfg->backbone_stride);
     const size_t LL = (size_t)L * L;
+    *crops_out = NULL, *crop_start_out = NULL;
 
     amg_state S;
     memset(&S, 0, sizeof S);
     S.ctx = ctx;
     S.p = params;
     S.M = params->multimask_output ? cfg->num_multimask_outputs : 1;
-    S.run.L = L, S.run.W = W, S.run.H = H;
-    S.run.pred_thr = params->pred_iou_thresh;
-    S.run.stab_thr = params->stability_score_thresh;
-    {
-        /* Python adds the float thresholds in double, torch compares in float32 */
-        const double t = amg_float_as_decimal(params->mask_threshold);
-        const double off = amg_float_as_decimal(params->stability_score_offset);
-        S.run.thr = (float)t, S.run.hi = (float)(t + off), S.run.lo = (float)(t - off);
-    }
-    S.run.min_area = params->min_mask_region_area;
+    run_init(&S.run, params, L, W, H);
     S.n_threads = ctx->n_threads > 0 ? ctx->n_threads : 1;
     const int ppb = params->points_per_batch, nc = ppb * S.M;
     S.scratch = calloc((size_t)S.n_threads, sizeof *S.scratch);
@@ -538,40 +631,49 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     const int n_crops = amg_n_crops(params->crop_n_layers);
     amg_crop *crops = malloc(sizeof *crops * (size_t)n_crops);
     int *crop_start = malloc(sizeof(int) * ((size_t)n_crops + 1)); /* first record of each crop */
-    rec_list all = {0};
     sam2_status st = crops && crop_start ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
+    if (st == SAM2_OK && store) {
+        store->cc = calloc((size_t)n_crops, sizeof *store->cc);
+        if (!store->cc) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
+        else store->n_crops = n_crops;
+    }
     if (st == SAM2_OK) amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
     for (int c = 0; c < n_crops && st == SAM2_OK; c++) {
-        crop_start[c] = all.n;
-        st = process_crop(&S, img, &crops[c], &all);
+        crop_start[c] = all->n;
+        st = process_crop(&S, img, &crops[c], all, store, store ? &store->cc[c] : NULL);
     }
-    if (st == SAM2_OK) crop_start[n_crops] = all.n;
+    if (st == SAM2_OK) crop_start[n_crops] = all->n;
     state_free(&S);
+    *crops_out = crops, *crop_start_out = crop_start;
+    return st;
+}
 
-    /* NMS across crops, scored by 1 / crop area: smaller crops win */
-    int *order = NULL, n_order = all.n;
+/* The NMS across crops (scored by 1 / crop area: smaller crops win) and the
+ * result records, from every crop's kept records. */
+static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops, int n_crops, const int *crop_start,
+                            rec_list *all, int W, int H, sam2_amg_result **out) {
+    int *order = NULL, n_order = all->n;
     int *rec_crop = NULL;
-    if (st == SAM2_OK) {
-        order = malloc(sizeof(int) * ((size_t)all.n + 1));
-        rec_crop = malloc(sizeof(int) * ((size_t)all.n + 1));
-        if (!order || !rec_crop) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d masks", all.n);
-    }
+    sam2_status st = SAM2_OK;
+    order = malloc(sizeof(int) * ((size_t)all->n + 1));
+    rec_crop = malloc(sizeof(int) * ((size_t)all->n + 1));
+    if (!order || !rec_crop) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d masks", all->n);
     if (st == SAM2_OK) {
         for (int c = 0; c < n_crops; c++)
             for (int i = crop_start[c]; i < crop_start[c + 1]; i++) rec_crop[i] = c;
-        for (int i = 0; i < all.n; i++) order[i] = i;
+        for (int i = 0; i < all->n; i++) order[i] = i;
     }
-    if (st == SAM2_OK && n_crops > 1 && all.n > 0) {
-        float *boxes = malloc(sizeof(float) * 4 * (size_t)all.n), *scores = malloc(sizeof(float) * (size_t)all.n);
-        if (!boxes || !scores) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", all.n);
-        for (int i = 0; i < all.n && st == SAM2_OK; i++) {
+    if (st == SAM2_OK && n_crops > 1 && all->n > 0) {
+        float *boxes = malloc(sizeof(float) * 4 * (size_t)all->n), *scores = malloc(sizeof(float) * (size_t)all->n);
+        if (!boxes || !scores) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for NMS of %d masks", all->n);
+        for (int i = 0; i < all->n && st == SAM2_OK; i++) {
             const amg_crop *c = &crops[rec_crop[i]];
-            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)all.v[i].box[k];
+            for (int k = 0; k < 4; k++) boxes[4 * i + k] = (float)all->v[i].box[k];
             const int64_t area = (int64_t)(c->x1 - c->x0) * (c->y1 - c->y0);
             scores[i] = 1.0f / (float)area;
         }
         if (st == SAM2_OK)
-            st = nms_boxes(boxes, scores, all.n, amg_float_as_decimal(params->crop_nms_thresh), order, &n_order);
+            st = nms_boxes(boxes, scores, all->n, amg_float_as_decimal(params->crop_nms_thresh), order, &n_order);
         free(boxes), free(scores);
     }
 
@@ -584,7 +686,7 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     if (st == SAM2_OK) {
         r->width = W, r->height = H, r->n_masks = n_order;
         for (int k = 0; k < n_order; k++) {
-            amg_rec *a = &all.v[order[k]];
+            amg_rec *a = &all->v[order[k]];
             const amg_crop *c = &crops[rec_crop[order[k]]];
             sam2_amg_mask *m = &r->masks[k];
             m->counts = a->counts, m->n_counts = a->n_counts;
@@ -602,7 +704,155 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
         r = NULL;
     }
     sam2_amg_result_free(r);
-    free(order), free(rec_crop), free(crops), free(crop_start);
+    free(order), free(rec_crop);
+    return st;
+}
+
+sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                              sam2_amg_result **out) {
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
+    *out = NULL;
+    int W = 0, H = 0;
+    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
+    amg_crop *crops = NULL;
+    int *crop_start = NULL;
+    rec_list all = {0};
+    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all);
+    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
+    free(crops), free(crop_start);
+    rec_list_free(&all);
+    return st;
+}
+
+/* ------------------------------------------------- decoder-output reuse */
+
+void sam2_amg_candidates_free(sam2_amg_candidates *c) {
+    if (!c) return;
+    for (int i = 0; c->cc && i < c->n_crops; i++) free(c->cc[i].low), free(c->cc[i].iou), free(c->cc[i].pts);
+    free(c->cc), free(c->crops), free(c->grid_copy), free(c->grid_sizes_copy);
+    free(c);
+}
+
+sam2_status sam2_amg_candidates_new(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                    size_t max_bytes, sam2_amg_candidates **out) {
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_candidates_new: out is NULL");
+    *out = NULL;
+    int W = 0, H = 0;
+    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
+    sam2_amg_candidates *c = calloc(1, sizeof *c);
+    if (!c) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG candidates");
+    const sam2_config *cfg = &ctx->model->cfg;
+    c->W = W, c->H = H, c->L = 4 * (cfg->image_size / cfg->backbone_stride);
+    c->n_threads = ctx->n_threads > 0 ? ctx->n_threads : 1;
+    c->shape = *params;
+    c->loose_pred = params->pred_iou_thresh;
+    c->separable = !params->use_m2m && params->multimask_output && cfg->num_multimask_outputs > 1;
+    c->max_bytes = max_bytes;
+    sam2_status st = SAM2_OK;
+    if (params->point_grids) { /* a private copy, to recognise the same grids later */
+        size_t total = 0;
+        for (int g = 0; g < params->n_point_grids; g++) total += 2 * (size_t)params->point_grid_sizes[g];
+        c->grid_copy = malloc(sizeof(float) * total);
+        c->grid_sizes_copy = malloc(sizeof(int) * (size_t)params->n_point_grids);
+        if (!c->grid_copy || !c->grid_sizes_copy) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for point grids");
+        for (int g = 0, o = 0; g < params->n_point_grids && st == SAM2_OK; g++) {
+            c->grid_sizes_copy[g] = params->point_grid_sizes[g];
+            memcpy(c->grid_copy + o, params->point_grids[g], sizeof(float) * 2 * (size_t)params->point_grid_sizes[g]);
+            o += 2 * params->point_grid_sizes[g];
+        }
+    }
+    int *crop_start = NULL;
+    rec_list none = {0};
+    if (st == SAM2_OK) st = decode_crops(ctx, img, params, W, H, c, &c->crops, &crop_start, &none);
+    free(crop_start);
+    rec_list_free(&none);
+    c->shape.point_grids = NULL, c->shape.point_grid_sizes = NULL;
+    if (st != SAM2_OK) {
+        sam2_amg_candidates_free(c);
+        return st;
+    }
+    *out = c;
+    return SAM2_OK;
+}
+
+void sam2_amg_candidates_info(const sam2_amg_candidates *c, int *n_candidates, size_t *bytes) {
+    if (n_candidates) *n_candidates = c ? c->n_total : 0;
+    if (bytes) *bytes = c ? c->bytes : 0;
+}
+
+/* Fails unless params decode exactly like the candidates' own parameters. */
+static sam2_status check_compatible(const sam2_amg_candidates *c, const sam2_amg_params *p) {
+    const sam2_amg_params *s = &c->shape;
+#define SAME(f, name)                                                                                          \
+    if (memcmp(&p->f, &s->f, sizeof p->f) != 0)                                                                \
+        return SAM2_FAIL(SAM2_ERR_PARAM, "%s differs from the one the AMG candidates were decoded with: decode " \
+                         "them again", name)
+    SAME(points_per_side, "points_per_side");
+    SAME(crop_n_layers, "crop_n_layers");
+    SAME(crop_overlap_ratio, "crop_overlap_ratio");
+    SAME(crop_n_points_downscale_factor, "crop_n_points_downscale_factor");
+    SAME(use_m2m, "use_m2m");
+    SAME(multimask_output, "multimask_output");
+    SAME(n_point_grids, "point_grids");
+#undef SAME
+    if (!p->point_grids != !c->grid_copy) return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids differ from the candidates'");
+    for (int g = 0, o = 0; p->point_grids && g < p->n_point_grids; g++) {
+        if (p->point_grid_sizes[g] != c->grid_sizes_copy[g] ||
+            memcmp(p->point_grids[g], c->grid_copy + o, sizeof(float) * 2 * (size_t)p->point_grid_sizes[g]) != 0)
+            return SAM2_FAIL(SAM2_ERR_PARAM, "point_grids[%d] differs from the candidates'", g);
+        o += 2 * p->point_grid_sizes[g];
+    }
+    if (c->loose_pred > 0.0f && !(p->pred_iou_thresh >= c->loose_pred))
+        return SAM2_FAIL(SAM2_ERR_PARAM, "pred_iou_thresh = %g is below %g, the loosest the candidates were kept for",
+                         (double)p->pred_iou_thresh, (double)c->loose_pred);
+    return SAM2_OK;
+}
+
+#define AMG_REFILTER_CHUNK 256
+
+sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *c, const sam2_amg_params *params,
+                                     sam2_amg_result **out) {
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_from_candidates: out is NULL");
+    *out = NULL;
+    if (!c || !params) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_from_candidates: NULL argument");
+    SAM2_TRY(sam2_amg_params_check(params));
+    SAM2_TRY(check_compatible(c, params));
+    const size_t LL = (size_t)c->L * c->L;
+    amg_state S;
+    memset(&S, 0, sizeof S);
+    S.p = params;
+    run_init(&S.run, params, c->L, c->W, c->H);
+    S.n_threads = c->n_threads;
+    S.scratch = calloc((size_t)S.n_threads, sizeof *S.scratch);
+    S.res = malloc(sizeof(cand_result) * AMG_REFILTER_CHUNK);
+    int *crop_start = malloc(sizeof(int) * ((size_t)c->n_crops + 1));
+    rec_list all = {0};
+    sam2_status st = S.scratch && S.res && crop_start ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG re-filtering");
+    for (int ci = 0; ci < c->n_crops && st == SAM2_OK; ci++) {
+        const amg_crop *crop = &c->crops[ci];
+        const cand_crop *cc = &c->cc[ci];
+        const int cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
+        crop_start[ci] = all.n;
+        lerp_taps ty = {0}, tx = {0};
+        rec_list list = {0};
+        st = lerp_taps_init(&ty, c->L, ch);
+        if (st == SAM2_OK) st = lerp_taps_init(&tx, c->L, cw);
+        for (int t = 0; t < S.n_threads && st == SAM2_OK; t++) st = scratch_init(&S.scratch[t], c->L, ch, cw);
+        for (int k0 = 0; k0 < cc->n && st == SAM2_OK; k0 += AMG_REFILTER_CHUNK) {
+            const int nk = cc->n - k0 < AMG_REFILTER_CHUNK ? cc->n - k0 : AMG_REFILTER_CHUNK;
+            st = eval_batch(&S, crop, &ty, &tx, c->separable, nk, cc->low + (size_t)k0 * LL, cc->iou + k0,
+                            cc->pts + 2 * (size_t)k0, 1, &list);
+        }
+        for (int t = 0; t < S.n_threads; t++) scratch_free(&S.scratch[t]);
+        lerp_taps_free(&ty);
+        lerp_taps_free(&tx);
+        if (st == SAM2_OK) st = crop_nms(params, crop, &list, &all);
+        else rec_list_free(&list);
+    }
+    if (st == SAM2_OK) crop_start[c->n_crops] = all.n;
+    state_free(&S);
+    if (st == SAM2_OK) st = assemble(params, c->crops, c->n_crops, crop_start, &all, c->W, c->H, out);
+    free(crop_start);
     rec_list_free(&all);
     return st;
 }

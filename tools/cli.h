@@ -50,5 +50,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_auto(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static void usage(FILE *f) {
             "  predict  masks for points / a box / a mask input (IMAGE|EMBEDDING --point X,Y ...)\n"
             "  auto     automatic mask generator (IMAGE|EMBEDDING [--<parameter> VALUE]...)\n"
             "  bench    timings and memory (--random-weights --preset sam2.1_hiera_t)\n"
+            "  compare  parameter sets side by side (IMAGE --set NAME=VALUE,... -o GRID.png)\n"
+            "  tune     sweep AMG parameters, score them, pick the best (IMAGE --grid ...)\n"
             "\n"
             "Every command takes -m MODEL (an official .pt checkpoint; default: the embedded\n"
             "demo model), -c CONFIG (official YAML; default: detected from the checkpoint) and\n"
@@ -31,6 +33,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(cmd, "auto")) return cmd_auto(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tune")) return cmd_tune(argc - 1, argv + 1);
     fprintf(stderr, "sam2: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -1,0 +1,532 @@
+/* cmd_tune.c - `sam2 tune`: sweeps a grid of AMG parameters on one image,
+ * scores every setting (coverage, overlaps, predicted IoU; object recall and
+ * splits against a ground-truth label image) and names the best. Settings
+ * that share their decoder-shaping parameters share one decoding: the
+ * encoder and decoder run once per group (sam2_amg_candidates_new), every
+ * setting of the group only re-filters (sam2_amg_from_candidates). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amg_args.h"
+#include "amg_outputs.h"
+#include "cli.h"
+#include "cli_io.h"
+#include "grid_render.h"
+#include "image_io.h"
+#include "param_sets.h"
+
+#define TUNE_DEFAULT_GRID "pred-iou-thresh=0.6,0.7,0.8,0.88;stability-score-thresh=0.85,0.9,0.95"
+
+typedef enum { OBJ_RECALL75, OBJ_RECALL50, OBJ_COVERAGE, OBJ_MEAN_IOU } objective;
+static const char *const objective_names[] = {"recall75", "recall50", "coverage", "mean-iou"};
+
+typedef struct tune_args {
+    cli_common common;
+    const char *input, *truth, *grid_text, *output, *json_path;
+    param_grid grid;
+    param_set base;
+    char base_text[4096];
+    int objective, overwrite, top, tile_w, max_cache_mb;
+    sam2_depth_mode depth;
+} tune_args;
+
+/* What one setting produced. */
+typedef struct setting {
+    amg_args amg;
+    char label[1024];
+    int group;
+    sam2_amg_result *res;
+    double secs, covered, twice, mean_iou, score;
+    double recall50, recall75;
+    int split;
+} setting;
+
+/* A ground-truth instance image: object index per pixel (0 background). */
+typedef struct truth {
+    int w, h, n_obj;
+    int *obj;        /* (h * w) */
+    int64_t *area;   /* (n_obj + 1) */
+} truth;
+
+static void usage(void) {
+    printf("usage: sam2 tune IMAGE [--grid \"NAME=V1,V2;NAME=V1,V2\"] [--truth LABELS.png]\n"
+           "                 [--objective recall75|recall50|coverage|mean-iou] [--top N] [-o GRID.png]\n"
+           "                 [--json FILE] [--<parameter> VALUE]... [--max-cache-mb N] [--overwrite]\n"
+           "                 [-m MODEL] [-c CONFIG] [-t N] [--depth scale|window]\n"
+           "Runs the automatic mask generator for every setting of the grid (the cartesian\n"
+           "product of its axes; default \"" TUNE_DEFAULT_GRID "\")\n"
+           "and prints one line per setting: masks, fraction of pixels covered, fraction\n"
+           "covered twice or more, mean predicted IoU, time. With --truth (an 8- or 16-bit\n"
+           "instance label PNG of the image's size, 0 = background) also object recall at\n"
+           "IoU 0.5 and 0.75 (each object matched to its best-IoU mask) and split objects\n"
+           "(objects with >= 2 masks each >= 80%% inside the object, covering >= 10%% of it,\n"
+           "with IoU < 0.75).\n"
+           "Objectives (higher is better, ties go to the earlier setting): recall75 (default\n"
+           "with --truth), recall50, coverage (covered minus covered twice; default without\n"
+           "truth), mean-iou. -o writes the image and the top N (default 4) settings side by\n"
+           "side; --json writes every figure.\n"
+           "Settings that differ only in post-decoder parameters (pred_iou_thresh,\n"
+           "stability_score_thresh, stability_score_offset, mask_threshold, box_nms_thresh,\n"
+           "crop_nms_thresh, min_mask_region_area, output_mode) share one run of the encoder\n"
+           "and decoder: its time is printed once per group, each setting's time is its own\n"
+           "filtering and NMS. The decoder outputs kept for a group are capped at\n"
+           "--max-cache-mb (default 2048); beyond it the group's settings run one by one.\n");
+}
+
+static int add_base(tune_args *a, const char *name, const char *value) {
+    size_t o = strlen(a->base_text);
+    int n = snprintf(a->base_text + o, sizeof a->base_text - o, "%s%s=%s", o ? "," : "", name, value);
+    return n > 0 && (size_t)n < sizeof a->base_text - o ? 0 : -1;
+}
+
+static int parse_args(tune_args *a, int argc, char **argv) {
+    memset(a, 0, sizeof *a);
+    cli_common_init(&a->common);
+    a->objective = -1, a->top = 4, a->max_cache_mb = 2048;
+    for (int i = 1; i < argc; i++) {
+        int r = cli_common_option(&a->common, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage();
+            return -1;
+        } else if (!strcmp(o, "--grid") && v) {
+            a->grid_text = v, i++;
+        } else if (!strcmp(o, "--truth") && v) {
+            a->truth = v, i++;
+        } else if (!strcmp(o, "--objective") && v) {
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(v, objective_names[k])) a->objective = k;
+            if (a->objective < 0)
+                return cli_usage_error("tune", "--objective takes recall75, recall50, coverage or mean-iou, got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "-o") && v) {
+            a->output = v, i++;
+        } else if (!strcmp(o, "--json") && v) {
+            a->json_path = v, i++;
+        } else if (!strcmp(o, "--top") && v) {
+            if (!cli_parse_int(v, &a->top) || a->top < 1 || a->top > 64)
+                return cli_usage_error("tune", "--top takes 1..64, got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "--tile-width") && v) {
+            if (!cli_parse_int(v, &a->tile_w) || a->tile_w < 64 || a->tile_w > 4096)
+                return cli_usage_error("tune", "--tile-width takes 64..4096 pixels, got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "--max-cache-mb") && v) {
+            if (!cli_parse_int(v, &a->max_cache_mb) || a->max_cache_mb < 0)
+                return cli_usage_error("tune", "--max-cache-mb takes a size in MB (0: no cap), got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "--depth") && v) {
+            if (cli_parse_depth(v, &a->depth) != 0)
+                return cli_usage_error("tune", "--depth takes 'scale' or 'window', got '%s'", v);
+            i++;
+        } else if (!strcmp(o, "--overwrite")) {
+            a->overwrite = 1;
+        } else if (!strncmp(o, "--", 2) && v) {
+            if (add_base(a, o + 2, v) != 0) return cli_usage_error("tune", "too many parameter flags");
+            i++;
+        } else if (o[0] == '-') {
+            return cli_usage_error("tune", "unknown or incomplete option '%s' (see sam2 tune --help)", o);
+        } else if (a->input) {
+            return cli_usage_error("tune", "one image at a time ('%s' and '%s' given)", a->input, o);
+        } else {
+            a->input = o;
+        }
+    }
+    if (!a->input) return cli_usage_error("tune", "no image given (see sam2 tune --help)");
+    if (a->objective < 0) a->objective = a->truth ? OBJ_RECALL75 : OBJ_COVERAGE;
+    if (!a->truth && (a->objective == OBJ_RECALL75 || a->objective == OBJ_RECALL50))
+        return cli_usage_error("tune", "--objective %s needs --truth", objective_names[a->objective]);
+    if (param_grid_parse(&a->grid, "tune", a->grid_text ? a->grid_text : TUNE_DEFAULT_GRID) != 0) return 2;
+    if (a->base_text[0] && param_set_parse(&a->base, "tune", a->base_text) != 0) return 2;
+    return 0;
+}
+
+/* ------------------------------------------------------------- truth */
+
+static void truth_free(truth *t) {
+    free(t->obj), free(t->area);
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads an instance label PNG (8 or 16 bit, one channel) of size w x h and
+ * numbers its distinct non-zero labels 1..n_obj. */
+static int truth_load(const char *path, int w, int h, truth *t) {
+    memset(t, 0, sizeof *t);
+    image_file f;
+    sam2_status st = image_file_read(path, &f);
+    if (st != SAM2_OK) return fprintf(stderr, "sam2 tune: --truth: %s\n", sam2_last_error()), -1;
+    int rc = -1;
+    if (f.channels != 1) {
+        fprintf(stderr, "sam2 tune: --truth %s has %d channels; expected a one-channel label image\n", path, f.channels);
+    } else if (f.width != w || f.height != h) {
+        fprintf(stderr, "sam2 tune: --truth %s is %d x %d but the image is %d x %d\n", path, f.width, f.height, w, h);
+    } else {
+        const size_t np = (size_t)w * h;
+        int *map = calloc(65536, sizeof *map); /* label -> object index */
+        t->obj = malloc(sizeof(int) * (np ? np : 1));
+        if (map && t->obj) {
+            for (size_t i = 0; i < np; i++) {
+                const int v = f.bit_depth == 16 ? ((const uint16_t *)f.pixels)[i] : f.pixels[i];
+                if (v && !map[v]) map[v] = ++t->n_obj;
+                t->obj[i] = v ? map[v] : 0;
+            }
+            t->area = calloc((size_t)t->n_obj + 1, sizeof *t->area);
+            if (t->area) {
+                for (size_t i = 0; i < np; i++) t->area[t->obj[i]]++;
+                t->w = w, t->h = h;
+                rc = 0;
+            }
+        }
+        if (rc) fprintf(stderr, "sam2 tune: out of memory for the truth labels\n");
+        free(map);
+    }
+    image_file_free(&f);
+    if (rc) truth_free(t);
+    return rc;
+}
+
+/* Recall at IoU 0.5 / 0.75 and split objects of one result. */
+static int truth_score(const truth *t, const sam2_amg_result *r, setting *s) {
+    const size_t np = (size_t)t->w * t->h;
+    const int n = t->n_obj;
+    uint8_t *mask = malloc(np ? np : 1);
+    int64_t *inter = calloc((size_t)n + 1, sizeof *inter);
+    double *best = calloc((size_t)n + 1, sizeof *best);
+    int *parts = calloc((size_t)n + 1, sizeof *parts);
+    int rc = mask && inter && best && parts ? 0 : -1;
+    for (int k = 0; k < r->n_masks && rc == 0; k++) {
+        const sam2_amg_mask *m = &r->masks[k];
+        if (sam2_rle_decode(m->counts, m->n_counts, r->height, r->width, mask) != SAM2_OK) {
+            rc = -1;
+            break;
+        }
+        memset(inter, 0, sizeof *inter * ((size_t)n + 1));
+        for (size_t i = 0; i < np; i++) inter[t->obj[i]] += mask[i];
+        for (int o = 1; o <= n; o++) {
+            if (!inter[o]) continue;
+            const double iou = (double)inter[o] / (double)(t->area[o] + m->area - inter[o]);
+            if (iou > best[o]) best[o] = iou;
+            if (inter[o] >= 0.8 * (double)m->area && inter[o] >= 0.1 * (double)t->area[o] && iou < 0.75) parts[o]++;
+        }
+    }
+    int r50 = 0, r75 = 0;
+    s->split = 0;
+    for (int o = 1; o <= n && rc == 0; o++) {
+        r50 += best[o] >= 0.5, r75 += best[o] >= 0.75;
+        s->split += parts[o] >= 2;
+    }
+    s->recall50 = n ? (double)r50 / n : 0;
+    s->recall75 = n ? (double)r75 / n : 0;
+    free(mask), free(inter), free(best), free(parts);
+    return rc;
+}
+
+/* ------------------------------------------------------------ sweep */
+
+/* 1 if two settings decode identically (so can share candidates). */
+static int same_decoding(const sam2_amg_params *a, const sam2_amg_params *b) {
+    if (a->points_per_side != b->points_per_side || a->points_per_batch != b->points_per_batch ||
+        a->crop_n_layers != b->crop_n_layers || a->crop_overlap_ratio != b->crop_overlap_ratio ||
+        a->crop_n_points_downscale_factor != b->crop_n_points_downscale_factor || a->use_m2m != b->use_m2m ||
+        a->multimask_output != b->multimask_output || a->n_point_grids != b->n_point_grids)
+        return 0;
+    for (int g = 0; g < a->n_point_grids; g++)
+        if (a->point_grid_sizes[g] != b->point_grid_sizes[g] ||
+            memcmp(a->point_grids[g], b->point_grids[g], sizeof(float) * 2 * (size_t)a->point_grid_sizes[g]))
+            return 0;
+    return 1;
+}
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+static double objective_value(int objective, const setting *s) {
+    switch (objective) {
+    case OBJ_RECALL75: return s->recall75;
+    case OBJ_RECALL50: return s->recall50;
+    case OBJ_COVERAGE: return s->covered - s->twice;
+    default: return s->mean_iou;
+    }
+}
+
+/* Fills the figures of a finished setting. */
+static int score_setting(const tune_args *a, const truth *t, setting *s) {
+    amg_coverage(s->res, &s->covered, &s->twice);
+    double sum = 0;
+    for (int k = 0; k < s->res->n_masks; k++) sum += s->res->masks[k].predicted_iou;
+    s->mean_iou = s->res->n_masks ? sum / s->res->n_masks : 0;
+    if (t->obj && truth_score(t, s->res, s) != 0) return -1;
+    s->score = objective_value(a->objective, s);
+    return 0;
+}
+
+/* Runs every setting of group g (members share decoding). */
+static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, setting *S, long n, int g,
+                     int *embedded, const truth *t, cJSON *groups) {
+    long first = -1;
+    float loosest = 1.0f;
+    int members = 0;
+    for (long i = 0; i < n; i++)
+        if (S[i].group == g) {
+            if (first < 0) first = i;
+            if (S[i].amg.p.pred_iou_thresh < loosest) loosest = S[i].amg.p.pred_iou_thresh;
+            members++;
+        }
+    const sam2_amg_params *p0 = &S[first].amg.p;
+    const int crops = p0->crop_n_layers > 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double embed_secs = 0;
+    if (!crops && !*embedded) { /* one embedding for every group without crops */
+        sam2_status st = sam2_set_image(ctx, &img->img);
+        if (st != SAM2_OK) return fprintf(stderr, "sam2 tune: %s: %s\n", a->input, sam2_last_error()), -1;
+        *embedded = 1;
+        embed_secs = seconds_since(&t0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    }
+    sam2_amg_params loose = *p0;
+    loose.pred_iou_thresh = loosest;
+    sam2_amg_candidates *c = NULL;
+    sam2_status st = sam2_amg_candidates_new(ctx, crops ? &img->img : NULL, &loose,
+                                             (size_t)a->max_cache_mb << 20, &c);
+    if (crops) *embedded = 0; /* the crops replaced the whole-image embedding */
+    const double decode_secs = seconds_since(&t0);
+    int n_cand = 0;
+    size_t bytes = 0;
+    if (st == SAM2_ERR_NOMEM) {
+        fprintf(stderr, "sam2 tune: group %d: %s; running its settings one by one\n", g + 1, sam2_last_error());
+    } else if (st != SAM2_OK) {
+        return fprintf(stderr, "sam2 tune: %s\n", sam2_last_error()), -1;
+    }
+    sam2_amg_candidates_info(c, &n_cand, &bytes);
+    if (!crops && embed_secs > 0) printf("image embedding: %.2f s (shared by every group without crops)\n", embed_secs);
+    printf("group %d (%d setting%s): %.2f s decoding%s, %d candidates kept (%.1f MB)\n", g + 1, members,
+           members > 1 ? "s" : "", decode_secs, crops ? " with crop embeddings" : "", n_cand,
+           (double)bytes / 1048576.0);
+    cJSON *gj = cJSON_CreateObject();
+    cJSON_AddNumberToObject(gj, "group", g + 1);
+    cJSON_AddNumberToObject(gj, "settings", members);
+    cJSON_AddNumberToObject(gj, "embed_s", embed_secs);
+    cJSON_AddNumberToObject(gj, "decode_s", decode_secs);
+    cJSON_AddNumberToObject(gj, "candidates", n_cand);
+    cJSON_AddNumberToObject(gj, "cache_bytes", (double)bytes);
+    cJSON_AddBoolToObject(gj, "reused", c != NULL);
+    cJSON_AddItemToArray(groups, gj);
+
+    int rc = 0;
+    for (long i = first; i < n && rc == 0; i++) {
+        if (S[i].group != g) continue;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (c) {
+            st = sam2_amg_from_candidates(c, &S[i].amg.p, &S[i].res);
+        } else {
+            st = SAM2_OK;
+            if (!crops && !*embedded && (st = sam2_set_image(ctx, &img->img)) == SAM2_OK) *embedded = 1;
+            if (st == SAM2_OK) st = sam2_amg_generate(ctx, crops ? &img->img : NULL, &S[i].amg.p, &S[i].res);
+            if (crops) *embedded = 0;
+        }
+        S[i].secs = seconds_since(&t0);
+        if (st != SAM2_OK) {
+            fprintf(stderr, "sam2 tune: setting %ld (%s): %s\n", i + 1, S[i].label, sam2_last_error());
+            rc = -1;
+        } else if (score_setting(a, t, &S[i]) != 0) {
+            fprintf(stderr, "sam2 tune: out of memory scoring setting %ld\n", i + 1);
+            rc = -1;
+        }
+    }
+    sam2_amg_candidates_free(c);
+    return rc;
+}
+
+/* ----------------------------------------------------------- outputs */
+
+static void print_table(const tune_args *a, const setting *S, long n, const long *rank) {
+    const int tr = a->truth != NULL;
+    printf("\n%5s %5s %6s %8s %6s %8s", "rank", "#", "masks", "covered", "twice", "mean_iou");
+    if (tr) printf(" %6s %6s %5s", "R@0.5", "R@0.75", "split");
+    printf(" %7s  setting\n", "time_s");
+    for (long i = 0; i < n; i++) {
+        const setting *s = &S[i];
+        long r = 0;
+        while (rank[r] != i) r++;
+        printf("%5ld %5ld %6d %8.3f %6.3f %8.3f", r + 1, i + 1, s->res->n_masks, s->covered, s->twice, s->mean_iou);
+        if (tr) printf(" %6.3f %6.3f %5d", s->recall50, s->recall75, s->split);
+        printf(" %7.3f  %s\n", s->secs, s->label);
+    }
+    const setting *b = &S[rank[0]];
+    printf("\nbest by %s: #%ld %s (%s = %.4f)\n", objective_names[a->objective], rank[0] + 1, b->label,
+           objective_names[a->objective], b->score);
+}
+
+static int write_json(const tune_args *a, const setting *S, long n, const long *rank, cJSON *groups) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "image", a->input);
+    if (a->truth) cJSON_AddStringToObject(root, "truth", a->truth);
+    cJSON_AddStringToObject(root, "grid", a->grid_text ? a->grid_text : TUNE_DEFAULT_GRID);
+    cJSON_AddStringToObject(root, "objective", objective_names[a->objective]);
+    cJSON_AddItemToObject(root, "groups", groups);
+    cJSON *arr = cJSON_AddArrayToObject(root, "settings");
+    for (long i = 0; i < n; i++) {
+        const setting *s = &S[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", (double)(i + 1));
+        cJSON_AddStringToObject(o, "setting", s->label);
+        cJSON_AddNumberToObject(o, "group", s->group + 1);
+        cJSON_AddItemToObject(o, "params", amg_args_to_json(&s->amg.p));
+        cJSON_AddNumberToObject(o, "masks", s->res->n_masks);
+        cJSON_AddNumberToObject(o, "covered", s->covered);
+        cJSON_AddNumberToObject(o, "covered_twice", s->twice);
+        cJSON_AddNumberToObject(o, "mean_predicted_iou", s->mean_iou);
+        if (a->truth) {
+            cJSON_AddNumberToObject(o, "recall_50", s->recall50);
+            cJSON_AddNumberToObject(o, "recall_75", s->recall75);
+            cJSON_AddNumberToObject(o, "split_objects", s->split);
+        }
+        cJSON_AddNumberToObject(o, "time_s", s->secs);
+        cJSON_AddNumberToObject(o, "score", s->score);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON *best = cJSON_AddObjectToObject(root, "best");
+    cJSON_AddNumberToObject(best, "index", (double)(rank[0] + 1));
+    cJSON_AddStringToObject(best, "setting", S[rank[0]].label);
+    cJSON_AddNumberToObject(best, "score", S[rank[0]].score);
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = txt ? fopen(a->json_path, "w") : NULL;
+    int ok = f && fputs(txt, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(txt);
+    if (!ok) fprintf(stderr, "sam2 tune: cannot write %s\n", a->json_path);
+    return ok ? 0 : -1;
+}
+
+/* The image and the top settings side by side. */
+static int write_grid(const tune_args *a, const cli_image *img, const setting *S, long n, const long *rank) {
+    const int k = (int)(n < a->top ? n : a->top), W = img->img.width, H = img->img.height;
+    grid_tile tiles[65];
+    char caps[65][1400];
+    uint8_t *pics[65] = {0};
+    int rc = -1;
+    pics[0] = cli_image_rgb8(img);
+    if (!pics[0]) return -1;
+    snprintf(caps[0], sizeof caps[0], "source %dx%d\ntop %d of %ld by %s", W, H, k, n, objective_names[a->objective]);
+    for (int r = 0; r < k; r++) {
+        const setting *s = &S[rank[r]];
+        pics[r + 1] = grid_overlay(pics[0], s->res);
+        if (!pics[r + 1]) goto done;
+        int o = snprintf(caps[r + 1], sizeof caps[0], "rank %d: #%ld %s\n%d masks, covered %.1f%%, twice %.1f%%", r + 1,
+                         rank[r] + 1, s->label, s->res->n_masks, 100 * s->covered, 100 * s->twice);
+        if (a->truth && o > 0 && o < (int)sizeof caps[0])
+            o += snprintf(caps[r + 1] + o, sizeof caps[0] - (size_t)o, "\nR@0.5 %.2f, R@0.75 %.2f, %d split",
+                          s->recall50, s->recall75, s->split);
+        if (o > 0 && o < (int)sizeof caps[0])
+            snprintf(caps[r + 1] + o, sizeof caps[0] - (size_t)o, ", %.2fs", s->secs);
+    }
+    for (int i = 0; i <= k; i++) tiles[i] = (grid_tile){pics[i], W, H, caps[i]};
+    uint8_t *page = NULL;
+    int pw = 0, ph = 0;
+    const int tw = a->tile_w ? a->tile_w : grid_default_tile_width(W);
+    if (grid_render(tiles, k + 1, 0, tw, &page, &pw, &ph) != 0) {
+        fprintf(stderr, "sam2 tune: cannot lay out %d tiles of width %d\n", k + 1, tw);
+        goto done;
+    }
+    rc = cli_check_output(a->output, a->overwrite) != 0 || cli_write_png_rgb8(a->output, page, pw, ph) != 0 ? -1 : 0;
+    if (rc == 0) fprintf(stderr, "wrote %s (%d x %d)\n", a->output, pw, ph);
+    free(page);
+done:
+    for (int i = 0; i <= k; i++) free(pics[i]);
+    return rc;
+}
+
+int cmd_tune(int argc, char **argv) {
+    tune_args a;
+    int r = parse_args(&a, argc, argv);
+    if (r) {
+        param_grid_free(&a.grid);
+        param_set_free(&a.base);
+        return r < 0 ? 0 : r;
+    }
+    const long n = param_grid_count(&a.grid);
+    setting *S = calloc((size_t)n, sizeof *S);
+    long *rank = calloc((size_t)n, sizeof *rank);
+    cli_image img = {0};
+    truth t = {0};
+    sam2_model *m = NULL;
+    sam2_ctx *ctx = NULL;
+    cJSON *groups = cJSON_CreateArray();
+    int rc = 2, n_groups = 0, embedded = 0;
+    if (!S || !rank || !groups) goto done;
+    for (long i = 0; i < n; i++) {
+        amg_args_init(&S[i].amg);
+        if ((a.base.n && param_set_apply(&a.base, &S[i].amg, "tune") != 0) ||
+            param_grid_apply(&a.grid, i, &S[i].amg, "tune") != 0)
+            goto done;
+        param_grid_label(&a.grid, i, S[i].label, sizeof S[i].label);
+        if (sam2_amg_params_check(&S[i].amg.p) != SAM2_OK) {
+            cli_usage_error("tune", "setting %ld (%s): %s", i + 1, S[i].label, sam2_last_error());
+            goto done;
+        }
+        S[i].group = -1;
+        for (long j = 0; j < i && S[i].group < 0; j++)
+            if (same_decoding(&S[i].amg.p, &S[j].amg.p)) S[i].group = S[j].group;
+        if (S[i].group < 0) S[i].group = n_groups++;
+    }
+    rc = 1;
+    if ((a.output && cli_check_output(a.output, a.overwrite) != 0) ||
+        (a.json_path && cli_check_output(a.json_path, a.overwrite) != 0))
+        goto done;
+    if (cli_load_image("tune", a.input, &img) != 0) goto done;
+    if (a.truth && truth_load(a.truth, img.img.width, img.img.height, &t) != 0) goto done;
+    if (!(m = cli_load_model(&a.common))) goto done;
+    cli_apply_threads(&a.common);
+    sam2_status st = sam2_ctx_new(m, a.common.threads, &ctx);
+    if (st != SAM2_OK) {
+        rc = cli_fail("tune", st);
+        goto done;
+    }
+    sam2_ctx_set_depth_mode(ctx, a.depth);
+    printf("%ld settings in %d decoding group%s on %s (%d x %d)%s\n", n, n_groups, n_groups > 1 ? "s" : "", a.input,
+           img.img.width, img.img.height, t.obj ? "" : ", no ground truth");
+    if (t.obj) printf("ground truth: %d objects in %s\n", t.n_obj, a.truth);
+    for (int g = 0; g < n_groups; g++)
+        if (run_group(&a, ctx, &img, S, n, g, &embedded, &t, groups) != 0) goto done;
+
+    /* rank: higher score first, ties to the earlier setting (stable) */
+    for (long i = 0; i < n; i++) {
+        long j = i;
+        while (j > 0 && S[rank[j - 1]].score < S[i].score) rank[j] = rank[j - 1], j--;
+        rank[j] = i;
+    }
+    print_table(&a, S, n, rank);
+    if (a.output && write_grid(&a, &img, S, n, rank) != 0) goto done;
+    if (a.json_path) {
+        cJSON *g = groups;
+        groups = NULL; /* owned by the document now */
+        if (write_json(&a, S, n, rank, g) != 0) goto done;
+        fprintf(stderr, "wrote %s\n", a.json_path);
+    }
+    rc = 0;
+done:
+    for (long i = 0; S && i < n; i++) {
+        amg_args_free(&S[i].amg);
+        sam2_amg_result_free(S[i].res);
+    }
+    free(S), free(rank);
+    cJSON_Delete(groups);
+    truth_free(&t);
+    cli_image_free(&img);
+    sam2_ctx_free(ctx);
+    sam2_model_free(m);
+    param_grid_free(&a.grid);
+    param_set_free(&a.base);
+    return rc;
+}
