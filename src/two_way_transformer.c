@@ -242,8 +242,9 @@ static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, i
 }
 
 /* Image to token: x (Bx, HW, d) image tokens + pe (Bx = 1 when shared by
- * every prompt), k_in (B, T, d) tokens + pe, v_in (B, T, d) tokens; out (B,
- * HW, d). Shared image tokens get their query projection once; otherwise
+ * every prompt), k_in (B, T, d) tokens + pe, v_in (B, T, d) tokens; the
+ * attention output is added to out (B, HW, d), the residual. Shared image
+ * tokens get their query projection once; otherwise
  * the scores are x (Wq_h^T k_h^T) plus the query bias against k_h. The
  * output is P (HW, R) times U (R, d) with U = v_h Wo_h^T + bo / heads: the
  * probabilities of each head sum to 1, so the heads' shares of bo add up
@@ -305,7 +306,7 @@ static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, 
                 for (int e = 0; e < d; e++) Uh[(size_t)j * d + e] = a->o_b[e] / (float)heads;
             gemm(0, 1, T, d, hd, 1.0f, vb + h * hd, I, a->o_w + h * hd, I, 1.0f, Uh, d);
         }
-        gemm(0, 0, HW, d, R, 1.0f, S, R, U, d, 0.0f, out + (size_t)b * HW * d, d);
+        gemm(0, 0, HW, d, R, 1.0f, S, R, U, d, 1.0f, out + (size_t)b * HW * d, d);
     }
 }
 
@@ -386,18 +387,25 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n3_w, L->n3_b, 1e-5f);
         /* image to token: the keys (unchanged since ka was formed) become per prompt here */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
-        if (lowrank)
-            i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, ko, n_threads, sc,
-                        cached ? cache->i2t_q : NULL);
-        else if (cached)
-            mha_pre(&L->i2t, H, d, B, HW, T, ka, 1, qa, queries, 0, ko, n_threads, sc, cache->i2t_q, NULL, NULL);
-        else mha(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, 0, ko, n_threads, sc);
-        if (shared) {
-            for (int b = B - 1; b >= 0; b--) /* keys[0] is read by every b, overwritten last */
-                for (size_t i = 0; i < per_k; i++) keys[b * per_k + i] = keys[i] + ko[b * per_k + i];
+        if (lowrank) { /* the output accumulates straight into the (per-prompt) keys */
+            const int x_shared = shared;
+            if (shared)
+                for (int b = 1; b < B; b++) memcpy(keys + b * per_k, keys, sizeof(float) * per_k);
             shared = 0;
+            i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, x_shared, qa, queries, keys, n_threads, sc,
+                        cached ? cache->i2t_q : NULL);
         } else {
-            op_add(keys, ko, (int64_t)B * per_k);
+            if (cached)
+                mha_pre(&L->i2t, H, d, B, HW, T, ka, 1, qa, queries, 0, ko, n_threads, sc, cache->i2t_q, NULL, NULL);
+            else
+                mha(&L->i2t, H, d, B, HW, T, ka, shared, qa, queries, 0, ko, n_threads, sc);
+            if (shared) {
+                for (int b = B - 1; b >= 0; b--) /* keys[0] is read by every b, overwritten last */
+                    for (size_t i = 0; i < per_k; i++) keys[b * per_k + i] = keys[i] + ko[b * per_k + i];
+                shared = 0;
+            } else {
+                op_add(keys, ko, (int64_t)B * per_k);
+            }
         }
         op_layernorm(keys, keys, (int64_t)B * HW, d, L->n4_w, L->n4_b, 1e-5f);
     }
