@@ -153,6 +153,12 @@ void sam2_ctx_free(sam2_ctx *ctx);
 /* Chooses how 16-bit images are mapped to 8 bits (default SAM2_DEPTH_SCALE). */
 void sam2_ctx_set_depth_mode(sam2_ctx *ctx, sam2_depth_mode mode);
 
+/* keep = 1: sam2_set_image also keeps the preprocessed input, the trunk
+ * stages, the FPN levels and their positional encodings for sam2_ctx_tensor
+ * (inspection, parity checks). Default 0: the predictor needs none of them,
+ * so they are not kept (the positional encodings not even computed). */
+void sam2_ctx_keep_intermediates(sam2_ctx *ctx, int keep);
+
 /* Runs preprocessing and the image encoder; keeps the embedding in ctx. */
 sam2_status sam2_set_image(sam2_ctx *ctx, const sam2_image *img);
 

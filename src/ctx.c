@@ -51,6 +51,10 @@ void sam2_ctx_set_depth_mode(sam2_ctx *c, sam2_depth_mode mode) {
     if (c) c->depth_mode = mode;
 }
 
+void sam2_ctx_keep_intermediates(sam2_ctx *c, int keep) {
+    if (c) c->keep_intermediates = keep != 0;
+}
+
 void sam2_ctx_image_size(const sam2_ctx *c, int *width, int *height) {
     if (width) *width = c && c->has_image ? c->orig_w : 0;
     if (height) *height = c && c->has_image ? c->orig_h : 0;
@@ -65,11 +69,13 @@ sam2_status sam2_set_image(sam2_ctx *c, const sam2_image *img) {
     if (!c->input) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the %dx%d input", S, S);
     sam2_status st = image_preprocess(img, c->depth_mode, S, c->input);
     if (st == SAM2_OK)
-        st = image_encoder_run(&c->model->cfg, &c->model->enc, c->input, c->n_threads, &c->enc);
+        st = image_encoder_run(&c->model->cfg, &c->model->enc, c->input, c->n_threads, c->keep_intermediates,
+                               &c->enc);
     if (st != SAM2_OK) {
         ctx_clear(c);
         return st;
     }
+    if (!c->keep_intermediates) free(c->input), c->input = NULL;
     c->orig_w = img->width;
     c->orig_h = img->height;
     c->has_image = 1;
@@ -105,7 +111,9 @@ sam2_status sam2_ctx_tensor(const sam2_ctx *c, const char *name, const float **d
     } else {
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown tensor name '%s'", name);
     }
-    if (!p) return SAM2_FAIL(SAM2_ERR_STATE, "tensor '%s' is not available for this image", name);
+    if (!p)
+        return SAM2_FAIL(SAM2_ERR_STATE, "tensor '%s' is not available for this image%s", name,
+                         c->keep_intermediates ? "" : " (intermediates are kept only after sam2_ctx_keep_intermediates)");
     *data = p;
     if (ndim) *ndim = 4;
     if (shape) shape[0] = 1, shape[1] = C, shape[2] = H, shape[3] = W;

@@ -86,7 +86,7 @@ static sam2_status predictor_features(const image_encoder_weights *w, encoder_ou
 }
 
 sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weights *w, const float *input,
-                              int n_threads, encoder_output *out) {
+                              int n_threads, int intermediates, encoder_output *out) {
     (void)cfg;
     memset(out, 0, sizeof *out);
     if (n_threads < 1) n_threads = 1;
@@ -113,7 +113,7 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
         out->fpn[i] = levels[i];
         out->fpn_h[i] = out->trunk_h[i], out->fpn_w[i] = out->trunk_w[i];
     }
-    for (int i = 0; i < kept && st == SAM2_OK; i++) {
+    for (int i = 0; i < kept && st == SAM2_OK && intermediates; i++) {
         out->pos[i] = huge_alloc(sizeof(float) * (size_t)w->pos_feats * out->fpn_h[i] * out->fpn_w[i]);
         st = out->pos[i] ? pe_sine(w->pos_feats, w->pos_temperature, w->pos_normalize, w->pos_scale, out->fpn_h[i],
                                    out->fpn_w[i], out->pos[i], n_threads)
@@ -121,6 +121,11 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
     }
     if (st == SAM2_OK) st = predictor_features(w, out);
     if (st != SAM2_OK) encoder_output_free(out);
+    if (st == SAM2_OK && !intermediates) /* the predictor needs none of these */
+        for (int i = 0; i < SAM2_MAX_STAGES; i++) {
+            free(out->trunk[i]), out->trunk[i] = NULL;
+            if (i < SAM2_MAX_LEVELS) free(out->fpn[i]), out->fpn[i] = NULL;
+        }
     return st;
 }
 

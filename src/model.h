@@ -33,6 +33,7 @@ struct sam2_ctx {
     float *input;                  /* (3, S, S) preprocessed, NULL after embedding load */
     encoder_output enc;            /* features of the current image */
     sam2_depth_mode depth_mode;
+    int keep_intermediates;        /* see sam2_ctx_keep_intermediates */
     mask_decoder_ws dec_ws;        /* decoder scratch kept between predictions (predictor.c) */
 };
 

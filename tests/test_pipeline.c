@@ -3,6 +3,7 @@
  * input of large models), and the encoder outputs through sam2_set_image. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <string.h>
 
 #include "image_io.h"
 #include "model.h"
@@ -105,6 +106,7 @@ int main(void) {
         sam2_ctx *ctx = NULL;
         CHECK_OK(sam2_model_load(path, yaml, &m));
         if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) continue;
+        sam2_ctx_keep_intermediates(ctx, 1);
         for (int ii = 0; ii < 5; ii++) {
             char dir[4096];
             snprintf(dir, sizeof dir, "%s/cases/%s/%s", g, models[mi], images[ii]);
@@ -122,6 +124,24 @@ int main(void) {
             compare_tensor(ctx, dir, "image_embed", 1e-3f, 1e-3f);
             compare_tensor(ctx, dir, "high_res_feats_0", 1e-3f, 1e-3f);
             compare_tensor(ctx, dir, "high_res_feats_1", 1e-3f, 1e-3f);
+            if (ii == 0) { /* a default context keeps only the predictor's features, the same ones */
+                sam2_ctx *lean = NULL;
+                const float *a, *b;
+                CHECK_OK(sam2_ctx_new(m, 2, &lean));
+                CHECK_OK(sam2_set_image(lean, &im));
+                CHECK(sam2_ctx_tensor(lean, "backbone_fpn_0", &a, NULL, NULL) == SAM2_ERR_STATE,
+                      "intermediates kept without asking");
+                CHECK(sam2_ctx_tensor(lean, "input", &a, NULL, NULL) == SAM2_ERR_STATE, "input kept without asking");
+                int same = 1, shape[4];
+                const char *names[3] = {"image_embed", "high_res_feats_0", "high_res_feats_1"};
+                for (int t = 0; t < 3; t++) {
+                    CHECK_OK(sam2_ctx_tensor(lean, names[t], &a, NULL, shape));
+                    CHECK_OK(sam2_ctx_tensor(ctx, names[t], &b, NULL, NULL));
+                    same &= memcmp(a, b, sizeof(float) * (size_t)shape[1] * shape[2] * shape[3]) == 0;
+                }
+                CHECK(same, "features differ with and without intermediates");
+                sam2_ctx_free(lean);
+            }
             image_file_free(&f);
         }
         sam2_ctx_free(ctx);

@@ -83,6 +83,7 @@ int cmd_embed(int argc, char **argv) {
     cli_apply_threads(&c);
     if ((st = sam2_ctx_new(m, c.threads, &ctx)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
     sam2_ctx_set_depth_mode(ctx, depth);
+    sam2_ctx_keep_intermediates(ctx, dump != NULL);
     if ((st = sam2_set_image(ctx, &img.img)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
     if (out && (st = sam2_embedding_save(ctx, out)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
     if (dump && dump_npy(ctx, dump, overwrite) != 0) goto done;
