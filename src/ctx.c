@@ -44,6 +44,7 @@ void sam2_ctx_free(sam2_ctx *c) {
     if (!c) return;
     ctx_clear(c);
     mask_decoder_ws_free(&c->dec_ws);
+    hiera_scratch_free(&c->enc_ws);
     free(c);
 }
 
@@ -70,7 +71,7 @@ sam2_status sam2_set_image(sam2_ctx *c, const sam2_image *img) {
     sam2_status st = image_preprocess(img, c->depth_mode, S, c->input);
     if (st == SAM2_OK)
         st = image_encoder_run(&c->model->cfg, &c->model->enc, c->input, c->n_threads, c->keep_intermediates,
-                               &c->enc);
+                               &c->enc_ws, &c->enc);
     if (st != SAM2_OK) {
         ctx_clear(c);
         return st;

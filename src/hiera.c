@@ -135,7 +135,7 @@ static int mlp_rows(int mlp) {
     return r < 64 ? 64 : r;
 }
 
-static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s) {
+static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s, hiera_scratch *keep) {
     size_t nx = (size_t)w->H0 * w->W0 * w->embed_dim, nxn = nx, npart = 0, nbig = (size_t)w->H0 * w->W0 * PATCH_K;
     size_t nqp = 0, nao = 0, nbias = 0;
     for (int i = 0; i < w->n_blocks; i++) {
@@ -155,8 +155,14 @@ static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s) {
     /* 16-float alignment of every buffer */
     size_t sizes[8] = {nx, nx, nxn, npart, nbig, nqp, nao, nbias}, total = 0;
     for (int k = 0; k < 8; k++) total += (sizes[k] + 15) / 16 * 16;
-    s->mem = huge_alloc(sizeof(float) * total);
-    if (!s->mem) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the Hiera workspace (%zu MB)", total * 4 >> 20);
+    if (keep && keep->mem && keep->floats >= total) {
+        s->mem = keep->mem;
+    } else {
+        if (keep) hiera_scratch_free(keep);
+        s->mem = huge_alloc(sizeof(float) * total);
+        if (!s->mem) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the Hiera workspace (%zu MB)", total * 4 >> 20);
+        if (keep) keep->mem = s->mem, keep->floats = total;
+    }
     float *p = s->mem, **slots[8] = {&s->x[0], &s->x[1], &s->xn, &s->part, &s->big, &s->qp, &s->ao, &s->bias};
     for (int k = 0; k < 8; k++) {
         *slots[k] = p;
@@ -255,11 +261,18 @@ static sam2_status block_forward(const hiera_block_weights *bw, float *x, float 
     return SAM2_OK;
 }
 
-sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES]) {
+void hiera_scratch_free(hiera_scratch *s) {
+    if (!s) return;
+    free(s->mem);
+    s->mem = NULL, s->floats = 0;
+}
+
+sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES],
+                      hiera_scratch *keep) {
     for (int i = 0; i < SAM2_MAX_STAGES; i++) out[i] = NULL;
     if (n_threads < 1) n_threads = 1;
     hiera_ws s;
-    SAM2_TRY(ws_alloc(w, &s));
+    SAM2_TRY(ws_alloc(w, &s, keep));
     float *x = s.x[0];
     sam2_status st = patch_embed(w, input, &s, x, n_threads);
     for (int i = 0, stage = 0; i < w->n_blocks && st == SAM2_OK; i++) {
@@ -279,7 +292,7 @@ sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads,
             stage++;
         }
     }
-    free(s.mem);
+    if (!keep) free(s.mem);
     if (st != SAM2_OK)
         for (int i = 0; i < SAM2_MAX_STAGES; i++) free(out[i]), out[i] = NULL;
     return st;

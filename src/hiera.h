@@ -52,6 +52,18 @@ sam2_status hiera_bind(const sam2_config *cfg, wt_binder *b, hiera_weights *w);
 /* Runs the trunk on input (3, S, S). Allocates out[i] (stage_c[i],
  * stage_h[i], stage_w[i]) channels-first for every stage; on failure
  * nothing is left allocated. */
-sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES]);
+/* Workspace kept between runs by its owner (a context encoding image after
+ * image): fresh pages cost more than reusing them. Zero-initialise; free
+ * with hiera_scratch_free. */
+typedef struct hiera_scratch {
+    float *mem;
+    size_t floats;
+} hiera_scratch;
+
+void hiera_scratch_free(hiera_scratch *s);
+
+/* keep may be NULL (a workspace of its own for this run). */
+sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES],
+                      hiera_scratch *keep);
 
 #endif

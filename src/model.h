@@ -35,6 +35,7 @@ struct sam2_ctx {
     sam2_depth_mode depth_mode;
     int keep_intermediates;        /* see sam2_ctx_keep_intermediates */
     mask_decoder_ws dec_ws;        /* decoder scratch kept between predictions (predictor.c) */
+    hiera_scratch enc_ws;          /* trunk workspace kept between images */
 };
 
 /* To be called whenever ctx->enc is replaced (ctx.c does it itself): drops

@@ -481,7 +481,7 @@ static void check_against_reference(const char *name, sam2_config *c) {
     ref_neck(c, &w->neck, rt, rc, rh, rw, rf);
     for (int threads = 1; threads <= 2; threads++) {
         encoder_output e;
-        st = image_encoder_run(c, w, in, threads, 1, &e);
+        st = image_encoder_run(c, w, in, threads, 1, NULL, &e);
         CHECK(st == SAM2_OK, "%s: run: %s", name, sam2_last_error());
         if (st != SAM2_OK) continue;
         printf(" %s, %d thread(s), vs naive reference\n", name, threads);
@@ -701,7 +701,7 @@ static int check_case(const sam2_model *m, const char *root, const char *model_d
     }
     for (int threads = 2; threads >= 1; threads--) {
         encoder_output e;
-        sam2_status st = image_encoder_run(&m->cfg, &m->enc, in, threads, 1, &e);
+        sam2_status st = image_encoder_run(&m->cfg, &m->enc, in, threads, 1, NULL, &e);
         CHECK(st == SAM2_OK, "encoder: %s", sam2_last_error());
         if (st != SAM2_OK) break;
         printf(" %s (%d thread%s)\n", dir, threads, threads > 1 ? "s" : "");
