@@ -183,11 +183,12 @@ typedef struct amg_scratch {
     float *hrow[2];       /* (cw) horizontally interpolated low-res rows */
     int hrow_src[2];      /* which low-res row each holds (-1 none) */
     uint8_t *bin;         /* (cw) binary output row */
+    float *rmin, *rmax;   /* (L) each: extremes of each low-res row (NaN rows: -inf, +inf) */
     rle_rows rle;         /* (ch, cw) */
 } amg_scratch;
 
 static void scratch_free(amg_scratch *s) {
-    free(s->logits), free(s->hrow[0]), free(s->hrow[1]), free(s->bin);
+    free(s->logits), free(s->hrow[0]), free(s->hrow[1]), free(s->bin), free(s->rmin), free(s->rmax);
     rle_rows_free(&s->rle);
     memset(s, 0, sizeof *s);
 }
@@ -198,7 +199,9 @@ static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
     s->hrow[0] = malloc(sizeof(float) * (size_t)cw);
     s->hrow[1] = malloc(sizeof(float) * (size_t)cw);
     s->bin = malloc((size_t)cw);
-    if (!s->logits || !s->hrow[0] || !s->hrow[1] || !s->bin) {
+    s->rmin = malloc(sizeof(float) * (size_t)L);
+    s->rmax = malloc(sizeof(float) * (size_t)L);
+    if (!s->logits || !s->hrow[0] || !s->hrow[1] || !s->bin || !s->rmin || !s->rmax) {
         scratch_free(s);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG row buffers (crop %d x %d)", cw, ch);
     }
@@ -255,9 +258,49 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
     int64_t n_hi = 0, n_lo = 0;
     int bx0 = cw, by0 = ch, bx1 = -1, by1 = -1;
     const float thr = run->thr, hi = run->hi, lo = run->lo;
+    /* An upsampled value is a convex combination of the four low-res values
+     * around it, so an output row whose two source rows lie wholly below
+     * (above) every threshold, by a margin well beyond float rounding, is
+     * all zeros (ones) without computing it. Other rows: the exact formula. */
+    const float tmin = fminf(thr, fminf(lo, hi)), tmax = fmaxf(thr, fmaxf(lo, hi));
+    for (int r = 0; r < L; r++) {
+        const float *row = lr + (size_t)r * L;
+        float mn = row[0], mx = row[0];
+        int nan = 0;
+        for (int j = 0; j < L; j++) {
+            mn = row[j] < mn ? row[j] : mn, mx = row[j] > mx ? row[j] : mx;
+            nan |= row[j] != row[j];
+        }
+        s->rmin[r] = nan ? -INFINITY : mn, s->rmax[r] = nan ? INFINITY : mx;
+    }
+    int prev_kind = 0; /* the row before the first counts as all zeros; 2: computed */
     for (int y = 0; y < ch; y++) {
         const float h0 = ty->l0[y], h1 = ty->l1[y];
         int first = -1, last = -1;
+        const int a = ty->i0[y], b = ty->i1[y];
+        const float mx = fmaxf(s->rmax[a], s->rmax[b]), mn = fminf(s->rmin[a], s->rmin[b]);
+        const int kind = mx + 1e-4f * (1.0f + fabsf(mx)) < tmin   ? 0
+                         : mn - 1e-4f * (1.0f + fabsf(mn)) > tmax ? 1
+                                                                  : 2;
+        if (kind < 2) {
+            if (kind == 1) {
+                n_hi += cw, n_lo += cw;
+                if (bx0 > 0) bx0 = 0;
+                if (bx1 < cw - 1) bx1 = cw - 1;
+                if (by0 == ch) by0 = y;
+                by1 = y;
+            }
+            if (kind == prev_kind) {
+                out->st = rle_rows_push_repeat(&s->rle);
+            } else {
+                memset(s->bin, kind, (size_t)cw);
+                out->st = rle_rows_push(&s->rle, s->bin);
+            }
+            prev_kind = kind;
+            if (out->st != SAM2_OK) return;
+            continue;
+        }
+        prev_kind = 2;
         if (separable) {
             const float *r0 = hrow_get(s, lr, L, ty->i0[y], tx, -1);
             const float *r1 = hrow_get(s, lr, L, ty->i1[y], tx, ty->i0[y]);

@@ -85,6 +85,12 @@ sam2_status rle_rows_push(rle_rows *r, const uint8_t *row) {
     return SAM2_OK;
 }
 
+sam2_status rle_rows_push_repeat(rle_rows *r) {
+    if (r->y >= r->h) return SAM2_FAIL(SAM2_ERR_PARAM, "RLE builder: more than %d rows pushed", r->h);
+    r->y++;
+    return SAM2_OK;
+}
+
 sam2_status rle_rows_finish(rle_rows *r, int x0, int y0, int H, int W, int64_t **counts, int *n_counts) {
     *counts = NULL;
     *n_counts = 0;

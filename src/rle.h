@@ -35,6 +35,10 @@ void rle_rows_reset(rle_rows *r);
  * of memory or when more than h rows are pushed. */
 sam2_status rle_rows_push(rle_rows *r, const uint8_t *row);
 
+/* Appends a row equal to the previous one (all zeros when it is the first):
+ * no transitions, so no work. */
+sam2_status rle_rows_push_repeat(rle_rows *r);
+
 /* Finishes the mask (all h rows must have been pushed) and writes the RLE of
  * the (H, W) image in which the mask is placed with its top-left pixel at
  * (x0, y0), everything else zero. The mask must fit: x0 + w <= W, y0 + h <= H.
