@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # make bench: timings and memory of the official geometries with random
 # weights (no checkpoint needed). BENCH_PRESETS selects models (default:
-# sam2.1_hiera_t); results also go to build/bench-<preset>.json.
+# sam2.1_hiera_t); each run's figures also go to build/bench-<preset>.json,
+# and a table of all of them closes the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for preset in ${BENCH_PRESETS:-sam2.1_hiera_t}; do
+presets=${BENCH_PRESETS:-sam2.1_hiera_t}
+for preset in $presets; do
   echo "== $preset"
   build/sam2 bench --random-weights --preset "$preset" --json "build/bench-$preset.json" "$@"
 done
+python3 - $presets <<'PY'
+import json, sys
+cols = [("encoder s", "encoder_s", "%.2f"), ("GFLOP/s", "encoder_gflops", "%.0f"),
+        ("% sgemm", "encoder_fraction_of_sgemm", "%.1f"), ("dec ms/prompt", "decoder_ms_batched64", "%.1f"),
+        ("AMG 32x32 s", "amg_official_s_1024", "%.1f"), ("AMG unfiltered 4000x3000 s", "amg_keep_all_s_4000x3000", "%.1f"),
+        ("peak RSS MiB", "peak_rss_mib_amg_keep_all_4000x3000", "%.0f")]
+print("\n| preset | " + " | ".join(c[0] for c in cols) + " |")
+print("|---" * (len(cols) + 1) + "|")
+for p in sys.argv[1:]:
+    j = json.load(open("build/bench-%s.json" % p))
+    vals = []
+    for _, key, fmt in cols:
+        v = j.get(key, -1)
+        vals.append("-" if v is None or v < 0 else fmt % (v * 100 if key == "encoder_fraction_of_sgemm" else v))
+    print("| %s | %s |" % (p, " | ".join(vals)))
+PY
