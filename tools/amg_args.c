@@ -182,32 +182,8 @@ static int grids_from_json(amg_args *a, const char *cmd, const char *path, const
     return 0;
 }
 
-static cJSON *parse_json_file(const char *cmd, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_usage_error(cmd, "cannot open %s", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 && n < (1L << 28) ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        cli_usage_error(cmd, "cannot read %s", path);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    if (!j) cli_usage_error(cmd, "%s is not valid JSON", path);
-    return j;
-}
-
 int amg_args_load_grids(amg_args *a, const char *cmd, const char *path) {
-    cJSON *j = parse_json_file(cmd, path);
+    cJSON *j = cli_read_json(cmd, path);
     if (!j) return -1;
     int rc = grids_from_json(a, cmd, path, j);
     cJSON_Delete(j);
@@ -215,7 +191,7 @@ int amg_args_load_grids(amg_args *a, const char *cmd, const char *path) {
 }
 
 int amg_args_load_json(amg_args *a, const char *cmd, const char *path) {
-    cJSON *j = parse_json_file(cmd, path);
+    cJSON *j = cli_read_json(cmd, path);
     if (!j) return -1;
     int rc = 0;
     if (!cJSON_IsObject(j)) {

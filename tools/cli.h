@@ -52,5 +52,6 @@ int cmd_auto(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -2,6 +2,8 @@
  * user's file unless --overwrite says so. */
 #include "cli_io.h"
 
+#include <cjson/cJSON.h>
+
 #include <cblas.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,3 +74,27 @@ static int write_png(const char *path, const void *px, int w, int h, int ch, int
 int cli_write_png_gray8(const char *path, const uint8_t *px, int w, int h) { return write_png(path, px, w, h, 1, 8); }
 int cli_write_png_rgb8(const char *path, const uint8_t *px, int w, int h) { return write_png(path, px, w, h, 3, 8); }
 int cli_write_png_gray16(const char *path, const uint16_t *px, int w, int h) { return write_png(path, px, w, h, 1, 16); }
+
+cJSON *cli_read_json(const char *cmd, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_usage_error(cmd, "cannot open %s", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 && n < (1L << 28) ? malloc((size_t)n + 1) : NULL;
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(buf);
+        cli_usage_error(cmd, "cannot read %s", path);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    if (!j) cli_usage_error(cmd, "%s is not valid JSON", path);
+    return j;
+}

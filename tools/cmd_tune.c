@@ -17,6 +17,7 @@
 #include "grid_render.h"
 #include "image_io.h"
 #include "param_sets.h"
+#include "truth_metrics.h"
 
 #define TUNE_DEFAULT_GRID "pred-iou-thresh=0.6,0.7,0.8,0.88;stability-score-thresh=0.85,0.9,0.95"
 
@@ -44,12 +45,6 @@ typedef struct setting {
     int split;
 } setting;
 
-/* A ground-truth instance image: object index per pixel (0 background). */
-typedef struct truth {
-    int w, h, n_obj;
-    int *obj;        /* (h * w) */
-    int64_t *area;   /* (n_obj + 1) */
-} truth;
 
 static void usage(void) {
     printf("usage: sam2 tune IMAGE [--grid \"NAME=V1,V2;NAME=V1,V2\"] [--truth LABELS.png]\n"
@@ -149,82 +144,14 @@ static int parse_args(tune_args *a, int argc, char **argv) {
 
 /* ------------------------------------------------------------- truth */
 
-static void truth_free(truth *t) {
-    free(t->obj), free(t->area);
-    memset(t, 0, sizeof *t);
-}
-
-/* Reads an instance label PNG (8 or 16 bit, one channel) of size w x h and
- * numbers its distinct non-zero labels 1..n_obj. */
-static int truth_load(const char *path, int w, int h, truth *t) {
-    memset(t, 0, sizeof *t);
-    image_file f;
-    sam2_status st = image_file_read(path, &f);
-    if (st != SAM2_OK) return fprintf(stderr, "sam2 tune: --truth: %s\n", sam2_last_error()), -1;
-    int rc = -1;
-    if (f.channels != 1) {
-        fprintf(stderr, "sam2 tune: --truth %s has %d channels; expected a one-channel label image\n", path, f.channels);
-    } else if (f.width != w || f.height != h) {
-        fprintf(stderr, "sam2 tune: --truth %s is %d x %d but the image is %d x %d\n", path, f.width, f.height, w, h);
-    } else {
-        const size_t np = (size_t)w * h;
-        int *map = calloc(65536, sizeof *map); /* label -> object index */
-        t->obj = malloc(sizeof(int) * (np ? np : 1));
-        if (map && t->obj) {
-            for (size_t i = 0; i < np; i++) {
-                const int v = f.bit_depth == 16 ? ((const uint16_t *)f.pixels)[i] : f.pixels[i];
-                if (v && !map[v]) map[v] = ++t->n_obj;
-                t->obj[i] = v ? map[v] : 0;
-            }
-            t->area = calloc((size_t)t->n_obj + 1, sizeof *t->area);
-            if (t->area) {
-                for (size_t i = 0; i < np; i++) t->area[t->obj[i]]++;
-                t->w = w, t->h = h;
-                rc = 0;
-            }
-        }
-        if (rc) fprintf(stderr, "sam2 tune: out of memory for the truth labels\n");
-        free(map);
-    }
-    image_file_free(&f);
-    if (rc) truth_free(t);
-    return rc;
-}
-
 /* Recall at IoU 0.5 / 0.75 and split objects of one result. */
-static int truth_score(const truth *t, const sam2_amg_result *r, setting *s) {
-    const size_t np = (size_t)t->w * t->h;
-    const int n = t->n_obj;
-    uint8_t *mask = malloc(np ? np : 1);
-    int64_t *inter = calloc((size_t)n + 1, sizeof *inter);
-    double *best = calloc((size_t)n + 1, sizeof *best);
-    int *parts = calloc((size_t)n + 1, sizeof *parts);
-    int rc = mask && inter && best && parts ? 0 : -1;
-    for (int k = 0; k < r->n_masks && rc == 0; k++) {
-        const sam2_amg_mask *m = &r->masks[k];
-        if (sam2_rle_decode(m->counts, m->n_counts, r->height, r->width, mask) != SAM2_OK) {
-            rc = -1;
-            break;
-        }
-        memset(inter, 0, sizeof *inter * ((size_t)n + 1));
-        for (size_t i = 0; i < np; i++) inter[t->obj[i]] += mask[i];
-        for (int o = 1; o <= n; o++) {
-            if (!inter[o]) continue;
-            const double iou = (double)inter[o] / (double)(t->area[o] + m->area - inter[o]);
-            if (iou > best[o]) best[o] = iou;
-            if (inter[o] >= 0.8 * (double)m->area && inter[o] >= 0.1 * (double)t->area[o] && iou < 0.75) parts[o]++;
-        }
-    }
-    int r50 = 0, r75 = 0;
-    s->split = 0;
-    for (int o = 1; o <= n && rc == 0; o++) {
-        r50 += best[o] >= 0.5, r75 += best[o] >= 0.75;
-        s->split += parts[o] >= 2;
-    }
-    s->recall50 = n ? (double)r50 / n : 0;
-    s->recall75 = n ? (double)r75 / n : 0;
-    free(mask), free(inter), free(best), free(parts);
-    return rc;
+static int truth_score(const truth_map *t, const sam2_amg_result *r, setting *s) {
+    truth_counts c;
+    if (truth_map_score(t, r, &c) != 0) return -1;
+    s->recall50 = c.objects ? (double)c.found50 / c.objects : 0;
+    s->recall75 = c.objects ? (double)c.found75 / c.objects : 0;
+    s->split = c.split;
+    return 0;
 }
 
 /* ------------------------------------------------------------ sweep */
@@ -259,7 +186,7 @@ static double objective_value(int objective, const setting *s) {
 }
 
 /* Fills the figures of a finished setting. */
-static int score_setting(const tune_args *a, const truth *t, setting *s) {
+static int score_setting(const tune_args *a, const truth_map *t, setting *s) {
     amg_coverage(s->res, &s->covered, &s->twice);
     double sum = 0;
     for (int k = 0; k < s->res->n_masks; k++) sum += s->res->masks[k].predicted_iou;
@@ -271,7 +198,7 @@ static int score_setting(const tune_args *a, const truth *t, setting *s) {
 
 /* Runs every setting of group g (members share decoding). */
 static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, setting *S, long n, int g,
-                     int *embedded, const truth *t, cJSON *groups) {
+                     int *embedded, const truth_map *t, cJSON *groups) {
     long first = -1;
     float loosest = 1.0f;
     int members = 0;
@@ -459,7 +386,7 @@ int cmd_tune(int argc, char **argv) {
     setting *S = calloc((size_t)n, sizeof *S);
     long *rank = calloc((size_t)n, sizeof *rank);
     cli_image img = {0};
-    truth t = {0};
+    truth_map t = {0};
     sam2_model *m = NULL;
     sam2_ctx *ctx = NULL;
     cJSON *groups = cJSON_CreateArray();
@@ -485,7 +412,7 @@ int cmd_tune(int argc, char **argv) {
         (a.json_path && cli_check_output(a.json_path, a.overwrite) != 0))
         goto done;
     if (cli_load_image("tune", a.input, &img) != 0) goto done;
-    if (a.truth && truth_load(a.truth, img.img.width, img.img.height, &t) != 0) goto done;
+    if (a.truth && truth_map_load("tune", a.truth, img.img.width, img.img.height, &t) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
     sam2_status st = sam2_ctx_new(m, a.common.threads, &ctx);
@@ -522,7 +449,7 @@ done:
     }
     free(S), free(rank);
     cJSON_Delete(groups);
-    truth_free(&t);
+    truth_map_free(&t);
     cli_image_free(&img);
     sam2_ctx_free(ctx);
     sam2_model_free(m);

@@ -16,6 +16,7 @@ static void usage(FILE *f) {
             "  bench    timings and memory (--random-weights --preset sam2.1_hiera_t)\n"
             "  compare  parameter sets side by side (IMAGE --set NAME=VALUE,... -o GRID.png)\n"
             "  tune     sweep AMG parameters, score them, pick the best (IMAGE --grid ...)\n"
+            "  eval     score the AMG on a benchmark of images with instance labels (DIR)\n"
             "\n"
             "Every command takes -m MODEL (an official .pt checkpoint; default: the embedded\n"
             "demo model), -c CONFIG (official YAML; default: detected from the checkpoint) and\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
     if (!strcmp(cmd, "tune")) return cmd_tune(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     fprintf(stderr, "sam2: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

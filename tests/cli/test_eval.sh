@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# sam2 eval: per-variant scores of the AMG on a small benchmark made of three
+# shapes-dev scenes (one per variant), the same masks as sam2 auto, filters,
+# and bad input refused with one line.
+. "$(dirname "$0")/lib.sh"
+SD=${SAM2_BENCH:-}/shapes-dev
+B=(-t 2 --points-per-side 8 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
+
+if [ -f "$SD/index.json" ]; then
+  mkdir -p "$TMP/b"
+  ln -s "$SD/images" "$TMP/b/images"
+  ln -s "$SD/labels" "$TMP/b/labels"
+  python3 - "$SD/index.json" "$TMP/b/index.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+keep = [e for e in j["images"] if e["id"] in ("dev_000", "dev_003", "dev_010")]
+json.dump({"images": keep}, open(sys.argv[2], "w"))
+PY
+  expect_ok "eval three scenes" "$SAM2" eval "$TMP/b" "${B[@]}" --json "$TMP/e.json"
+  for v in gray color lowc all; do grep -q "^$v " "$TMP/out" && ok || bad "table row $v missing"; done
+  python3 - "$TMP/e.json" <<'PY' && ok || bad "eval JSON shape or values"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert set(j["variants"]) == {"gray", "color", "lowc", "all"}, j["variants"].keys()
+assert j["params"]["points_per_side"] == 8 and abs(j["params"]["pred_iou_thresh"] - 0.5) < 1e-6
+assert len(j["images"]) == 3
+for name, v in j["variants"].items():
+    for k in ("recall50", "recall75", "uncovered_object_pixels", "split_rate"):
+        assert 0.0 <= v[k] <= 1.0, (name, k, v[k])
+    assert v["recall75"] <= v["recall50"]
+    assert v["seconds_per_image"] > 0
+a = j["variants"]["all"]
+assert a["images"] == 3 and a["objects"] == sum(i["objects"] for i in j["images"])
+assert abs(a["masks_per_image"] - sum(i["masks"] for i in j["images"]) / 3) < 1e-9
+PY
+  # the masks scored are the ones sam2 auto makes with the same parameters
+  expect_ok "auto on one scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --json "$TMP/a.json"
+  n_auto=$(json_get "$TMP/a.json" "len(j['masks'])")
+  n_eval=$(json_get "$TMP/e.json" "[i['masks'] for i in j['images'] if i['id'] == 'dev_003'][0]")
+  expect_eq "eval and auto agree on the masks" "$n_eval" "$n_auto"
+  # filters
+  expect_ok "variant filter" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc
+  grep -q "^lowc " "$TMP/out" && ! grep -q "^gray \|^all " "$TMP/out" && ok || bad "--variant lowc printed other rows"
+  expect_ok "limit" "$SAM2" eval "$TMP/b" "${B[@]}" --limit 1
+  grep -q "^gray  *1 " "$TMP/out" && ok || bad "--limit 1: $(cat "$TMP/out")"
+  expect_fail "no matching variant" "no image" "$SAM2" eval "$TMP/b" "${B[@]}" --variant nosuch
+  expect_fail "json exists" "exists" "$SAM2" eval "$TMP/b" "${B[@]}" --json "$TMP/e.json"
+  # labels of another scene: size mismatch named
+  python3 - "$TMP/b/index.json" "$TMP/bad.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["images"][0]["labels"] = j["images"][1]["labels"]
+json.dump(j, open(sys.argv[2], "w"))
+PY
+  mkdir -p "$TMP/c" && ln -s "$SD/images" "$TMP/c/images" && ln -s "$SD/labels" "$TMP/c/labels"
+  cp "$TMP/bad.json" "$TMP/c/index.json"
+  expect_fail "labels of another size" "but the image is" "$SAM2" eval "$TMP/c" "${B[@]}"
+else
+  echo "no \$SAM2_BENCH/shapes-dev: only the bad-input checks run"
+fi
+
+mkdir -p "$TMP/empty"
+expect_fail "no index" "cannot open" "$SAM2" eval "$TMP/empty"
+echo '{"images": []}' > "$TMP/empty/index.json"
+expect_fail "empty index" "no \"images\"" "$SAM2" eval "$TMP/empty"
+echo '{"images": [{"id": "x"}]}' > "$TMP/empty/index.json"
+expect_fail "entry without paths" "lacks" "$SAM2" eval "$TMP/empty"
+echo '{"images": [{"image": "nosuch.png", "labels": "nosuch.png"}]}' > "$TMP/empty/index.json"
+expect_fail "missing image" "nosuch.png" "$SAM2" eval "$TMP/empty"
+echo 'not json' > "$TMP/empty/index.json"
+expect_fail "broken index" "not valid JSON" "$SAM2" eval "$TMP/empty"
+expect_fail "no folder" "no benchmark folder" "$SAM2" eval
+expect_fail "bad parameter" "pred" "$SAM2" eval "$TMP/empty" --pred-iou-thresh 7
+expect_fail "bad limit" "limit" "$SAM2" eval "$TMP/empty" --limit 0
+expect_fail "unknown option" "unknown" "$SAM2" eval "$TMP/empty" --frobnicate
+expect_ok "help" "$SAM2" eval --help
+grep -q "recall" "$TMP/out" && ok || bad "help lacks the metrics"
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

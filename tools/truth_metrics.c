@@ -1,0 +1,98 @@
+/* truth_metrics.c - see truth_metrics.h. */
+#include "truth_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image_io.h"
+
+int truth_map_from_labels(const void *labels, int bit_depth, int w, int h, truth_map *t) {
+    memset(t, 0, sizeof *t);
+    const size_t np = (size_t)w * h;
+    int *map = calloc(65536, sizeof *map); /* label -> object index */
+    t->obj = malloc(sizeof(int) * (np ? np : 1));
+    int rc = -1;
+    if (map && t->obj) {
+        for (size_t i = 0; i < np; i++) {
+            const int v = bit_depth == 16 ? ((const uint16_t *)labels)[i] : ((const uint8_t *)labels)[i];
+            if (v && !map[v]) map[v] = ++t->n_obj;
+            t->obj[i] = v ? map[v] : 0;
+        }
+        t->area = calloc((size_t)t->n_obj + 1, sizeof *t->area);
+        if (t->area) {
+            for (size_t i = 0; i < np; i++) t->area[t->obj[i]]++;
+            t->w = w, t->h = h;
+            rc = 0;
+        }
+    }
+    free(map);
+    if (rc) truth_map_free(t);
+    return rc;
+}
+
+int truth_map_load(const char *cmd, const char *path, int w, int h, truth_map *t) {
+    memset(t, 0, sizeof *t);
+    image_file f;
+    if (image_file_read(path, &f) != SAM2_OK)
+        return fprintf(stderr, "sam2 %s: labels: %s\n", cmd, sam2_last_error()), -1;
+    int rc = -1;
+    if (f.channels != 1)
+        fprintf(stderr, "sam2 %s: labels %s have %d channels; expected a one-channel label image\n", cmd, path,
+                f.channels);
+    else if (f.width != w || f.height != h)
+        fprintf(stderr, "sam2 %s: labels %s are %d x %d but the image is %d x %d\n", cmd, path, f.width, f.height, w,
+                h);
+    else if ((rc = truth_map_from_labels(f.pixels, f.bit_depth, w, h, t)) != 0)
+        fprintf(stderr, "sam2 %s: out of memory for the labels of %s\n", cmd, path);
+    image_file_free(&f);
+    return rc;
+}
+
+void truth_map_free(truth_map *t) {
+    free(t->obj), free(t->area);
+    memset(t, 0, sizeof *t);
+}
+
+int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *c) {
+    memset(c, 0, sizeof *c);
+    if (r->width != t->w || r->height != t->h) return -1;
+    const size_t np = (size_t)t->w * t->h;
+    const int n = t->n_obj;
+    uint8_t *mask = malloc(np ? np : 1), *covered = calloc(np ? np : 1, 1);
+    int64_t *inter = calloc((size_t)n + 1, sizeof *inter);
+    double *best = calloc((size_t)n + 1, sizeof *best);
+    int *parts = calloc((size_t)n + 1, sizeof *parts);
+    int rc = mask && covered && inter && best && parts ? 0 : -1;
+    for (int k = 0; k < r->n_masks && rc == 0; k++) {
+        const sam2_amg_mask *m = &r->masks[k];
+        if (sam2_rle_decode(m->counts, m->n_counts, r->height, r->width, mask) != SAM2_OK) {
+            rc = -1;
+            break;
+        }
+        memset(inter, 0, sizeof *inter * ((size_t)n + 1));
+        int64_t area = 0;
+        for (size_t i = 0; i < np; i++) {
+            inter[t->obj[i]] += mask[i];
+            area += mask[i];
+            covered[i] |= mask[i];
+        }
+        for (int o = 1; o <= n; o++) {
+            if (!inter[o]) continue;
+            const double iou = (double)inter[o] / (double)(t->area[o] + area - inter[o]);
+            if (iou > best[o]) best[o] = iou;
+            if (inter[o] >= 0.8 * (double)area && inter[o] >= 0.1 * (double)t->area[o] && iou < 0.75) parts[o]++;
+        }
+    }
+    if (rc == 0) {
+        c->objects = n, c->masks = r->n_masks;
+        for (int o = 1; o <= n; o++) {
+            c->found50 += best[o] >= 0.5, c->found75 += best[o] >= 0.75;
+            c->split += parts[o] >= 2;
+            c->object_px += t->area[o];
+        }
+        for (size_t i = 0; i < np; i++) c->uncovered_px += t->obj[i] && !covered[i];
+    }
+    free(mask), free(covered), free(inter), free(best), free(parts);
+    return rc;
+}
