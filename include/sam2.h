@@ -263,6 +263,12 @@ sam2_amg_params sam2_amg_default_params(void);
 /* Checks every parameter; on failure the message names the parameter. */
 sam2_status sam2_amg_params_check(const sam2_amg_params *p);
 
+/* Where a mask of the generator's result comes from. */
+typedef enum sam2_mask_source {
+    SAM2_MASK_GRID = 0,      /* the official point grid */
+    SAM2_MASK_GAP_FILL = 1   /* sam2_amg_gap_fill */
+} sam2_mask_source;
+
 typedef struct sam2_amg_mask {
     int64_t *counts;         /* uncompressed RLE, column-major, starts with zeros */
     int n_counts;
@@ -272,6 +278,7 @@ typedef struct sam2_amg_mask {
     float point[2];          /* the click, original-image pixels */
     float stability_score;
     float crop_box[4];       /* x, y, w, h */
+    sam2_mask_source source;
 } sam2_amg_mask;
 
 typedef struct sam2_amg_result {
@@ -288,6 +295,32 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img,
                               const sam2_amg_params *params, sam2_amg_result **out);
 
 void sam2_amg_result_free(sam2_amg_result *r);
+
+/* Gap filling, beyond the official generator: regions no mask covers that
+ * are at least min_region_frac of the image get one click each at their
+ * point farthest from any mask and from the border; of the model's three
+ * answers the one with the best predicted IoU above pred_iou_thresh, with
+ * stability (on the low-resolution logits, the generator's mask_threshold and
+ * offset) at least stability_score_thresh and at least min_new_frac of its
+ * pixels uncovered is added (source SAM2_MASK_GAP_FILL, crop box the whole
+ * image). Up to max_points regions per round, largest first; rounds repeat
+ * while masks are added. */
+typedef struct sam2_gap_fill_params {
+    int rounds;                    /* 4 */
+    float min_region_frac;         /* 0.002 */
+    int max_points;                /* 16 */
+    float pred_iou_thresh;         /* 0.1 */
+    float stability_score_thresh;  /* 0.3 */
+    float min_new_frac;            /* 0.6 */
+} sam2_gap_fill_params;
+
+sam2_gap_fill_params sam2_gap_fill_default_params(void);
+
+/* Adds gap-filling masks to res, the generator's result for the image whose
+ * embedding the context holds (after sam2_amg_generate without crop layers,
+ * or sam2_set_image on the whole image). */
+sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *params,
+                              const sam2_gap_fill_params *gap, sam2_amg_result *res);
 
 /* Decoder-output reuse: for sweeping the parameters applied after the
  * decoder (pred_iou_thresh, stability_score_thresh, stability_score_offset,

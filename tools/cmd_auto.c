@@ -13,10 +13,12 @@
 #include "amg_outputs.h"
 #include "cli.h"
 #include "cli_io.h"
+#include "robust_args.h"
 
 typedef struct auto_args {
     cli_common common;
     amg_args amg;
+    robust_args robust;
     const char *input, *outdir, *json_path;
     const char **inputs;      /* every positional argument (files or folders) */
     int n_inputs;
@@ -43,12 +45,15 @@ static void usage(void) {
            "masks.json exists are skipped (resume) unless --overwrite; an image that fails\n"
            "is reported and the rest go on (exit status 1 at the end).\n\n");
     amg_args_print_help();
+    printf("\n");
+    robust_args_print_help();
 }
 
 static int parse_args(auto_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
     amg_args_init(&a->amg);
+    robust_args_init(&a->robust);
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     if (!a->inputs) return cli_usage_error("auto", "out of memory");
     const char *params_file = NULL;
@@ -61,6 +66,9 @@ static int parse_args(auto_args *a, int argc, char **argv) {
         if (r < 0) return 2;
         if (r > 0) continue;
         r = amg_args_option(&a->amg, "auto", argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        r = robust_args_option(&a->robust, "auto", argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i];
@@ -163,6 +171,7 @@ static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *er
         cJSON_AddItemToArray(pc, cJSON_CreateFloatArray(m->point, 2));
         cJSON_AddNumberToObject(o, "stability_score", m->stability_score);
         cJSON_AddItemToObject(o, "crop_box", cJSON_CreateFloatArray(m->crop_box, 4));
+        if (m->source == SAM2_MASK_GAP_FILL) cJSON_AddStringToObject(o, "source", "gap_fill");
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -219,6 +228,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "width", res->width);
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
+    if (a->robust.gap_fill) cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
     int err = 0;
     cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));
     int rc = err ? -1 : write_json_file(json_path, root, 0, a->overwrite);
@@ -246,7 +256,7 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sam2_status st = sam2_amg_generate(ctx, is_emb ? NULL : &img.img, &a->amg.p, &res);
+    sam2_status st = robust_generate(ctx, is_emb ? NULL : &img.img, &a->amg.p, &a->robust, &res);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (st != SAM2_OK) {

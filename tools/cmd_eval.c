@@ -12,6 +12,7 @@
 #include "amg_args.h"
 #include "cli.h"
 #include "cli_io.h"
+#include "robust_args.h"
 #include "truth_metrics.h"
 
 #define EVAL_MAX_VARIANTS 16
@@ -20,6 +21,7 @@
 typedef struct eval_args {
     cli_common common;
     amg_args amg;
+    robust_args robust;
     const char *dir, *json_path;
     const char *only[EVAL_MAX_FILTERS];
     int n_only, limit, overwrite;
@@ -47,13 +49,15 @@ static void usage(void) {
            "object, covering at least 10%% of it, IoU below 0.75) and seconds per image.\n"
            "--variant keeps only the named variants (repeatable); --limit N the first N\n"
            "images; --json FILE writes the parameters, the table and per-image counts.\n"
-           "AMG parameters as in 'sam2 auto --help'.\n");
+           "AMG parameters as in 'sam2 auto --help'.\n\n");
+    robust_args_print_help();
 }
 
 static int parse_args(eval_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
     amg_args_init(&a->amg);
+    robust_args_init(&a->robust);
     a->depth = SAM2_DEPTH_SCALE;
     const char *params_file = NULL;
     for (int i = 1; i < argc; i++)
@@ -64,6 +68,9 @@ static int parse_args(eval_args *a, int argc, char **argv) {
         if (r < 0) return 2;
         if (r > 0) continue;
         r = amg_args_option(&a->amg, "eval", argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        r = robust_args_option(&a->robust, "eval", argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -171,7 +178,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
     struct timespec t0, t1;
     if (truth_map_load("eval", lpath, img.img.width, img.img.height, &t) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        sam2_status st = sam2_amg_generate(ctx, &img.img, &a->amg.p, &res);
+        sam2_status st = robust_generate(ctx, &img.img, &a->amg.p, &a->robust, &res);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (st != SAM2_OK) fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
         else if (truth_map_score(&t, res, &c) != 0) fprintf(stderr, "sam2 eval: %s: cannot score the masks\n", ipath);
@@ -257,6 +264,7 @@ int cmd_eval(int argc, char **argv) {
         out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "bench", a.dir);
         cJSON_AddItemToObject(out, "params", amg_args_to_json(&a.amg.p));
+        cJSON_AddItemToObject(out, "robust", robust_args_to_json(&a.robust));
         cJSON *t = cJSON_AddObjectToObject(out, "variants");
         for (int k = 0; k <= n_vs; k++)
             if (k < n_vs || n_vs > 1) cJSON_AddItemToObject(t, vs[k].name, row_json(&vs[k]));

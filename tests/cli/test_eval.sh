@@ -34,10 +34,29 @@ assert a["images"] == 3 and a["objects"] == sum(i["objects"] for i in j["images"
 assert abs(a["masks_per_image"] - sum(i["masks"] for i in j["images"]) / 3) < 1e-9
 PY
   # the masks scored are the ones sam2 auto makes with the same parameters
-  expect_ok "auto on one scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --json "$TMP/a.json"
+  expect_ok "auto on one scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --output-mode coco_rle -o "$TMP/ao" --json "$TMP/a.json"
   n_auto=$(json_get "$TMP/a.json" "len(j['masks'])")
   n_eval=$(json_get "$TMP/e.json" "[i['masks'] for i in j['images'] if i['id'] == 'dev_003'][0]")
   expect_eq "eval and auto agree on the masks" "$n_eval" "$n_auto"
+  # --robust: gap-filling masks are added and say so; without it the records
+  # carry only the official keys
+  S=(-t 2 --points-per-side 16 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
+  expect_ok "auto official" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --json "$TMP/o.json" --output-mode coco_rle -o "$TMP/oo"
+  expect_ok "auto robust" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --json "$TMP/r.json" --output-mode coco_rle -o "$TMP/ro"
+  python3 - "$TMP/o.json" "$TMP/r.json" <<'PY' && ok || bad "robust records"
+import json, sys
+o, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+official = {"segmentation", "area", "bbox", "predicted_iou", "point_coords", "stability_score", "crop_box"}
+assert "robust" not in o and all(set(m) == official for m in o["masks"])
+assert r["robust"]["gap_fill"]["rounds"] >= 1
+grid = [m for m in r["masks"] if "source" not in m]
+added = [m for m in r["masks"] if m.get("source") == "gap_fill"]
+assert len(added) >= 1 and len(grid) + len(added) == len(r["masks"])
+assert grid == o["masks"], "the grid's records changed"
+PY
+  expect_ok "eval robust" "$SAM2" eval "$TMP/b" "${B[@]}" --robust --json "$TMP/er.json"
+  json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
+  expect_fail "bad gap-fill value" "gap-fill-rounds" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-rounds 99
   # filters
   expect_ok "variant filter" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc
   grep -q "^lowc " "$TMP/out" && ! grep -q "^gray \|^all " "$TMP/out" && ok || bad "--variant lowc printed other rows"

@@ -1,0 +1,124 @@
+/* test_amg_gap_fill.c - coverage from RLEs, uncovered regions and their
+ * farthest points on hand-made maps, and gap filling on the demo model:
+ * masks added only where nothing was, marked as such, the grid's masks
+ * untouched. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "amg_gap_fill.h"
+#include "image_io.h"
+#include "rle.h"
+#include "test.h"
+
+static void check_regions(void) {
+    enum { W = 12, H = 8 };
+    uint8_t cov[W * H];
+    memset(cov, 1, sizeof cov);
+    /* region A: a 5x5 hole centred at (3, 3); region B: a 2x1 sliver */
+    for (int y = 1; y <= 5; y++)
+        for (int x = 1; x <= 5; x++) cov[y * W + x] = 0;
+    cov[2 * W + 9] = cov[2 * W + 10] = 0;
+    gap_region r[4];
+    int n = 0;
+    CHECK_OK(gap_find_regions(cov, W, H, 1, 4, r, &n));
+    CHECK(n == 2 && r[0].area == 25 && r[1].area == 2, "regions: %d, areas %lld %lld", n, (long long)r[0].area,
+          (long long)(n > 1 ? r[1].area : -1));
+    CHECK(r[0].x == 3 && r[0].y == 3, "farthest point of the hole (%d, %d), want its centre (3, 3)", r[0].x, r[0].y);
+    CHECK_OK(gap_find_regions(cov, W, H, 3, 4, r, &n));
+    CHECK(n == 1 && r[0].area == 25, "min area drops the sliver: %d", n);
+    CHECK_OK(gap_find_regions(cov, W, H, 1, 1, r, &n));
+    CHECK(n == 1 && r[0].area == 25, "max regions keeps the largest");
+    /* nothing covered: one region, its centre the point farthest from the border */
+    memset(cov, 0, sizeof cov);
+    CHECK_OK(gap_find_regions(cov, W, H, 1, 4, r, &n));
+    CHECK(n == 1 && r[0].area == W * H && r[0].y >= 3 && r[0].y <= 4 && r[0].x >= 3 && r[0].x <= 8,
+          "empty coverage: %d regions, point (%d, %d)", n, r[0].x, r[0].y);
+
+    /* coverage from a column-major RLE equals the mask it encodes */
+    uint8_t m[W * H], back[W * H];
+    for (int i = 0; i < W * H; i++) m[i] = (uint8_t)((i * 7 + i / 5) % 3 == 0);
+    int64_t *counts = NULL;
+    int nc = 0;
+    CHECK_OK(rle_encode(m, H, W, &counts, &nc));
+    memset(back, 0, sizeof back);
+    gap_coverage_add(counts, nc, W, H, back);
+    CHECK(memcmp(m, back, sizeof m) == 0, "coverage from RLE differs from the mask");
+    free(counts);
+}
+
+/* On a shapes-dev low-contrast scene with the strict setting, gap filling
+ * adds masks that are mostly new, never touches the grid's, and covers more. */
+static void check_demo(void) {
+    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
+    if (!bench || !src) {
+        printf("no $SAM2_BENCH / $SAM2_SOURCE_DIR: demo-model check skipped\n");
+        return;
+    }
+    char path[4096], model[4096], yaml[4096];
+    snprintf(path, sizeof path, "%s/shapes-dev/images/dev_013.png", bench);
+    snprintf(model, sizeof model, "%s/models/sam2-demo-shapes.pt", src);
+    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src);
+    if (!test_file_exists(path)) {
+        printf("%s missing: demo-model check skipped\n", path);
+        return;
+    }
+    sam2_model *mdl = NULL;
+    sam2_ctx *ctx = NULL;
+    image_file f;
+    CHECK_OK(sam2_model_load(model, yaml, &mdl));
+    CHECK_OK(image_file_read(path, &f));
+    if (!mdl || sam2_ctx_new(mdl, 2, &ctx) != SAM2_OK) return;
+    sam2_image img = image_file_view(&f);
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
+    sam2_amg_result *grid = NULL, *res = NULL;
+    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &grid));
+    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &res));
+    const sam2_gap_fill_params g = sam2_gap_fill_default_params();
+    CHECK_OK(sam2_amg_gap_fill(ctx, &p, &g, res));
+    if (grid && res) {
+        const int n0 = grid->n_masks, w = res->width, h = res->height;
+        CHECK(res->n_masks > n0, "gap filling added nothing (%d masks)", n0);
+        int same = 1;
+        for (int k = 0; k < n0 && k < res->n_masks; k++)
+            same &= res->masks[k].n_counts == grid->masks[k].n_counts && res->masks[k].source == SAM2_MASK_GRID &&
+                    memcmp(res->masks[k].counts, grid->masks[k].counts, sizeof(int64_t) * grid->masks[k].n_counts) == 0;
+        CHECK(same, "the grid's masks changed");
+        uint8_t *cov = calloc((size_t)w * h, 1), *mk = malloc((size_t)w * h);
+        for (int k = 0; k < res->n_masks; k++) {
+            const sam2_amg_mask *m = &res->masks[k];
+            if (k >= n0) {
+                CHECK_OK(sam2_rle_decode(m->counts, m->n_counts, h, w, mk));
+                int64_t area = 0, fresh = 0;
+                for (int i = 0; i < w * h; i++) area += mk[i], fresh += mk[i] && !cov[i];
+                CHECK(m->source == SAM2_MASK_GAP_FILL && area == m->area && fresh >= 0.6 * (double)area &&
+                          m->predicted_iou > g.pred_iou_thresh && m->stability_score >= g.stability_score_thresh,
+                      "gap mask %d: source %d, %lld of %lld new, iou %g, stability %g", k, m->source, (long long)fresh,
+                      (long long)area, m->predicted_iou, m->stability_score);
+            }
+            gap_coverage_add(m->counts, m->n_counts, w, h, cov);
+        }
+        printf("  gap filling on dev_013 (lowc): %d grid masks + %d added\n", n0, res->n_masks - n0);
+        free(cov), free(mk);
+    }
+    /* refused: a result of another size than the context's image, bad params */
+    sam2_gap_fill_params bad = g;
+    bad.rounds = -1;
+    CHECK(sam2_amg_gap_fill(ctx, &p, &bad, res) == SAM2_ERR_PARAM, "negative rounds accepted");
+    if (res) {
+        res->width++;
+        CHECK(sam2_amg_gap_fill(ctx, &p, &g, res) == SAM2_ERR_STATE, "size mismatch accepted");
+        res->width--;
+    }
+    sam2_amg_result_free(grid);
+    sam2_amg_result_free(res);
+    image_file_free(&f);
+    sam2_ctx_free(ctx);
+    sam2_model_free(mdl);
+}
+
+int main(void) {
+    check_regions();
+    check_demo();
+    return test_finish();
+}

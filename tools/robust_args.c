@@ -1,0 +1,81 @@
+/* robust_args.c - see robust_args.h. */
+#include "robust_args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void robust_args_init(robust_args *r) {
+    memset(r, 0, sizeof *r);
+    r->gap = sam2_gap_fill_default_params();
+}
+
+int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i) {
+    const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!strcmp(o, "--robust")) {
+        r->gap_fill = 1;
+        return 1;
+    }
+    if (strncmp(o, "--gap-fill", 10)) return 0;
+    if (!v) return cli_usage_error(cmd, "%s needs a value", o), -1;
+    int ok = 1;
+    float f = 0;
+    if (!strcmp(o, "--gap-fill")) ok = cli_parse_bool(v, &r->gap_fill);
+    else if (!strcmp(o, "--gap-fill-rounds")) ok = cli_parse_int(v, &r->gap.rounds) && r->gap.rounds >= 0 && r->gap.rounds <= 16;
+    else if (!strcmp(o, "--gap-fill-max-points"))
+        ok = cli_parse_int(v, &r->gap.max_points) && r->gap.max_points >= 1 && r->gap.max_points <= 4096;
+    else if (!strcmp(o, "--gap-fill-min-region")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.min_region_frac = f;
+    else if (!strcmp(o, "--gap-fill-iou-thresh")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.pred_iou_thresh = f;
+    else if (!strcmp(o, "--gap-fill-stability-thresh"))
+        ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.stability_score_thresh = f;
+    else if (!strcmp(o, "--gap-fill-min-new")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.min_new_frac = f;
+    else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
+    if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
+    (*i)++;
+    return 1;
+}
+
+void robust_args_print_help(void) {
+    const sam2_gap_fill_params g = sam2_gap_fill_default_params();
+    printf("Beyond the official generator (off by default; the default output is the official one):\n"
+           "  --robust                          turn on every step below\n"
+           "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
+           "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
+           "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
+           "  --gap-fill-stability-thresh F     and its stability reach it (%g)\n"
+           "  --gap-fill-min-new F              share of the new mask that must be uncovered (%g)\n"
+           "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
+           "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
+           (double)g.min_region_frac, (double)g.pred_iou_thresh, (double)g.stability_score_thresh,
+           (double)g.min_new_frac, g.rounds, g.max_points);
+}
+
+sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p, const robust_args *r,
+                            sam2_amg_result **out) {
+    sam2_status st = sam2_amg_generate(ctx, img, p, out);
+    if (st != SAM2_OK || !r->gap_fill) return st;
+    if (p->crop_n_layers > 0) st = sam2_set_image(ctx, img); /* the context holds the last crop */
+    if (st == SAM2_OK) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
+    if (st != SAM2_OK) {
+        sam2_amg_result_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+cJSON *robust_args_to_json(const robust_args *r) {
+    cJSON *o = cJSON_CreateObject();
+    if (!r->gap_fill) {
+        cJSON_AddFalseToObject(o, "gap_fill");
+        return o;
+    }
+    cJSON *g = cJSON_AddObjectToObject(o, "gap_fill");
+    cJSON_AddNumberToObject(g, "rounds", r->gap.rounds);
+    cJSON_AddNumberToObject(g, "min_region_frac", r->gap.min_region_frac);
+    cJSON_AddNumberToObject(g, "max_points", r->gap.max_points);
+    cJSON_AddNumberToObject(g, "pred_iou_thresh", r->gap.pred_iou_thresh);
+    cJSON_AddNumberToObject(g, "stability_score_thresh", r->gap.stability_score_thresh);
+    cJSON_AddNumberToObject(g, "min_new_frac", r->gap.min_new_frac);
+    return o;
+}

@@ -1,0 +1,34 @@
+/* robust_args.h - the steps sam2c adds to the official generator for hard
+ * (grayscale, low-contrast) images, on the command line; all off by default,
+ * so the default output stays the official one. */
+#ifndef SAM2_ROBUST_ARGS_H
+#define SAM2_ROBUST_ARGS_H
+
+#include <cjson/cJSON.h>
+
+#include "sam2.h"
+
+typedef struct robust_args {
+    int gap_fill;               /* --gap-fill true|false (--robust) */
+    sam2_gap_fill_params gap;   /* --gap-fill-* */
+} robust_args;
+
+void robust_args_init(robust_args *r);
+
+/* If argv[*i] is --robust or a --gap-fill* flag, consumes it (and its value)
+ * and returns 1; -1 after printing an error; 0 if not one of them. */
+int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i);
+
+/* One line per flag. */
+void robust_args_print_help(void);
+
+/* The generator, then the enabled steps. img NULL: the context's embedding
+ * (crop_n_layers 0). With crop layers the whole image is embedded again for
+ * the extra steps. */
+sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p, const robust_args *r,
+                            sam2_amg_result **out);
+
+/* {"gap_fill": {...} or false} for JSON outputs. */
+cJSON *robust_args_to_json(const robust_args *r);
+
+#endif
