@@ -130,10 +130,13 @@ typedef struct sam2_image {
     const void *data;
 } sam2_image;
 
-/* How 16-bit samples become the 8-bit RGB the model was trained on. */
+/* How 16-bit samples become the 8-bit RGB the model was trained on (8-bit
+ * images are never changed). */
 typedef enum sam2_depth_mode {
-    SAM2_DEPTH_SCALE = 0,  /* x / 257, rounded: the plain conversion */
-    SAM2_DEPTH_WINDOW = 1  /* robust window: 0.5-99.5 percentiles stretched to 0..255 */
+    SAM2_DEPTH_WINDOW = 0,   /* default: the 0.5-99.5 percentiles stretched to 0..255 */
+    SAM2_DEPTH_SCALE = 1,    /* x / 257, rounded: the plain conversion */
+    SAM2_DEPTH_OFFICIAL = 2  /* what the official pipeline's PIL convert("RGB") does: one-channel
+                                16-bit saturates at 255, two to four channels keep the high byte */
 } sam2_depth_mode;
 
 /* Largest accepted width or height; larger images are refused before any
@@ -150,7 +153,7 @@ sam2_status sam2_image_check(const sam2_image *img);
 sam2_status sam2_ctx_new(const sam2_model *model, int n_threads, sam2_ctx **out);
 void sam2_ctx_free(sam2_ctx *ctx);
 
-/* Chooses how 16-bit images are mapped to 8 bits (default SAM2_DEPTH_SCALE). */
+/* Chooses how 16-bit images are mapped to 8 bits (default SAM2_DEPTH_WINDOW). */
 void sam2_ctx_set_depth_mode(sam2_ctx *ctx, sam2_depth_mode mode);
 
 /* keep = 1: sam2_set_image also keeps the preprocessed input, the trunk

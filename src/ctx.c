@@ -21,7 +21,7 @@ sam2_status sam2_ctx_new(const sam2_model *model, int n_threads, sam2_ctx **out)
     if (!c) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate a context");
     c->model = model;
     c->n_threads = n_threads > 0 ? n_threads : omp_get_num_procs();
-    c->depth_mode = SAM2_DEPTH_SCALE;
+    c->depth_mode = SAM2_DEPTH_WINDOW;
     *out = c;
     return SAM2_OK;
 }

@@ -76,7 +76,8 @@ static double hist_percentile(const uint64_t *hist, uint64_t n, double p) {
 }
 
 /* Fills lut (65536 entries) for a 16-bit image: x/257 rounded to nearest
- * (SAM2_DEPTH_SCALE), or the robust window (SAM2_DEPTH_WINDOW): the 0.5 and
+ * (SAM2_DEPTH_SCALE), PIL's conversion (SAM2_DEPTH_OFFICIAL), or the robust
+ * window (SAM2_DEPTH_WINDOW): the 0.5 and
  * 99.5 percentiles of all colour samples (alpha excluded, all colour
  * channels together) stretched linearly to 0..255 with clipping; a flat
  * window falls back to min..max, a flat image to plain scaling. */
@@ -102,11 +103,16 @@ static sam2_status depth_lut(const sam2_image *img, sam2_depth_mode mode, const 
         }
         use_window = hi > lo;
         free(hist);
-    } else if (mode != SAM2_DEPTH_SCALE) {
+    } else if (mode != SAM2_DEPTH_SCALE && mode != SAM2_DEPTH_OFFICIAL) {
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown depth mode %d", (int)mode);
     }
+    /* PIL opens one-channel 16-bit files as "I;16" and its convert("RGB")
+     * saturates them; with more channels it reads only the high byte */
+    const int official_clip = img->channels == 1;
     for (unsigned v = 0; v < 65536; v++) {
-        if (!use_window) {
+        if (mode == SAM2_DEPTH_OFFICIAL) {
+            lut[v] = (uint8_t)(official_clip ? (v > 255 ? 255 : v) : v >> 8);
+        } else if (!use_window) {
             lut[v] = (uint8_t)((v + 128) / 257); /* = round(v / 257), never a tie */
         } else {
             double t = ((double)v - lo) / (hi - lo) * 255.0;
@@ -127,7 +133,7 @@ static sam2_status rgb_map_init(const sam2_image *img, sam2_depth_mode mode, rgb
     const int colour = img->channels >= 3; /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
     for (int c = 0; c < 3; c++) m->src[c] = colour ? c : 0;
     m->lut = NULL;
-    if (mode != SAM2_DEPTH_SCALE && mode != SAM2_DEPTH_WINDOW)
+    if (mode != SAM2_DEPTH_SCALE && mode != SAM2_DEPTH_WINDOW && mode != SAM2_DEPTH_OFFICIAL)
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown depth mode %d", (int)mode);
     if (img->bit_depth != 16) return SAM2_OK;
     m->lut = malloc(65536);

@@ -348,6 +348,20 @@ static void conversion_tests(void) {
     CHECK(rgb && bad == 0 && rgb[3] == 0 && rgb[6] == 1, "16-bit scale wrong");
     free(rgb);
 
+    /* 16-bit, official (PIL convert("RGB")): one channel saturates, colour
+     * keeps the high byte */
+    const uint16_t o1[5] = {0, 100, 255, 256, 65535}, o3[6] = {0x1234, 0xFF00, 0x00FF, 0x0100, 0xFFFF, 0x7F80};
+    im = view(o1, 5, 1, 1, 16);
+    CHECK_OK(image_to_rgb8(&im, SAM2_DEPTH_OFFICIAL, &rgb));
+    CHECK(rgb && rgb[0] == 0 && rgb[3] == 100 && rgb[6] == 255 && rgb[9] == 255 && rgb[12] == 255 && rgb[13] == 255,
+          "16-bit gray, official: must saturate at 255");
+    free(rgb);
+    im = view(o3, 2, 1, 3, 16);
+    CHECK_OK(image_to_rgb8(&im, SAM2_DEPTH_OFFICIAL, &rgb));
+    CHECK(rgb && !memcmp(rgb, "\x12\xff\x00\x01\xff\x7f", 6), "16-bit RGB, official: must keep the high byte");
+    free(rgb);
+    CHECK(image_to_rgb8(&im, (sam2_depth_mode)7, &rgb) == SAM2_ERR_PARAM, "unknown depth mode accepted");
+
     /* 16-bit, window: values 0..999 -> numpy percentiles 4.995 and 994.005 */
     uint16_t *ramp = malloc(sizeof(uint16_t) * 1000);
     for (int i = 0; i < 1000; i++) ramp[(i * 7) % 1000] = (uint16_t)i; /* shuffled */

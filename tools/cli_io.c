@@ -29,6 +29,7 @@ int cli_check_output(const char *path, int overwrite) {
 int cli_parse_depth(const char *s, sam2_depth_mode *out) {
     if (!strcmp(s, "scale")) *out = SAM2_DEPTH_SCALE;
     else if (!strcmp(s, "window")) *out = SAM2_DEPTH_WINDOW;
+    else if (!strcmp(s, "official")) *out = SAM2_DEPTH_OFFICIAL;
     else return -1;
     return 0;
 }

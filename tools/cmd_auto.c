@@ -30,7 +30,7 @@ typedef struct auto_args {
 static void usage(void) {
     printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE|EMBEDDING|FOLDER... [--<parameter> VALUE]...\n"
            "                 [--params FILE.json] [--output-mode MODE] [--json FILE] [-o OUTDIR]\n"
-           "                 [--depth scale|window] [--overwrite]\n"
+           "                 [--depth window|scale|official] [--overwrite]\n"
            "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
            "by predicted IoU and stability, NMS, optional crop layers. --params reads a JSON\n"
            "object of official snake_case names; flags given on the command line override it.\n"
@@ -90,7 +90,7 @@ static int parse_args(auto_args *a, int argc, char **argv) {
             a->coco = v, i++;
         } else if (!strcmp(o, "--depth") && v) {
             if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("auto", "--depth takes 'scale' or 'window', got '%s'", v);
+                return cli_usage_error("auto", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
             i++;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;

@@ -30,7 +30,7 @@ typedef struct compare_args {
 static void usage(void) {
     printf("usage: sam2 compare IMAGE --set \"NAME=VALUE,...\" [--set ...]... [-o GRID.png]\n"
            "                    [--<parameter> VALUE]... [--tile-width N] [--cols N] [--overwrite]\n"
-           "                    [-m MODEL] [-c CONFIG] [-t N] [--depth scale|window]\n"
+           "                    [-m MODEL] [-c CONFIG] [-t N] [--depth window|scale|official]\n"
            "Runs the automatic mask generator once per parameter set and writes one picture:\n"
            "the image, then an overlay per set captioned with its settings, the number of\n"
            "masks, the coverage (fraction of pixels in at least one mask) and the time.\n"
@@ -77,7 +77,7 @@ static int parse_args(compare_args *a, int argc, char **argv) {
             i++;
         } else if (!strcmp(o, "--depth") && v) {
             if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("compare", "--depth takes 'scale' or 'window', got '%s'", v);
+                return cli_usage_error("compare", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
             i++;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;

@@ -35,7 +35,7 @@ int cmd_embed(int argc, char **argv) {
     cli_common_init(&c);
     const char *image = NULL, *out = NULL, *dump = NULL;
     int overwrite = 0;
-    sam2_depth_mode depth = SAM2_DEPTH_SCALE;
+    sam2_depth_mode depth = SAM2_DEPTH_WINDOW;
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(&c, argc, argv, &i);
         if (r < 0) return 2;
@@ -43,14 +43,15 @@ int cmd_embed(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: sam2 embed [-m MODEL] [-c CONFIG] [-t N] IMAGE -o FILE [--dump-npy DIR]\n"
-                   "                  [--depth scale|window] [--overwrite]\n"
+                   "                  [--depth window|scale|official] [--overwrite]\n"
                    "Runs the image encoder and writes an embedding file that 'predict' and 'auto'\n"
                    "accept instead of the image (tied to the model that made it).\n"
                    "--dump-npy DIR writes input.npy, backbone_fpn_{0,1,2}.npy,\n"
                    "vision_pos_enc_{0,1,2}.npy, image_embed.npy, high_res_feats_{0,1}.npy (and\n"
                    "trunk_{0..3}.npy) as float32 .npy files.\n"
-                   "--depth: how 16-bit images become 8-bit (scale: x/257; window: robust\n"
-                   "0.5-99.5 percentile window).\n");
+                   "--depth: how 16-bit images become 8-bit (window, the default: the 0.5-99.5\n"
+                   "percentiles stretched to 0..255; scale: x/257; official: as PIL's\n"
+                   "convert(\"RGB\") in the official pipeline, one channel saturating at 255).\n");
             return 0;
         } else if (!strcmp(a, "-o") && i + 1 < argc) {
             out = argv[++i];
@@ -60,7 +61,7 @@ int cmd_embed(int argc, char **argv) {
             overwrite = 1;
         } else if (!strcmp(a, "--depth") && i + 1 < argc) {
             if (cli_parse_depth(argv[++i], &depth) != 0)
-                return cli_usage_error("embed", "--depth takes 'scale' or 'window', got '%s'", argv[i]);
+                return cli_usage_error("embed", "--depth takes 'window', 'scale' or 'official', got '%s'", argv[i]);
         } else if (a[0] == '-') {
             return cli_usage_error("embed", "unknown or incomplete option '%s' (see sam2 embed --help)", a);
         } else if (!image) {

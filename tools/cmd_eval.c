@@ -39,7 +39,7 @@ typedef struct variant_sum {
 static void usage(void) {
     printf("usage: sam2 eval BENCH_DIR [-m MODEL] [-c CONFIG] [-t N] [--<parameter> VALUE]...\n"
            "                 [--params F.json] [--variant NAME]... [--limit N] [--json FILE]\n"
-           "                 [--depth scale|window] [--overwrite]\n"
+           "                 [--depth window|scale|official] [--overwrite]\n"
            "Runs the automatic mask generator on every image of BENCH_DIR/index.json\n"
            "({\"images\": [{\"id\", \"image\", \"labels\", \"variant\"}, ...]}, paths relative to\n"
            "BENCH_DIR, labels one-channel 8/16-bit instance maps, 0 = background) and prints\n"
@@ -58,7 +58,7 @@ static int parse_args(eval_args *a, int argc, char **argv) {
     cli_common_init(&a->common);
     amg_args_init(&a->amg);
     robust_args_init(&a->robust);
-    a->depth = SAM2_DEPTH_SCALE;
+    a->depth = SAM2_DEPTH_WINDOW;
     const char *params_file = NULL;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--params") && i + 1 < argc) params_file = argv[i + 1];
@@ -90,7 +90,7 @@ static int parse_args(eval_args *a, int argc, char **argv) {
             i++;
         } else if (!strcmp(o, "--depth") && v) {
             if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("eval", "--depth takes 'scale' or 'window', got '%s'", v);
+                return cli_usage_error("eval", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
             i++;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;

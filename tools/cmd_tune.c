@@ -50,7 +50,7 @@ static void usage(void) {
     printf("usage: sam2 tune IMAGE [--grid \"NAME=V1,V2;NAME=V1,V2\"] [--truth LABELS.png]\n"
            "                 [--objective recall75|recall50|coverage|mean-iou] [--top N] [-o GRID.png]\n"
            "                 [--json FILE] [--<parameter> VALUE]... [--max-cache-mb N] [--overwrite]\n"
-           "                 [-m MODEL] [-c CONFIG] [-t N] [--depth scale|window]\n"
+           "                 [-m MODEL] [-c CONFIG] [-t N] [--depth window|scale|official]\n"
            "Runs the automatic mask generator for every setting of the grid (the cartesian\n"
            "product of its axes; default \"" TUNE_DEFAULT_GRID "\")\n"
            "and prints one line per setting: masks, fraction of pixels covered, fraction\n"
@@ -118,7 +118,7 @@ static int parse_args(tune_args *a, int argc, char **argv) {
             i++;
         } else if (!strcmp(o, "--depth") && v) {
             if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("tune", "--depth takes 'scale' or 'window', got '%s'", v);
+                return cli_usage_error("tune", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
             i++;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;
