@@ -139,6 +139,14 @@ typedef enum sam2_depth_mode {
                                 16-bit saturates at 255, two to four channels keep the high byte */
 } sam2_depth_mode;
 
+/* Adaptive contrast, beyond the official pipeline (which has none). */
+typedef enum sam2_contrast_mode {
+    SAM2_CONTRAST_OFF = 0,   /* the image as it is (official) */
+    SAM2_CONTRAST_AUTO = 1,  /* CLAHE when the image is grayscale and low-contrast: its luminance
+                                spans fewer than 64 levels between the 1st and 99th percentiles */
+    SAM2_CONTRAST_CLAHE = 2  /* always CLAHE */
+} sam2_contrast_mode;
+
 /* Largest accepted width or height; larger images are refused before any
  * allocation. */
 #define SAM2_MAX_IMAGE_SIDE 32768
@@ -146,6 +154,15 @@ typedef enum sam2_depth_mode {
 
 /* Checks an image's fields (sizes, channels, depth, stride, data). */
 sam2_status sam2_image_check(const sam2_image *img);
+
+/* The contrast step: when mode asks for it, *rgb becomes a malloc'd 8-bit RGB
+ * copy (width * height * 3; 16-bit input mapped by depth first) with CLAHE
+ * (8 x 8 regions, clip limit 2) applied to the luminance - grayscale stays
+ * gray, colour channels follow the luminance gain - and *applied 1; otherwise
+ * *rgb is NULL and *applied 0. Run the model on the copy: the masks keep the
+ * image's geometry. */
+sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam2_contrast_mode mode,
+                               uint8_t **rgb, int *applied);
 
 /* ------------------------------------------------------------- context */
 

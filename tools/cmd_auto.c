@@ -19,6 +19,7 @@ typedef struct auto_args {
     cli_common common;
     amg_args amg;
     robust_args robust;
+    int contrast_applied;     /* the last image went through CLAHE */
     const char *input, *outdir, *json_path;
     const char **inputs;      /* every positional argument (files or folders) */
     int n_inputs;
@@ -228,7 +229,11 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "width", res->width);
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
-    if (a->robust.gap_fill) cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
+    if (a->robust.gap_fill || a->robust.contrast != SAM2_CONTRAST_OFF) {
+        cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
+        cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
+        cJSON_AddStringToObject(pre, "contrast", a->contrast_applied ? "clahe" : "none");
+    }
     int err = 0;
     cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));
     int rc = err ? -1 : write_json_file(json_path, root, 0, a->overwrite);
@@ -256,7 +261,8 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sam2_status st = robust_generate(ctx, is_emb ? NULL : &img.img, &a->amg.p, &a->robust, &res);
+    sam2_status st = robust_generate(ctx, is_emb ? NULL : &img.img, a->depth, &a->amg.p, &a->robust, &res,
+                                     &a->contrast_applied);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (st != SAM2_OK) {

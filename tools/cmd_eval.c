@@ -178,7 +178,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
     struct timespec t0, t1;
     if (truth_map_load("eval", lpath, img.img.width, img.img.height, &t) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        sam2_status st = robust_generate(ctx, &img.img, &a->amg.p, &a->robust, &res);
+        sam2_status st = robust_generate(ctx, &img.img, a->depth, &a->amg.p, &a->robust, &res, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (st != SAM2_OK) fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
         else if (truth_map_score(&t, res, &c) != 0) fprintf(stderr, "sam2 eval: %s: cannot score the masks\n", ipath);

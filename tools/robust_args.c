@@ -2,6 +2,7 @@
 #include "robust_args.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,16 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(o, "--robust")) {
         r->gap_fill = 1;
+        r->contrast = SAM2_CONTRAST_AUTO;
+        return 1;
+    }
+    if (!strcmp(o, "--contrast")) {
+        if (!v) return cli_usage_error(cmd, "--contrast needs a value"), -1;
+        if (!strcmp(v, "off")) r->contrast = SAM2_CONTRAST_OFF;
+        else if (!strcmp(v, "auto")) r->contrast = SAM2_CONTRAST_AUTO;
+        else if (!strcmp(v, "clahe")) r->contrast = SAM2_CONTRAST_CLAHE;
+        else return cli_usage_error(cmd, "--contrast takes off, auto or clahe, got '%s'", v), -1;
+        (*i)++;
         return 1;
     }
     if (strncmp(o, "--gap-fill", 10)) return 0;
@@ -39,7 +50,9 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
 void robust_args_print_help(void) {
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
     printf("Beyond the official generator (off by default; the default output is the official one):\n"
-           "  --robust                          turn on every step below\n"
+           "  --robust                          --contrast auto and --gap-fill true\n"
+           "  --contrast off|auto|clahe         CLAHE on the luminance first: auto when the image\n"
+           "                                    is gray and spans < 64 levels (p1-p99) (off)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -51,21 +64,43 @@ void robust_args_print_help(void) {
            (double)g.min_new_frac, g.rounds, g.max_points);
 }
 
-sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p, const robust_args *r,
-                            sam2_amg_result **out) {
+const char *robust_contrast_name(sam2_contrast_mode m) {
+    return m == SAM2_CONTRAST_AUTO ? "auto" : m == SAM2_CONTRAST_CLAHE ? "clahe" : "off";
+}
+
+sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
+                            const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
+    uint8_t *px = NULL;
+    int applied = 0;
+    sam2_image enhanced;
+    if (contrast_applied) *contrast_applied = 0;
+    if (img && r->contrast != SAM2_CONTRAST_OFF) {
+        sam2_status es = sam2_image_enhance(img, depth, r->contrast, &px, &applied);
+        if (es != SAM2_OK) return es;
+        if (applied) {
+            enhanced = (sam2_image){img->width, img->height, img->width * 3, 3, 8, px};
+            img = &enhanced;
+        }
+    }
+    if (contrast_applied) *contrast_applied = applied;
     sam2_status st = sam2_amg_generate(ctx, img, p, out);
-    if (st != SAM2_OK || !r->gap_fill) return st;
+    if (st != SAM2_OK || !r->gap_fill) {
+        free(px);
+        return st;
+    }
     if (p->crop_n_layers > 0) st = sam2_set_image(ctx, img); /* the context holds the last crop */
     if (st == SAM2_OK) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
     if (st != SAM2_OK) {
         sam2_amg_result_free(*out);
         *out = NULL;
     }
+    free(px);
     return st;
 }
 
 cJSON *robust_args_to_json(const robust_args *r) {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "contrast", robust_contrast_name(r->contrast));
     if (!r->gap_fill) {
         cJSON_AddFalseToObject(o, "gap_fill");
         return o;

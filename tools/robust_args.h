@@ -9,6 +9,7 @@
 #include "sam2.h"
 
 typedef struct robust_args {
+    sam2_contrast_mode contrast; /* --contrast off|auto|clahe */
     int gap_fill;               /* --gap-fill true|false (--robust) */
     sam2_gap_fill_params gap;   /* --gap-fill-* */
 } robust_args;
@@ -22,13 +23,17 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
 /* One line per flag. */
 void robust_args_print_help(void);
 
-/* The generator, then the enabled steps. img NULL: the context's embedding
- * (crop_n_layers 0). With crop layers the whole image is embedded again for
- * the extra steps. */
-sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p, const robust_args *r,
-                            sam2_amg_result **out);
+/* The contrast step (on the whole image, once), the generator, then gap
+ * filling. img NULL: the context's embedding (crop_n_layers 0; no contrast
+ * step). With crop layers the whole image is embedded again for gap filling.
+ * *contrast_applied (may be NULL) says whether CLAHE ran. */
+sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
+                            const robust_args *r, sam2_amg_result **out, int *contrast_applied);
 
-/* {"gap_fill": {...} or false} for JSON outputs. */
+/* "off" / "auto" / "clahe". */
+const char *robust_contrast_name(sam2_contrast_mode m);
+
+/* {"contrast": "...", "gap_fill": {...} or false} for JSON outputs. */
 cJSON *robust_args_to_json(const robust_args *r);
 
 #endif

@@ -38,11 +38,11 @@ PY
   n_auto=$(json_get "$TMP/a.json" "len(j['masks'])")
   n_eval=$(json_get "$TMP/e.json" "[i['masks'] for i in j['images'] if i['id'] == 'dev_003'][0]")
   expect_eq "eval and auto agree on the masks" "$n_eval" "$n_auto"
-  # --robust: gap-filling masks are added and say so; without it the records
-  # carry only the official keys
+  # gap filling: masks are added and say so, the grid's stay; without it the
+  # records carry only the official keys
   S=(-t 2 --points-per-side 16 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
   expect_ok "auto official" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --json "$TMP/o.json" --output-mode coco_rle -o "$TMP/oo"
-  expect_ok "auto robust" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --json "$TMP/r.json" --output-mode coco_rle -o "$TMP/ro"
+  expect_ok "auto gap fill" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --gap-fill true --json "$TMP/r.json" --output-mode coco_rle -o "$TMP/ro"
   python3 - "$TMP/o.json" "$TMP/r.json" <<'PY' && ok || bad "robust records"
 import json, sys
 o, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -56,6 +56,20 @@ assert grid == o["masks"], "the grid's records changed"
 PY
   expect_ok "eval robust" "$SAM2" eval "$TMP/b" "${B[@]}" --robust --json "$TMP/er.json"
   json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
+  expect_eq "robust turns the contrast step on" "$(json_get "$TMP/er.json" "j['robust']['contrast']")" auto
+  # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
+  expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
+    --output-mode coco_rle -o "$TMP/co"
+  expect_eq "CLAHE reported" "$(json_get "$TMP/c.json" "j['preprocessing']['contrast']")" clahe
+  python3 - "$TMP/o.json" "$TMP/c.json" <<'PY' && ok || bad "CLAHE changed nothing"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [m["segmentation"] for m in a["masks"]] != [m["segmentation"] for m in b["masks"]]
+PY
+  expect_ok "auto contrast, colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --contrast auto \
+    --json "$TMP/c3.json" --output-mode coco_rle -o "$TMP/c3"
+  expect_eq "no CLAHE for colour" "$(json_get "$TMP/c3.json" "j['preprocessing']['contrast']")" none
+  expect_fail "bad contrast" "off, auto or clahe" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --contrast max
   expect_fail "bad gap-fill value" "gap-fill-rounds" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-rounds 99
   # filters
   expect_ok "variant filter" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc
