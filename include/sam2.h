@@ -286,7 +286,8 @@ sam2_status sam2_amg_params_check(const sam2_amg_params *p);
 /* Where a mask of the generator's result comes from. */
 typedef enum sam2_mask_source {
     SAM2_MASK_GRID = 0,      /* the official point grid */
-    SAM2_MASK_GAP_FILL = 1   /* sam2_amg_gap_fill */
+    SAM2_MASK_GAP_FILL = 1,  /* sam2_amg_gap_fill */
+    SAM2_MASK_MERGED = 2     /* sam2_amg_merge: the model's mask for two parts */
 } sam2_mask_source;
 
 typedef struct sam2_amg_mask {
@@ -341,6 +342,25 @@ sam2_gap_fill_params sam2_gap_fill_default_params(void);
  * or sam2_set_image on the whole image). */
 sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *params,
                               const sam2_gap_fill_params *gap, sam2_amg_result *res);
+
+/* Merging, beyond the official generator: for masks that overlap or touch
+ * (up to max_pairs pairs, in the result's order) the model is prompted with
+ * one click inside each; when its single answer has predicted IoU above
+ * pred_iou_thresh, stability at least stability_score_thresh and IoU at
+ * least min_union_iou with the union of the two, the first mask becomes that
+ * answer (source SAM2_MASK_MERGED) and the second is dropped. Nothing merges
+ * on proximity alone. The context must hold the whole image's embedding. */
+typedef struct sam2_merge_params {
+    int max_pairs;                 /* 64 */
+    float pred_iou_thresh;         /* 0.5 */
+    float stability_score_thresh;  /* 0.8 */
+    float min_union_iou;           /* 0.8 */
+} sam2_merge_params;
+
+sam2_merge_params sam2_merge_default_params(void);
+
+sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *params,
+                           const sam2_merge_params *merge, sam2_amg_result *res);
 
 /* Decoder-output reuse: for sweeping the parameters applied after the
  * decoder (pred_iou_thresh, stability_score_thresh, stability_score_offset,

@@ -10,11 +10,14 @@
 void robust_args_init(robust_args *r) {
     memset(r, 0, sizeof *r);
     r->gap = sam2_gap_fill_default_params();
+    r->mp = sam2_merge_default_params();
 }
 
 int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i) {
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(o, "--robust")) {
+        /* not --merge: on shapes-dev the demo model confidently joins
+         * neighbouring objects (recall@0.75 drops), so merging stays opt-in */
         r->gap_fill = 1;
         r->contrast = SAM2_CONTRAST_AUTO;
         return 1;
@@ -25,6 +28,19 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         else if (!strcmp(v, "auto")) r->contrast = SAM2_CONTRAST_AUTO;
         else if (!strcmp(v, "clahe")) r->contrast = SAM2_CONTRAST_CLAHE;
         else return cli_usage_error(cmd, "--contrast takes off, auto or clahe, got '%s'", v), -1;
+        (*i)++;
+        return 1;
+    }
+    if (!strncmp(o, "--merge", 7)) {
+        if (!v) return cli_usage_error(cmd, "%s needs a value", o), -1;
+        float f = 0;
+        int ok = 1;
+        if (!strcmp(o, "--merge")) ok = cli_parse_bool(v, &r->merge);
+        else if (!strcmp(o, "--merge-max-pairs")) ok = cli_parse_int(v, &r->mp.max_pairs) && r->mp.max_pairs >= 0;
+        else if (!strcmp(o, "--merge-iou-thresh")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->mp.pred_iou_thresh = f;
+        else if (!strcmp(o, "--merge-min-union-iou")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->mp.min_union_iou = f;
+        else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
+        if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
         (*i)++;
         return 1;
     }
@@ -62,6 +78,13 @@ void robust_args_print_help(void) {
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            (double)g.min_region_frac, (double)g.pred_iou_thresh, (double)g.stability_score_thresh,
            (double)g.min_new_frac, g.rounds, g.max_points);
+    const sam2_merge_params m = sam2_merge_default_params();
+    printf("  --merge true|false                ask the model about touching masks: one click in each;\n"
+           "                                    a confident answer close to their union replaces them (false)\n"
+           "  --merge-iou-thresh F              its predicted IoU must exceed it (%g)\n"
+           "  --merge-min-union-iou F           its IoU with the union must reach it (%g)\n"
+           "  --merge-max-pairs N               pairs asked at most (%d)\n",
+           (double)m.pred_iou_thresh, (double)m.min_union_iou, m.max_pairs);
 }
 
 const char *robust_contrast_name(sam2_contrast_mode m) {
@@ -84,12 +107,13 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
     }
     if (contrast_applied) *contrast_applied = applied;
     sam2_status st = sam2_amg_generate(ctx, img, p, out);
-    if (st != SAM2_OK || !r->gap_fill) {
+    if (st != SAM2_OK || (!r->gap_fill && !r->merge)) {
         free(px);
         return st;
     }
     if (p->crop_n_layers > 0) st = sam2_set_image(ctx, img); /* the context holds the last crop */
-    if (st == SAM2_OK) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
+    if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
+    if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &r->mp, *out);
     if (st != SAM2_OK) {
         sam2_amg_result_free(*out);
         *out = NULL;
@@ -101,6 +125,15 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
 cJSON *robust_args_to_json(const robust_args *r) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "contrast", robust_contrast_name(r->contrast));
+    if (r->merge) {
+        cJSON *m = cJSON_AddObjectToObject(o, "merge");
+        cJSON_AddNumberToObject(m, "max_pairs", r->mp.max_pairs);
+        cJSON_AddNumberToObject(m, "pred_iou_thresh", r->mp.pred_iou_thresh);
+        cJSON_AddNumberToObject(m, "stability_score_thresh", r->mp.stability_score_thresh);
+        cJSON_AddNumberToObject(m, "min_union_iou", r->mp.min_union_iou);
+    } else {
+        cJSON_AddFalseToObject(o, "merge");
+    }
     if (!r->gap_fill) {
         cJSON_AddFalseToObject(o, "gap_fill");
         return o;

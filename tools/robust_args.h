@@ -12,6 +12,8 @@ typedef struct robust_args {
     sam2_contrast_mode contrast; /* --contrast off|auto|clahe */
     int gap_fill;               /* --gap-fill true|false (--robust) */
     sam2_gap_fill_params gap;   /* --gap-fill-* */
+    int merge;                  /* --merge true|false */
+    sam2_merge_params mp;       /* --merge-* */
 } robust_args;
 
 void robust_args_init(robust_args *r);

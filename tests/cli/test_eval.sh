@@ -70,6 +70,18 @@ PY
     --json "$TMP/c3.json" --output-mode coco_rle -o "$TMP/c3"
   expect_eq "no CLAHE for colour" "$(json_get "$TMP/c3.json" "j['preprocessing']['contrast']")" none
   expect_fail "bad contrast" "off, auto or clahe" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --contrast max
+  # merging on request: parts replaced by the model's answer, marked "merged"
+  expect_ok "auto merge" "$SAM2" auto "$SD/images/dev_001.png" -t 2 --points-per-side 8 --pred-iou-thresh 0.1 \
+    --stability-score-thresh 0 --merge true --merge-iou-thresh 0 --merge-min-union-iou 0 --json "$TMP/m.json" \
+    --output-mode coco_rle -o "$TMP/mo"
+  python3 - "$TMP/m.json" <<'PY' && ok || bad "merge records"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["robust"]["merge"]["min_union_iou"] == 0
+assert any(m.get("source") == "merged" for m in j["masks"])
+PY
+  expect_fail "bad merge value" "merge-min-union-iou" "$SAM2" auto "$SD/images/dev_001.png" -o "$TMP/bo" \
+    --merge-min-union-iou 3
   expect_fail "bad gap-fill value" "gap-fill-rounds" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-rounds 99
   # filters
   expect_ok "variant filter" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc
