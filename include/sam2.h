@@ -287,7 +287,8 @@ sam2_status sam2_amg_params_check(const sam2_amg_params *p);
 typedef enum sam2_mask_source {
     SAM2_MASK_GRID = 0,      /* the official point grid */
     SAM2_MASK_GAP_FILL = 1,  /* sam2_amg_gap_fill */
-    SAM2_MASK_MERGED = 2     /* sam2_amg_merge: the model's mask for two parts */
+    SAM2_MASK_MERGED = 2,    /* sam2_amg_merge: the model's mask for two parts */
+    SAM2_MASK_CONSENSUS = 3  /* sam2_amg_consensus: the vote of agreeing candidates */
 } sam2_mask_source;
 
 typedef struct sam2_amg_mask {
@@ -316,6 +317,44 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img,
                               const sam2_amg_params *params, sam2_amg_result **out);
 
 void sam2_amg_result_free(sam2_amg_result *r);
+
+/* sam2_amg_generate (same result, bit for bit), and from the same decoding
+ * the pool: every candidate whose predicted IoU is above
+ * pool_pred_iou_thresh (0: all) and whose box is off the crop edges, before
+ * the stability filter and NMS, in decoding order, with its stability score
+ * and in image coordinates. It feeds sam2_amg_consensus. */
+sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                   float pool_pred_iou_thresh, sam2_amg_result **out, sam2_amg_result **pool);
+
+/* Consensus, beyond the official generator: the grid's clicks are many
+ * independent questions to the model, and where several of them get
+ * (nearly) the same answer the model is sure of that object even when its
+ * predicted IoU of each answer is low. Two candidates of the pool agree when
+ * the IoU of their masks is at least agree_iou. Candidates that agree with a
+ * mask already in the result, or lie mostly inside one (absorb_frac of their
+ * area), are set aside. Then, repeatedly: the candidate whose agreeing
+ * remaining candidates (itself included) come from the most distinct clicks
+ * is taken when they come from at least min_support clicks; its agreeing candidates vote pixel by pixel (a pixel is in
+ * when at least vote_frac of them cover it); the vote is added (source
+ * SAM2_MASK_CONSENSUS, the click and crop box of that candidate, the mean
+ * predicted IoU and stability of the voters), and the voters and every
+ * candidate mostly inside the vote are set aside. */
+typedef struct sam2_consensus_params {
+    float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
+    float agree_iou;             /* 0.75 */
+    int min_support;             /* 4 */
+    float vote_frac;             /* 0.5 */
+    float absorb_frac;           /* 0.8 */
+} sam2_consensus_params;
+
+sam2_consensus_params sam2_consensus_default_params(void);
+
+/* Checks every field; on failure the message names it. */
+sam2_status sam2_consensus_params_check(const sam2_consensus_params *c);
+
+/* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
+ * image) to res. */
+sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus_params *cp, sam2_amg_result *res);
 
 /* Gap filling, beyond the official generator: regions no mask covers that
  * are at least min_region_frac of the image get one click each at their

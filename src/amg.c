@@ -373,6 +373,9 @@ typedef struct amg_state {
     float *m2m_pts;         /* (ppb, 2) */
     int *ones;              /* (ppb * M) labels */
     cand_result *res;       /* (ppb * M) */
+    sam2_amg_result *pool;  /* NULL, or where every candidate above pool_pred goes */
+    int pool_cap;
+    float pool_pred;        /* the pool's IoU filter (0: none) */
 } amg_state;
 
 /* The crop's grid points in crop pixels (float32), malloc'd into *pts. */
@@ -402,6 +405,44 @@ static sam2_status crop_points(const sam2_amg_params *p, const amg_crop *c, floa
     return SAM2_OK;
 }
 
+/* 1 when a record evaluated under the pool's looser filters passes the
+ * generator's own IoU and stability filters (the comparisons of
+ * eval_candidate). */
+static int passes_official(const sam2_amg_params *p, const amg_rec *rec) {
+    return (!(p->pred_iou_thresh > 0.0f) || rec->iou > p->pred_iou_thresh) &&
+           (!(p->stability_score_thresh > 0.0f) || rec->stab >= p->stability_score_thresh);
+}
+
+/* Copies a record the pool keeps into the pool (image coordinates, the
+ * crop's box); rec itself is left to the caller. */
+static sam2_status pool_take(amg_state *S, const amg_crop *crop, const amg_rec *rec) {
+    if (S->pool_pred > 0.0f && !(rec->iou > S->pool_pred)) return SAM2_OK;
+    sam2_amg_result *P = S->pool;
+    if (P->n_masks == S->pool_cap) {
+        const int cap = S->pool_cap ? 2 * S->pool_cap : 256;
+        sam2_amg_mask *v = realloc(P->masks, sizeof *v * (size_t)cap);
+        if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d pooled AMG candidates", cap);
+        P->masks = v, S->pool_cap = cap;
+    }
+    sam2_amg_mask *m = &P->masks[P->n_masks];
+    memset(m, 0, sizeof *m);
+    m->counts = malloc(sizeof(int64_t) * (size_t)(rec->n_counts > 0 ? rec->n_counts : 1));
+    if (!m->counts) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a pooled AMG candidate");
+    memcpy(m->counts, rec->counts, sizeof(int64_t) * (size_t)rec->n_counts);
+    m->n_counts = rec->n_counts;
+    m->area = rle_area(m->counts, m->n_counts);
+    m->bbox[0] = (float)(rec->box[0] + crop->x0), m->bbox[1] = (float)(rec->box[1] + crop->y0);
+    m->bbox[2] = (float)rec->box[2] - (float)rec->box[0], m->bbox[3] = (float)rec->box[3] - (float)rec->box[1];
+    m->predicted_iou = rec->iou;
+    m->point[0] = rec->point[0] + (float)crop->x0, m->point[1] = rec->point[1] + (float)crop->y0;
+    m->stability_score = rec->stab;
+    m->crop_box[0] = (float)crop->x0, m->crop_box[1] = (float)crop->y0;
+    m->crop_box[2] = (float)crop->x1 - (float)crop->x0, m->crop_box[3] = (float)crop->y1 - (float)crop->y0;
+    m->source = SAM2_MASK_GRID;
+    P->n_masks++;
+    return SAM2_OK;
+}
+
 /* Evaluates nc candidates (logits (nc, L, L), ious (nc), points (nc, 2)) in
  * parallel and appends the survivors, in candidate order, to list. */
 static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_taps *ty, const lerp_taps *tx,
@@ -418,6 +459,13 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
     for (int k = 0; k < nc; k++) {
         cand_result *r = &S->res[k];
         if (st == SAM2_OK && r->st != SAM2_OK) st = r->st;
+        if (r->kept && st == SAM2_OK && S->pool) {
+            st = pool_take(S, crop, &r->rec);
+            if (st == SAM2_OK && !passes_official(S->p, &r->rec)) {
+                free(r->rec.counts);
+                continue;
+            }
+        }
         if (r->kept && st == SAM2_OK) {
             st = rec_push(list, &r->rec);
             if (st == SAM2_OK) continue;
@@ -552,7 +600,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
         const int nb = n_pts - b0 < p->points_per_batch ? n_pts - b0 : p->points_per_batch;
         /* candidates the IoU filter drops need no mask logits (unless m2m
          * refines every candidate first) */
-        const float pred_floor = store ? store->loose_pred : p->pred_iou_thresh;
+        const float pred_floor = store ? store->loose_pred : S->run.pred_thr;
         const float skip_floor = !p->use_m2m && pred_floor > 0.0f ? pred_floor : NAN;
         st = predictor_decode_filtered(S->ctx, nb, 1, pts + 2 * (size_t)b0, S->ones, NULL, NULL, p->multimask_output,
                                        skip_floor, S->low, S->iou, NULL);
@@ -639,7 +687,7 @@ static sam2_status check_inputs(sam2_ctx *ctx, const sam2_image *img, const sam2
  * (store NULL) or into the store. crops / crop_start come back malloc'd. */
 static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int W, int H,
                                 sam2_amg_candidates *store, amg_crop **crops_out, int **crop_start_out,
-                                rec_list *all) {
+                                rec_list *all, sam2_amg_result *pool, float pool_pred) {
     const sam2_config *cfg = &ctx->model->cfg;
     const int L = 4 * (cfg->image_size / cfg->backbone_stride);
     const size_t LL = (size_t)L * L;
@@ -651,6 +699,11 @@ static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2
     S.p = params;
     S.M = params->multimask_output ? cfg->num_multimask_outputs : 1;
     run_init(&S.run, params, L, W, H);
+    if (pool) { /* evaluate under the looser of both filters, split afterwards */
+        S.pool = pool, S.pool_pred = pool_pred;
+        S.run.pred_thr = params->pred_iou_thresh > 0.0f && pool_pred > 0.0f ? fminf(params->pred_iou_thresh, pool_pred) : 0.0f;
+        S.run.stab_thr = 0.0f;
+    }
     S.n_threads = ctx->n_threads > 0 ? ctx->n_threads : 1;
     const int ppb = params->points_per_batch, nc = ppb * S.M;
     S.scratch = calloc((size_t)S.n_threads, sizeof *S.scratch);
@@ -760,10 +813,32 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     amg_crop *crops = NULL;
     int *crop_start = NULL;
     rec_list all = {0};
-    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all);
+    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, NULL, 0.0f);
     if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
     free(crops), free(crop_start);
     rec_list_free(&all);
+    return st;
+}
+
+sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                   float pool_pred_iou_thresh, sam2_amg_result **out, sam2_amg_result **pool) {
+    if (!out || !pool) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate_pool: out or pool is NULL");
+    *out = NULL, *pool = NULL;
+    int W = 0, H = 0;
+    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
+    SAM2_TRY(check_range("pool_pred_iou_thresh", pool_pred_iou_thresh, 0.0f, 1.0f));
+    sam2_amg_result *P = calloc(1, sizeof *P);
+    if (!P) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the AMG candidate pool");
+    P->width = W, P->height = H;
+    amg_crop *crops = NULL;
+    int *crop_start = NULL;
+    rec_list all = {0};
+    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, P, pool_pred_iou_thresh);
+    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
+    free(crops), free(crop_start);
+    rec_list_free(&all);
+    if (st != SAM2_OK) sam2_amg_result_free(P);
+    else *pool = P;
     return st;
 }
 
@@ -806,7 +881,7 @@ sam2_status sam2_amg_candidates_new(sam2_ctx *ctx, const sam2_image *img, const 
     }
     int *crop_start = NULL;
     rec_list none = {0};
-    if (st == SAM2_OK) st = decode_crops(ctx, img, params, W, H, c, &c->crops, &crop_start, &none);
+    if (st == SAM2_OK) st = decode_crops(ctx, img, params, W, H, c, &c->crops, &crop_start, &none, NULL, 0.0f);
     free(crop_start);
     rec_list_free(&none);
     c->shape.point_grids = NULL, c->shape.point_grid_sizes = NULL;

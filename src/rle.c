@@ -183,6 +183,31 @@ int64_t rle_area(const int64_t *counts, int n_counts) {
     return a;
 }
 
+int64_t rle_intersection_area(const int64_t *a, int na, const int64_t *b, int nb) {
+    /* walk the foreground runs [s, e) of both in step */
+    int64_t inter = 0, pa = 0, pb = 0;
+    int ia = 0, ib = 0;
+    int64_t sa = 0, ea = 0, sb = 0, eb = 0;
+    int have_a = 0, have_b = 0;
+    for (;;) {
+        while (!have_a && ia + 1 < na) { /* next (zeros, ones) pair of a */
+            sa = pa + a[ia], ea = sa + a[ia + 1];
+            pa = ea, ia += 2;
+            have_a = ea > sa;
+        }
+        while (!have_b && ib + 1 < nb) {
+            sb = pb + b[ib], eb = sb + b[ib + 1];
+            pb = eb, ib += 2;
+            have_b = eb > sb;
+        }
+        if (!have_a || !have_b) return inter;
+        const int64_t s = sa > sb ? sa : sb, e = ea < eb ? ea : eb;
+        if (e > s) inter += e - s;
+        if (ea <= eb) have_a = 0;
+        else have_b = 0;
+    }
+}
+
 /* ------------------------------------------------------ public functions */
 
 sam2_status sam2_rle_decode(const int64_t *counts, int n_counts, int height, int width, uint8_t *mask) {

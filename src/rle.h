@@ -57,4 +57,8 @@ sam2_status rle_encode_logits(const float *logits, int h, int w, float thr, int6
 /* Foreground pixel count: the sum of the odd-indexed runs. */
 int64_t rle_area(const int64_t *counts, int n_counts);
 
+/* Pixels two RLEs of the same image have in common, in time linear in their
+ * runs. */
+int64_t rle_intersection_area(const int64_t *a, int na, const int64_t *b, int nb);
+
 #endif

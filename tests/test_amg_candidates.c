@@ -1,7 +1,9 @@
 /* test_amg_candidates.c - decoder-output reuse: sam2_amg_from_candidates must
  * give exactly what sam2_amg_generate gives (records, order, bits) for every
  * post-decoder parameter set, with and without crops and m2m; and refuse
- * parameters the candidates cannot serve. Golden micro256 model and image. */
+ * parameters the candidates cannot serve. sam2_amg_generate_pool must give
+ * the same result too, and a pool holding every candidate its filter keeps.
+ * Golden micro256 model and image. */
 #include "image_io.h"
 
 void openblas_set_num_threads(int n);
@@ -27,6 +29,51 @@ static int same_result(const sam2_amg_result *a, const sam2_amg_result *b, const
         }
     }
     return 1;
+}
+
+/* sam2_amg_generate_pool against sam2_amg_generate: the same result bit for
+ * bit; every generator record is in the pool (same RLE, score and click);
+ * pool records pass its IoU filter and are never fewer. */
+static void check_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *base, float pool_thr,
+                       const char *name) {
+    sam2_amg_params p = *base;
+    p.stability_score_thresh = 0.3f;
+    sam2_amg_result *want = NULL, *got = NULL, *pool = NULL;
+    CHECK_OK(sam2_amg_generate(ctx, base->crop_n_layers ? img : NULL, &p, &want));
+    if (base->crop_n_layers) CHECK_OK(sam2_set_image(ctx, img));
+    CHECK_OK(sam2_amg_generate_pool(ctx, base->crop_n_layers ? img : NULL, &p, pool_thr, &got, &pool));
+    if (base->crop_n_layers) CHECK_OK(sam2_set_image(ctx, img));
+    if (want && got && pool) {
+        char label[128];
+        snprintf(label, sizeof label, "%s pool %g", name, (double)pool_thr);
+        CHECK(same_result(want, got, label), "%s: generate_pool differs from generate", label);
+        CHECK(pool->n_masks > want->n_masks, "%s: pool %d not larger than the result %d", label, pool->n_masks,
+              want->n_masks);
+        int bad = 0, missing = 0;
+        for (int i = 0; i < pool->n_masks; i++) {
+            const sam2_amg_mask *q = &pool->masks[i];
+            int64_t area = 0;
+            for (int k = 1; k < q->n_counts; k += 2) area += q->counts[k];
+            bad += !(pool_thr <= 0.0f || q->predicted_iou > pool_thr) || q->source != SAM2_MASK_GRID || q->area != area;
+        }
+        for (int k = 0; k < want->n_masks && p.pred_iou_thresh >= pool_thr; k++) {
+            const sam2_amg_mask *w = &want->masks[k];
+            int found = 0;
+            for (int i = 0; i < pool->n_masks && !found; i++) {
+                const sam2_amg_mask *q = &pool->masks[i];
+                found = q->n_counts == w->n_counts && !memcmp(q->counts, w->counts, sizeof(int64_t) * (size_t)q->n_counts) &&
+                        q->predicted_iou == w->predicted_iou && q->stability_score == w->stability_score &&
+                        q->point[0] == w->point[0] && q->point[1] == w->point[1] &&
+                        !memcmp(q->bbox, w->bbox, sizeof q->bbox) && !memcmp(q->crop_box, w->crop_box, sizeof q->crop_box);
+            }
+            missing += !found;
+        }
+        CHECK(bad == 0, "%s: %d pool records fail its filter", label, bad);
+        CHECK(missing == 0, "%s: %d generator records not in the pool", label, missing);
+    }
+    sam2_amg_result_free(want), sam2_amg_result_free(got), sam2_amg_result_free(pool);
+    sam2_amg_result *r = (sam2_amg_result *)1, *q = (sam2_amg_result *)1;
+    CHECK(sam2_amg_generate_pool(ctx, NULL, &p, 1.5f, &r, &q) == SAM2_ERR_PARAM && !r && !q, "pool threshold 1.5 accepted");
 }
 
 /* Builds candidates for base (its pred_iou_thresh is the loosest) and checks
@@ -114,13 +161,17 @@ int main(void) {
         sam2_amg_params p = sam2_amg_default_params();
         p.points_per_side = 8, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.0f;
         check_sweep(ctx, &img, &p, "whole image");
+        check_pool(ctx, &img, &p, 0.1f, "whole image");
+        check_pool(ctx, &img, &p, 0.6f, "whole image");
         p.pred_iou_thresh = 0.0f, p.points_per_side = 6;
         check_sweep(ctx, &img, &p, "keep all");
         p.pred_iou_thresh = 0.5f, p.points_per_side = 4, p.crop_n_layers = 1;
         check_sweep(ctx, &img, &p, "crop1");
+        check_pool(ctx, &img, &p, 0.0f, "crop1");
         CHECK_OK(sam2_set_image(ctx, &img));
         p.crop_n_layers = 0, p.use_m2m = 1, p.points_per_side = 6;
         check_sweep(ctx, &img, &p, "m2m");
+        check_pool(ctx, &img, &p, 0.2f, "m2m");
 
         /* the memory cap is enforced, with a message naming the threshold */
         sam2_amg_candidates *c = (sam2_amg_candidates *)1;

@@ -174,6 +174,7 @@ static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *er
         cJSON_AddItemToObject(o, "crop_box", cJSON_CreateFloatArray(m->crop_box, 4));
         if (m->source == SAM2_MASK_GAP_FILL) cJSON_AddStringToObject(o, "source", "gap_fill");
         if (m->source == SAM2_MASK_MERGED) cJSON_AddStringToObject(o, "source", "merged");
+        if (m->source == SAM2_MASK_CONSENSUS) cJSON_AddStringToObject(o, "source", "consensus");
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -230,7 +231,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "width", res->width);
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
-    if (a->robust.gap_fill || a->robust.merge || a->robust.contrast != SAM2_CONTRAST_OFF) {
+    if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.contrast != SAM2_CONTRAST_OFF) {
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
         cJSON_AddStringToObject(pre, "contrast", a->contrast_applied ? "clahe" : "none");

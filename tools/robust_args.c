@@ -11,6 +11,27 @@ void robust_args_init(robust_args *r) {
     memset(r, 0, sizeof *r);
     r->gap = sam2_gap_fill_default_params();
     r->mp = sam2_merge_default_params();
+    r->cp = sam2_consensus_default_params();
+}
+
+/* --consensus and --consensus-*: 1 consumed, -1 error, 0 not one of them. */
+static int consensus_option(robust_args *r, const char *cmd, const char *o, const char *v, int *i) {
+    if (strncmp(o, "--consensus", 11)) return 0;
+    if (!v) return cli_usage_error(cmd, "%s needs a value", o), -1;
+    float f = 0;
+    int ok = 1;
+    if (!strcmp(o, "--consensus")) ok = cli_parse_bool(v, &r->consensus);
+    else if (!strcmp(o, "--consensus-min-support")) ok = cli_parse_int(v, &r->cp.min_support);
+    else if (!strcmp(o, "--consensus-agree-iou")) ok = cli_parse_float(v, &f), r->cp.agree_iou = f;
+    else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
+    else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
+    else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
+    else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
+    if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
+    if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
+        return cli_usage_error(cmd, "%s: %s", o, sam2_last_error()), -1;
+    (*i)++;
+    return 1;
 }
 
 int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i) {
@@ -19,9 +40,12 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         /* not --merge: on shapes-dev the demo model confidently joins
          * neighbouring objects (recall@0.75 drops), so merging stays opt-in */
         r->gap_fill = 1;
+        r->consensus = 1;
         r->contrast = SAM2_CONTRAST_AUTO;
         return 1;
     }
+    const int c = consensus_option(r, cmd, o, v, i);
+    if (c) return c;
     if (!strcmp(o, "--contrast")) {
         if (!v) return cli_usage_error(cmd, "--contrast needs a value"), -1;
         if (!strcmp(v, "off")) r->contrast = SAM2_CONTRAST_OFF;
@@ -65,10 +89,18 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
 
 void robust_args_print_help(void) {
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
+    const sam2_consensus_params c = sam2_consensus_default_params();
     printf("Beyond the official generator (off by default; the default output is the official one):\n"
-           "  --robust                          --contrast auto and --gap-fill true\n"
+           "  --robust                          --contrast auto, --consensus true, --gap-fill true\n"
            "  --contrast off|auto|clahe         CLAHE on the luminance first: auto when the image\n"
            "                                    is gray and spans < 64 levels (p1-p99) (off)\n"
+           "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
+           "                                    whatever their predicted IoU (false)\n"
+           "  --consensus-min-support N         candidates that must agree (%d)\n"
+           "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
+           "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
+           "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
+           "  --consensus-iou-thresh F          candidates considered: predicted IoU above it (%g)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -76,8 +108,9 @@ void robust_args_print_help(void) {
            "  --gap-fill-min-new F              share of the new mask that must be uncovered (%g)\n"
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
-           (double)g.min_region_frac, (double)g.pred_iou_thresh, (double)g.stability_score_thresh,
-           (double)g.min_new_frac, g.rounds, g.max_points);
+           c.min_support, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
+           (double)c.pool_pred_iou_thresh, (double)g.min_region_frac, (double)g.pred_iou_thresh,
+           (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks: one click in each;\n"
            "                                    a confident answer close to their union replaces them (false)\n"
@@ -106,8 +139,13 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
         }
     }
     if (contrast_applied) *contrast_applied = applied;
-    sam2_status st = sam2_amg_generate(ctx, img, p, out);
+    sam2_amg_result *pool = NULL;
+    sam2_status st = r->consensus ? sam2_amg_generate_pool(ctx, img, p, r->cp.pool_pred_iou_thresh, out, &pool)
+                                  : sam2_amg_generate(ctx, img, p, out);
+    if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, &r->cp, *out);
+    sam2_amg_result_free(pool);
     if (st != SAM2_OK || (!r->gap_fill && !r->merge)) {
+        if (st != SAM2_OK) sam2_amg_result_free(*out), *out = NULL;
         free(px);
         return st;
     }
@@ -133,6 +171,16 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(m, "min_union_iou", r->mp.min_union_iou);
     } else {
         cJSON_AddFalseToObject(o, "merge");
+    }
+    if (r->consensus) {
+        cJSON *c = cJSON_AddObjectToObject(o, "consensus");
+        cJSON_AddNumberToObject(c, "pool_pred_iou_thresh", r->cp.pool_pred_iou_thresh);
+        cJSON_AddNumberToObject(c, "agree_iou", r->cp.agree_iou);
+        cJSON_AddNumberToObject(c, "min_support", r->cp.min_support);
+        cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
+        cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
+    } else {
+        cJSON_AddFalseToObject(o, "consensus");
     }
     if (!r->gap_fill) {
         cJSON_AddFalseToObject(o, "gap_fill");

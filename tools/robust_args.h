@@ -12,6 +12,8 @@ typedef struct robust_args {
     sam2_contrast_mode contrast; /* --contrast off|auto|clahe */
     int gap_fill;               /* --gap-fill true|false (--robust) */
     sam2_gap_fill_params gap;   /* --gap-fill-* */
+    int consensus;              /* --consensus true|false (--robust) */
+    sam2_consensus_params cp;   /* --consensus-* */
     int merge;                  /* --merge true|false */
     sam2_merge_params mp;       /* --merge-* */
 } robust_args;
@@ -25,8 +27,8 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
 /* One line per flag. */
 void robust_args_print_help(void);
 
-/* The contrast step (on the whole image, once), the generator, then gap
- * filling. img NULL: the context's embedding (crop_n_layers 0; no contrast
+/* The contrast step (on the whole image, once), the generator (with its
+ * candidate pool when consensus is on), consensus, gap filling, merging. img NULL: the context's embedding (crop_n_layers 0; no contrast
  * step). With crop layers the whole image is embedded again for gap filling.
  * *contrast_applied (may be NULL) says whether CLAHE ran. */
 sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,

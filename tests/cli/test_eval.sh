@@ -54,9 +54,22 @@ added = [m for m in r["masks"] if m.get("source") == "gap_fill"]
 assert len(added) >= 1 and len(grid) + len(added) == len(r["masks"])
 assert grid == o["masks"], "the grid's records changed"
 PY
+  # consensus: votes of agreeing candidates are added and say so, after the grid's
+  expect_ok "auto consensus" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --json "$TMP/k.json" --output-mode coco_rle -o "$TMP/ko"
+  python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
+import json, sys
+o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert k["robust"]["consensus"]["min_support"] == 4 and k["robust"]["gap_fill"] is False
+n = len(o["masks"])
+assert k["masks"][:n] == o["masks"], "the grid's records changed"
+added = k["masks"][n:]
+assert len(added) >= 1 and all(m["source"] == "consensus" for m in added)
+PY
+  expect_fail "bad consensus value" "consensus-agree-iou" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-agree-iou 0
   expect_ok "eval robust" "$SAM2" eval "$TMP/b" "${B[@]}" --robust --json "$TMP/er.json"
   json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
   expect_eq "robust turns the contrast step on" "$(json_get "$TMP/er.json" "j['robust']['contrast']")" auto
+  expect_eq "robust turns consensus on" "$(json_get "$TMP/er.json" "j['robust']['consensus']['agree_iou']")" 0.75
   # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
   expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
     --output-mode coco_rle -o "$TMP/co"

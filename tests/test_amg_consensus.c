@@ -1,0 +1,177 @@
+/* test_amg_consensus.c - the consensus step on small synthetic pools: the
+ * pixel vote of agreeing candidates, the support threshold, parts inside a
+ * chosen mask set aside, masks already in the result respected, bad
+ * parameters refused; and the RLE intersection it is built on. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rle.h"
+#include "test.h"
+
+enum { W = 40, H = 30 };
+
+/* A record of the (H, W) mask m with the given predicted IoU and click. */
+static sam2_amg_mask record(const uint8_t *m, float iou, float px) {
+    sam2_amg_mask r;
+    memset(&r, 0, sizeof r);
+    CHECK_OK(rle_encode(m, H, W, &r.counts, &r.n_counts));
+    r.area = rle_area(r.counts, r.n_counts);
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (m[y * W + x]) x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1, y0 = y < y0 ? y : y0, y1 = y;
+    if (x1 >= 0) r.bbox[0] = (float)x0, r.bbox[1] = (float)y0, r.bbox[2] = (float)(x1 - x0), r.bbox[3] = (float)(y1 - y0);
+    r.predicted_iou = iou, r.stability_score = 0.5f;
+    r.point[0] = px, r.point[1] = 1.0f;
+    r.crop_box[2] = W, r.crop_box[3] = H;
+    return r;
+}
+
+static void rect(uint8_t *m, int x0, int y0, int x1, int y1) { /* inclusive */
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) m[y * W + x] = 1;
+}
+
+static void unrect(uint8_t *m, int x0, int y0, int x1, int y1) {
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) m[y * W + x] = 0;
+}
+
+static sam2_amg_result *empty_result(void) {
+    sam2_amg_result *r = calloc(1, sizeof *r);
+    r->width = W, r->height = H;
+    return r;
+}
+
+static int64_t decoded_equal(const sam2_amg_mask *m, const uint8_t *want) {
+    uint8_t got[W * H];
+    if (sam2_rle_decode(m->counts, m->n_counts, H, W, got) != SAM2_OK) return 0;
+    return !memcmp(got, want, sizeof got);
+}
+
+static void test_intersection(void) {
+    uint64_t s = 12345;
+    int bad = 0;
+    for (int t = 0; t < 50; t++) {
+        uint8_t a[W * H], b[W * H];
+        for (int i = 0; i < W * H; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            a[i] = (s >> 33) % 3 == 0, b[i] = (s >> 40) % (2 + t % 3) == 0;
+        }
+        if (t == 0) memset(a, 0, sizeof a);
+        if (t == 1) memset(b, 1, sizeof b);
+        int64_t want = 0;
+        for (int i = 0; i < W * H; i++) want += a[i] && b[i];
+        int64_t *ca = NULL, *cb = NULL;
+        int na = 0, nb = 0;
+        CHECK_OK(rle_encode(a, H, W, &ca, &na));
+        CHECK_OK(rle_encode(b, H, W, &cb, &nb));
+        bad += rle_intersection_area(ca, na, cb, nb) != want || rle_intersection_area(cb, nb, ca, na) != want;
+        free(ca), free(cb);
+    }
+    CHECK(bad == 0, "%d of 50 RLE intersections wrong", bad);
+}
+
+/* The pool: four noisy answers for square A, two for square B, four for a
+ * small part inside A, one empty mask. */
+static sam2_amg_result *make_pool(uint8_t *square_a) {
+    sam2_amg_result *pool = empty_result();
+    pool->masks = calloc(11, sizeof *pool->masks);
+    uint8_t m[W * H];
+    memset(square_a, 0, W * H);
+    rect(square_a, 5, 5, 14, 14);
+    for (int k = 0; k < 4; k++) {
+        memcpy(m, square_a, sizeof m);
+        if (k == 1) unrect(m, 14, 5, 14, 14); /* a column missing: 3 of 4 keep it */
+        if (k == 2) rect(m, 5, 15, 14, 15);   /* a row too many: 1 of 4 has it */
+        if (k == 3) unrect(m, 5, 5, 14, 5);   /* a row missing */
+        pool->masks[pool->n_masks++] = record(m, 0.2f + 0.1f * (float)k, 10.0f + (float)k);
+    }
+    for (int k = 0; k < 2; k++) {
+        memset(m, 0, sizeof m);
+        rect(m, 25, 20, 34, 27 - k);
+        pool->masks[pool->n_masks++] = record(m, 0.3f, 30.0f + (float)k);
+    }
+    for (int k = 0; k < 4; k++) {
+        memset(m, 0, sizeof m);
+        rect(m, 6, 6, 8, 8 + (k == 0));
+        pool->masks[pool->n_masks++] = record(m, 0.9f, 7.0f + (float)k);
+    }
+    memset(m, 0, sizeof m);
+    pool->masks[pool->n_masks++] = record(m, 0.9f, 1.0f);
+    return pool;
+}
+
+int main(void) {
+    test_intersection();
+    uint8_t a[W * H];
+    sam2_amg_result *pool = make_pool(a);
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    CHECK(cp.min_support == 4 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f, "defaults changed");
+
+    /* A is voted exactly; B lacks support; the part inside A is set aside */
+    sam2_amg_result *res = empty_result();
+    CHECK_OK(sam2_amg_consensus(pool, &cp, res));
+    CHECK(res->n_masks == 1, "%d masks, want 1", res->n_masks);
+    if (res->n_masks >= 1) {
+        const sam2_amg_mask *m = &res->masks[0];
+        CHECK(decoded_equal(m, a), "the vote is not square A (area %lld)", (long long)m->area);
+        CHECK(m->area == 100 && m->bbox[0] == 5 && m->bbox[1] == 5 && m->bbox[2] == 9 && m->bbox[3] == 9,
+              "area %lld box %g %g %g %g", (long long)m->area, (double)m->bbox[0], (double)m->bbox[1],
+              (double)m->bbox[2], (double)m->bbox[3]);
+        CHECK(m->source == SAM2_MASK_CONSENSUS, "source %d", (int)m->source);
+        CHECK(m->point[0] == 10.0f && m->crop_box[2] == W, "click %g: not the first of the best supported",
+              (double)m->point[0]);
+        CHECK(m->predicted_iou > 0.349f && m->predicted_iou < 0.351f, "mean IoU %g, want 0.35", (double)m->predicted_iou);
+    }
+
+    /* with a lower support B comes too; the empty mask never does */
+    sam2_amg_result *res2 = empty_result();
+    cp.min_support = 2;
+    CHECK_OK(sam2_amg_consensus(pool, &cp, res2));
+    CHECK(res2->n_masks == 2 && res2->masks[1].area == 80, "%d masks, want A and B (the union, area 80)", res2->n_masks);
+
+    /* a unanimous vote is the intersection */
+    sam2_amg_result *res3 = empty_result();
+    cp = sam2_consensus_default_params();
+    cp.vote_frac = 1.0f;
+    CHECK_OK(sam2_amg_consensus(pool, &cp, res3));
+    CHECK(res3->n_masks == 1 && res3->masks[0].area == 81, "unanimous vote: %d masks", res3->n_masks);
+
+    /* masks already in the result (here: A's vote) take their candidates */
+    cp = sam2_consensus_default_params();
+    CHECK_OK(sam2_amg_consensus(pool, &cp, res));
+    CHECK(res->n_masks == 1, "A voted twice: %d masks", res->n_masks);
+
+    /* agreement counts clicks: four alike answers of one click are not enough */
+    sam2_amg_result *one = empty_result();
+    one->masks = calloc(4, sizeof *one->masks);
+    for (int k = 0; k < 4; k++) one->masks[one->n_masks++] = record(a, 0.5f, 3.0f);
+    sam2_amg_result *res4 = empty_result();
+    CHECK_OK(sam2_amg_consensus(one, &cp, res4));
+    CHECK(res4->n_masks == 0, "one click's answers counted as %d masks' support", res4->n_masks);
+    one->masks[3].point[0] = 4.0f, one->masks[2].point[0] = 5.0f, one->masks[1].point[0] = 6.0f;
+    CHECK_OK(sam2_amg_consensus(one, &cp, res4));
+    CHECK(res4->n_masks == 1, "four clicks: %d masks", res4->n_masks);
+    sam2_amg_result_free(one), sam2_amg_result_free(res4);
+
+    /* bad input: refused, result untouched */
+    cp.agree_iou = 0.0f;
+    CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "agree_iou"),
+          "agree_iou 0 accepted: %s", sam2_last_error());
+    cp = sam2_consensus_default_params(), cp.min_support = 0;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_support"),
+          "min_support 0 accepted");
+    cp = sam2_consensus_default_params(), cp.vote_frac = 1.5f;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "vote_frac 1.5 accepted");
+    cp = sam2_consensus_default_params();
+    res->width = W + 1;
+    CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");
+    res->width = W;
+    CHECK(sam2_amg_consensus(NULL, &cp, res) == SAM2_ERR_PARAM, "NULL pool accepted");
+
+    sam2_amg_result_free(res), sam2_amg_result_free(res2), sam2_amg_result_free(res3);
+    sam2_amg_result_free(pool);
+    return test_finish();
+}
