@@ -179,6 +179,21 @@ void sam2_ctx_set_depth_mode(sam2_ctx *ctx, sam2_depth_mode mode);
  * so they are not kept (the positional encodings not even computed). */
 void sam2_ctx_keep_intermediates(sam2_ctx *ctx, int keep);
 
+/* The arithmetic of the image encoder. Float32 (the default) matches the
+ * official model. Bfloat16 rounds the inputs of the trunk's linear layers
+ * (about 3/4 of its work) to bfloat16 and accumulates in float32 on the
+ * AVX-512 BF16 instructions: faster, not exact (`sam2 bench` reports the
+ * deviation). */
+typedef enum sam2_precision {
+    SAM2_PRECISION_F32 = 0,
+    SAM2_PRECISION_BF16 = 1
+} sam2_precision;
+
+/* Takes effect from the next sam2_set_image. Fails with SAM2_ERR_STATE when
+ * the CPU lacks AVX-512 BF16. Bfloat16 keeps a copy of the trunk's weights
+ * in the context (half their float32 size). */
+sam2_status sam2_ctx_set_precision(sam2_ctx *ctx, sam2_precision precision);
+
 /* Runs preprocessing and the image encoder; keeps the embedding in ctx. */
 sam2_status sam2_set_image(sam2_ctx *ctx, const sam2_image *img);
 

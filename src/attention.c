@@ -9,12 +9,14 @@
 #include "attention.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "fastmath.h"
 #include "gemm.h"
+#include "gemm_bf16.h"
 
 /* Score elements of one query block (floats). Each GEMM call packs the
  * window's keys (or values) again, so the block must have enough rows for
@@ -153,16 +155,38 @@ static void attend_block(const float *q, int ldq, const float *k, const float *v
     }
 }
 
+/* Query rows per block: the scores of one block stay within the budget. */
+static int query_block(const attn_geom *g) {
+    const int T = g->th * g->tw, Tq = g->qh * g->qw;
+    int qb = ATTN_SCORE_BUDGET / T;
+    qb = qb < 16 ? 16 : qb;
+    return qb > Tq ? Tq : qb;
+}
+
+/* Floats one thread needs: scores and their sums, and for bfloat16 the
+ * packed keys and values and the packed rows. */
+static size_t per_thread_floats(const attn_geom *g, int D, int heads) {
+    const int T = g->th * g->tw, hd = D / heads;
+    const size_t f32 = (size_t)query_block(g) * T + (size_t)query_block(g);
+    const size_t na = bf16_rows_scratch(hd) > bf16_rows_scratch(T) ? bf16_rows_scratch(hd) : bf16_rows_scratch(T);
+    const size_t bf = f32 + (bf16_packed_size(T, hd) + bf16_packed_size(hd, T) + 1) / 2 + na;
+    return (bf + 15) / 16 * 16;
+}
+
+size_t attn_scratch_floats(const attn_geom *g, int D, int heads, int n_threads) {
+    if (heads < 1 || D % heads) return 0;
+    return per_thread_floats(g, D, heads) * (size_t)(n_threads < 1 ? 1 : n_threads);
+}
+
 sam2_status attn_run(const attn_geom *g, const float *qkv, const float *qp, int D, int heads, float *out,
-                     int n_threads) {
+                     int n_threads, float *scratch) {
     if (heads < 1 || D % heads) return SAM2_FAIL(SAM2_ERR_CONFIG, "attention: %d channels in %d heads", D, heads);
     const int T = g->th * g->tw, Tq = g->qh * g->qw, hd = D / heads, nw = g->nwy * g->nwx, ld = 3 * D;
     const int ldq = qp ? D : ld;
     const float scale = 1.0f / sqrtf((float)hd);
-    int qb = ATTN_SCORE_BUDGET / T;
-    qb = qb < 16 ? 16 : qb;
-    qb = qb > Tq ? Tq : qb;
+    const int qb = query_block(g);
     const int nqb = (Tq + qb - 1) / qb;
+    const size_t per = per_thread_floats(g, D, heads);
     const int64_t items = (int64_t)nw * heads * nqb;
     /* GEMMs inside the parallel region must stay single-threaded: with a
      * pthreads OpenBLAS the items run in turn and each GEMM is threaded. */
@@ -171,7 +195,8 @@ sam2_status attn_run(const attn_geom *g, const float *qkv, const float *qp, int 
     int failed = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float *s = malloc(sizeof(float) * ((size_t)qb * T + (size_t)qb)); /* (qb, T) scores, then (qb) */
+        /* (qb, T) scores, then (qb) */
+        float *s = scratch ? scratch + per * (size_t)omp_get_thread_num() : malloc(sizeof(float) * ((size_t)qb * T + (size_t)qb));
         if (!s) {
 #pragma omp atomic write
             failed = 1;
@@ -187,7 +212,64 @@ sam2_status attn_run(const attn_geom *g, const float *qkv, const float *qp, int 
             attend_block(q, ldq, win + D + h * hd, win + 2 * D + h * hd, ld, m, T, hd, scale, o, D, s,
                          s + (size_t)qb * T);
         }
-        free(s);
+        if (!scratch) free(s);
     }
     return failed ? SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for attention scores (%d x %d)", qb, T) : SAM2_OK;
+}
+
+sam2_status attn_run_bf16(const attn_geom *g, const float *qkv, const float *qp, int D, int heads, float *out,
+                          int n_threads, float *scratch) {
+    if (heads < 1 || D % heads) return SAM2_FAIL(SAM2_ERR_CONFIG, "attention: %d channels in %d heads", D, heads);
+    if (!bf16_supported()) return SAM2_FAIL(SAM2_ERR_STATE, "bfloat16 precision needs a CPU with AVX-512 BF16");
+    const int T = g->th * g->tw, Tq = g->qh * g->qw, hd = D / heads, nw = g->nwy * g->nwx, ld = 3 * D;
+    const int ldq = qp ? D : ld;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const int qb = query_block(g);
+    const size_t per = per_thread_floats(g, D, heads);
+    const int items = nw * heads;
+    const int threads = n_threads < 1 ? 1 : (items < n_threads ? items : n_threads);
+    const size_t nk = bf16_packed_size(T, hd), nv = bf16_packed_size(hd, T);
+    const size_t na = bf16_rows_scratch(hd) > bf16_rows_scratch(T) ? bf16_rows_scratch(hd) : bf16_rows_scratch(T);
+    int failed = 0;
+    /* one (window, head) item per step: its keys and values are rounded and
+     * packed once, then every query block meets them */
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float *mine = scratch ? scratch + per * (size_t)omp_get_thread_num() : NULL;
+        float *s = mine ? mine : malloc(sizeof(float) * ((size_t)qb * T + (size_t)qb));
+        uint16_t *kp = mine ? (uint16_t *)(mine + (size_t)qb * T + qb) : malloc(sizeof(uint16_t) * (nk + nv));
+        uint32_t *a = mine ? (uint32_t *)(mine + (size_t)qb * T + qb + (nk + nv + 1) / 2) : malloc(sizeof(uint32_t) * na);
+        if (!kp || !s || !a) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int it = 0; it < items; it++) {
+            if (!kp || !s || !a) continue;
+            const int h = it % heads, w = it / heads;
+            const float *win = qkv + (int64_t)w * T * ld;
+            bf16_pack_strided(win + D + h * hd, T, hd, (size_t)ld, 1, kp);
+            bf16_pack_strided(win + 2 * D + h * hd, hd, T, 1, (size_t)ld, kp + nk);
+            const bf16_weight kw = {T, hd, (hd + 1) & ~1, kp}, vw = {hd, T, (T + 1) & ~1, kp + nk};
+            float *inv = s + (size_t)qb * T;
+            for (int r0 = 0; r0 < Tq; r0 += qb) {
+                const int m = Tq - r0 < qb ? Tq - r0 : qb;
+                const float *q = qp ? qp + ((int64_t)w * Tq + r0) * D + h * hd : win + (int64_t)r0 * ld + h * hd;
+                float *o = out + ((int64_t)w * Tq + r0) * D + h * hd;
+                gemm_bf16_serial(m, q, ldq, &kw, NULL, 0, s, T, a);
+                for (int i = 0; i < m; i++) {
+                    float *row = s + (int64_t)i * T;
+                    for (int t = 0; t < T; t++) row[t] *= scale;
+                    inv[i] = softmax_row(row, T);
+                }
+                gemm_bf16_serial(m, s, T, &vw, NULL, 0, o, D, a);
+                for (int i = 0; i < m; i++) {
+                    float *oi = o + (int64_t)i * D;
+                    for (int t = 0; t < hd; t++) oi[t] *= inv[i];
+                }
+            }
+        }
+        if (!mine) free(kp), free(s), free(a);
+    }
+    return failed ? SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for bfloat16 attention (%d x %d)", qb, T) : SAM2_OK;
 }

@@ -50,8 +50,18 @@ void attn_pool_queries(const attn_geom *g, const float *qkv, int D, float *qp, i
  * per token with heads of D/heads channels each; q is read from qp (queries,
  * D) when it is not NULL (pooled queries), else from qkv. Writes out
  * (queries, D). Work is split over (window, head, query block) items on
- * n_threads threads; scores are materialised one query block at a time. */
+ * n_threads threads; scores are materialised one query block at a time.
+ * scratch: attn_scratch_floats(...) floats, or NULL. */
 sam2_status attn_run(const attn_geom *g, const float *qkv, const float *qp, int D, int heads, float *out,
-                     int n_threads);
+                     int n_threads, float *scratch);
+
+/* The same with both products in bfloat16 (inputs rounded, float32 sums and
+ * softmax), work split over (window, head) items. */
+sam2_status attn_run_bf16(const attn_geom *g, const float *qkv, const float *qp, int D, int heads, float *out,
+                          int n_threads, float *scratch);
+
+/* Floats of scratch either attention needs on n_threads threads; scratch
+ * NULL makes them allocate their own (per call). */
+size_t attn_scratch_floats(const attn_geom *g, int D, int heads, int n_threads);
 
 #endif

@@ -45,7 +45,20 @@ void sam2_ctx_free(sam2_ctx *c) {
     ctx_clear(c);
     mask_decoder_ws_free(&c->dec_ws);
     hiera_scratch_free(&c->enc_ws);
+    hiera_bf16_free(&c->bf16);
     free(c);
+}
+
+sam2_status sam2_ctx_set_precision(sam2_ctx *c, sam2_precision p) {
+    if (!c) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_ctx_set_precision: NULL context");
+    if (p != SAM2_PRECISION_F32 && p != SAM2_PRECISION_BF16)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "precision %d is not float32 (0) or bfloat16 (1)", (int)p);
+    if (p == SAM2_PRECISION_BF16 && !bf16_supported())
+        return SAM2_FAIL(SAM2_ERR_STATE, "bfloat16 precision needs a CPU with AVX-512 BF16; this one has none (use float32)");
+    if (p == SAM2_PRECISION_BF16 && !c->bf16.blocks) SAM2_TRY(hiera_bf16_pack(&c->model->enc.trunk, &c->bf16));
+    if (p == SAM2_PRECISION_F32) hiera_bf16_free(&c->bf16);
+    c->precision = p;
+    return SAM2_OK;
 }
 
 void sam2_ctx_set_depth_mode(sam2_ctx *c, sam2_depth_mode mode) {
@@ -71,7 +84,7 @@ sam2_status sam2_set_image(sam2_ctx *c, const sam2_image *img) {
     sam2_status st = image_preprocess(img, c->depth_mode, S, c->input);
     if (st == SAM2_OK)
         st = image_encoder_run(&c->model->cfg, &c->model->enc, c->input, c->n_threads, c->keep_intermediates,
-                               &c->enc_ws, &c->enc);
+                               &c->enc_ws, c->precision == SAM2_PRECISION_BF16 ? &c->bf16 : NULL, &c->enc);
     if (st != SAM2_OK) {
         ctx_clear(c);
         return st;

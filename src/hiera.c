@@ -125,6 +125,8 @@ typedef struct hiera_ws {
     float *ao;    /* (queries, D) attention output in window order */
     float *bias;  /* (D) shortcut bias + attention projection bias */
     float *mem;
+    bf16_scratch *bf; /* with bfloat16 weights: their GEMM's scratch */
+    float *att;   /* attention scores (and bfloat16 operands), per thread */
 } hiera_ws;
 
 static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
@@ -135,9 +137,9 @@ static int mlp_rows(int mlp) {
     return r < 64 ? 64 : r;
 }
 
-static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s, hiera_scratch *keep) {
+static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s, hiera_scratch *keep, int n_threads) {
     size_t nx = (size_t)w->H0 * w->W0 * w->embed_dim, nxn = nx, npart = 0, nbig = (size_t)w->H0 * w->W0 * PATCH_K;
-    size_t nqp = 0, nao = 0, nbias = 0;
+    size_t nqp = 0, nao = 0, nbias = 0, natt = 0;
     for (int i = 0; i < w->n_blocks; i++) {
         const hiera_block_weights *bw = &w->blocks[i];
         const attn_geom *g = &bw->geom;
@@ -151,10 +153,11 @@ static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s, hiera_scratch *
         nbig = zmax(nbig, zmax(T * 3 * D, zmax(rows * bw->mlp, N * D)));
         if (bw->pool) nqp = zmax(nqp, Q * D);
         nbias = zmax(nbias, D);
+        natt = zmax(natt, attn_scratch_floats(g, bw->dim_out, bw->heads, n_threads));
     }
     /* 16-float alignment of every buffer */
-    size_t sizes[8] = {nx, nx, nxn, npart, nbig, nqp, nao, nbias}, total = 0;
-    for (int k = 0; k < 8; k++) total += (sizes[k] + 15) / 16 * 16;
+    size_t sizes[9] = {nx, nx, nxn, npart, nbig, nqp, nao, nbias, natt}, total = 0;
+    for (int k = 0; k < 9; k++) total += (sizes[k] + 15) / 16 * 16;
     if (keep && keep->mem && keep->floats >= total) {
         s->mem = keep->mem;
     } else {
@@ -163,8 +166,9 @@ static sam2_status ws_alloc(const hiera_weights *w, hiera_ws *s, hiera_scratch *
         if (!s->mem) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the Hiera workspace (%zu MB)", total * 4 >> 20);
         if (keep) keep->mem = s->mem, keep->floats = total;
     }
-    float *p = s->mem, **slots[8] = {&s->x[0], &s->x[1], &s->xn, &s->part, &s->big, &s->qp, &s->ao, &s->bias};
-    for (int k = 0; k < 8; k++) {
+    float *p = s->mem,
+          **slots[9] = {&s->x[0], &s->x[1], &s->xn, &s->part, &s->big, &s->qp, &s->ao, &s->bias, &s->att};
+    for (int k = 0; k < 9; k++) {
         *slots[k] = p;
         p += (sizes[k] + 15) / 16 * 16;
     }
@@ -200,12 +204,23 @@ static sam2_status patch_embed(const hiera_weights *w, const float *in, hiera_ws
 /* ---------------------------------------------------------------- blocks */
 
 
+/* y (M, N) = x (M, K) W^T (+ bias) (+ y when beta): in float32 through
+ * gemm(), or in bfloat16 when the weight is packed (pw->data). bias and beta
+ * are not both given. */
+static sam2_status lin(const hiera_ws *s, const bf16_weight *pw, int M, const float *x, int K, const float *W,
+                       const float *bias, int N, int beta, float *y, int n_threads) {
+    if (pw && pw->data) return gemm_bf16(M, x, K, pw, bias, beta, y, N, s->bf, n_threads);
+    if (bias) linear(x, M, K, W, bias, N, y);
+    else gemm(0, 1, M, N, K, 1.0f, x, K, W, K, beta ? 1.0f : 0.0f, y, N);
+    return SAM2_OK;
+}
+
 /* One MultiScaleBlock: x (N, dim) -> returns y (No, D), which is x itself
  * when the width does not change, else `other`:
  *   y = shortcut + proj(attn(norm1(x)));  y = y + fc2(gelu(fc1(norm2(y)))),
  * shortcut = x, or maxpool?(linear(norm1(x))) when the width changes. */
-static sam2_status block_forward(const hiera_block_weights *bw, float *x, float *other, hiera_ws *s, int n_threads,
-                                 float **y_out) {
+static sam2_status block_forward(const hiera_block_weights *bw, const hiera_bf16_block *pk, float *x, float *other,
+                                 hiera_ws *s, int n_threads, float **y_out) {
     const attn_geom *g = &bw->geom;
     const int dim = bw->dim, D = bw->dim_out;
     const int64_t N = (int64_t)g->H * g->W, No = (int64_t)g->Ho * g->Wo;
@@ -216,10 +231,10 @@ static sam2_status block_forward(const hiera_block_weights *bw, float *x, float 
         tok_layernorm(x, s->xn, N, dim, bw->norm1_w, bw->norm1_b, LN_EPS, NULL, n_threads);
         y = other;
         if (bw->pool) {
-            gemm(0, 1, (int)N, D, dim, 1.0f, s->xn, dim, bw->short_w, dim, 0.0f, s->big, D);
+            SAM2_TRY(lin(s, pk ? &pk->short_w : NULL, (int)N, s->xn, dim, bw->short_w, NULL, D, 0, s->big, n_threads));
             tok_maxpool(s->big, g->H, g->W, D, g->sh, g->sw, s->bias, y, n_threads);
         } else {
-            linear(s->xn, (int)N, dim, bw->short_w, s->bias, D, y);
+            SAM2_TRY(lin(s, pk ? &pk->short_w : NULL, (int)N, s->xn, dim, bw->short_w, s->bias, D, 0, y, n_threads));
         }
     } else {
         /* y is x: the projection bias joins it once norm1 has read it */
@@ -235,16 +250,18 @@ static sam2_status block_forward(const hiera_block_weights *bw, float *x, float 
     }
     const int64_t T = attn_tokens(g);
     float *qkv = s->big; /* (T, 3D) */
-    linear(src, (int)T, dim, bw->qkv_w, bw->qkv_b, 3 * D, qkv);
+    SAM2_TRY(lin(s, pk ? &pk->qkv : NULL, (int)T, src, dim, bw->qkv_w, bw->qkv_b, 3 * D, 0, qkv, n_threads));
     const float *qp = NULL;
     if (bw->pool) {
         attn_pool_queries(g, qkv, D, s->qp, n_threads);
         qp = s->qp;
     }
     float *att = s->part; /* (No, D) spatial attention output */
-    SAM2_TRY(attn_run(g, qkv, qp, D, bw->heads, g->identity ? att : s->ao, n_threads));
+    float *ao = g->identity ? att : s->ao;
+    SAM2_TRY(pk ? attn_run_bf16(g, qkv, qp, D, bw->heads, ao, n_threads, s->att)
+                : attn_run(g, qkv, qp, D, bw->heads, ao, n_threads, s->att));
     if (!g->identity) attn_unpartition(g, s->ao, D, att, n_threads);
-    gemm(0, 1, (int)No, D, D, 1.0f, att, D, bw->proj_w, D, 1.0f, y, D);
+    SAM2_TRY(lin(s, pk ? &pk->proj : NULL, (int)No, att, D, bw->proj_w, NULL, D, 1, y, n_threads));
 
     /* MLP over row chunks whose hidden activations stay in cache; fc2's
      * bias joins y while norm2 reads it */
@@ -253,9 +270,9 @@ static sam2_status block_forward(const hiera_block_weights *bw, float *x, float 
         int m = No - r0 < R ? (int)(No - r0) : R;
         float *yr = y + r0 * D, *hid = s->big; /* (m, mlp) */
         tok_layernorm(yr, s->xn, m, D, bw->norm2_w, bw->norm2_b, LN_EPS, bw->fc2_b, n_threads);
-        gemm(0, 1, m, bw->mlp, D, 1.0f, s->xn, D, bw->fc1_w, D, 0.0f, hid, bw->mlp);
+        SAM2_TRY(lin(s, pk ? &pk->fc1 : NULL, m, s->xn, D, bw->fc1_w, NULL, bw->mlp, 0, hid, n_threads));
         tok_bias_gelu(hid, m, bw->mlp, bw->fc1_b, n_threads);
-        gemm(0, 1, m, D, bw->mlp, 1.0f, hid, bw->mlp, bw->fc2_w, bw->mlp, 1.0f, yr, D);
+        SAM2_TRY(lin(s, pk ? &pk->fc2 : NULL, m, hid, bw->mlp, bw->fc2_w, NULL, D, 1, yr, n_threads));
     }
     *y_out = y;
     return SAM2_OK;
@@ -265,20 +282,56 @@ void hiera_scratch_free(hiera_scratch *s) {
     if (!s) return;
     free(s->mem);
     s->mem = NULL, s->floats = 0;
+    bf16_scratch_free(&s->bf);
+}
+
+void hiera_bf16_free(hiera_bf16 *p) {
+    if (!p) return;
+    for (int i = 0; p->blocks && i < p->n_blocks; i++) {
+        hiera_bf16_block *b = &p->blocks[i];
+        bf16_weight_free(&b->qkv), bf16_weight_free(&b->proj), bf16_weight_free(&b->fc1);
+        bf16_weight_free(&b->fc2), bf16_weight_free(&b->short_w);
+    }
+    free(p->blocks);
+    memset(p, 0, sizeof *p);
+}
+
+sam2_status hiera_bf16_pack(const hiera_weights *w, hiera_bf16 *out) {
+    memset(out, 0, sizeof *out);
+    out->blocks = calloc((size_t)w->n_blocks, sizeof *out->blocks);
+    if (!out->blocks) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for bfloat16 weights");
+    out->n_blocks = w->n_blocks;
+    sam2_status st = SAM2_OK;
+    for (int i = 0; i < w->n_blocks && st == SAM2_OK; i++) {
+        const hiera_block_weights *bw = &w->blocks[i];
+        hiera_bf16_block *b = &out->blocks[i];
+        const int D = bw->dim_out;
+        st = bf16_weight_pack(bw->qkv_w, 3 * D, bw->dim, &b->qkv);
+        if (st == SAM2_OK) st = bf16_weight_pack(bw->proj_w, D, D, &b->proj);
+        if (st == SAM2_OK) st = bf16_weight_pack(bw->fc1_w, bw->mlp, D, &b->fc1);
+        if (st == SAM2_OK) st = bf16_weight_pack(bw->fc2_w, D, bw->mlp, &b->fc2);
+        if (st == SAM2_OK && bw->short_w) st = bf16_weight_pack(bw->short_w, D, bw->dim, &b->short_w);
+    }
+    if (st != SAM2_OK) hiera_bf16_free(out);
+    return st;
 }
 
 sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES],
-                      hiera_scratch *keep) {
+                      hiera_scratch *keep, const hiera_bf16 *bf16) {
     for (int i = 0; i < SAM2_MAX_STAGES; i++) out[i] = NULL;
     if (n_threads < 1) n_threads = 1;
+    if (bf16 && bf16->n_blocks != w->n_blocks)
+        return SAM2_FAIL(SAM2_ERR_STATE, "bfloat16 weights of %d blocks for a trunk of %d", bf16->n_blocks, w->n_blocks);
     hiera_ws s;
-    SAM2_TRY(ws_alloc(w, &s, keep));
+    SAM2_TRY(ws_alloc(w, &s, keep, n_threads));
+    bf16_scratch own_bf = {0};
+    s.bf = keep ? &keep->bf : &own_bf;
     float *x = s.x[0];
     sam2_status st = patch_embed(w, input, &s, x, n_threads);
     for (int i = 0, stage = 0; i < w->n_blocks && st == SAM2_OK; i++) {
         const hiera_block_weights *bw = &w->blocks[i];
         float *y = NULL;
-        st = block_forward(bw, x, x == s.x[0] ? s.x[1] : s.x[0], &s, n_threads, &y);
+        st = block_forward(bw, bf16 ? &bf16->blocks[i] : NULL, x, x == s.x[0] ? s.x[1] : s.x[0], &s, n_threads, &y);
         if (st != SAM2_OK) break;
         x = y;
         if (i == w->stage_end[stage]) {
@@ -293,6 +346,7 @@ sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads,
         }
     }
     if (!keep) free(s.mem);
+    bf16_scratch_free(&own_bf);
     if (st != SAM2_OK)
         for (int i = 0; i < SAM2_MAX_STAGES; i++) free(out[i]), out[i] = NULL;
     return st;

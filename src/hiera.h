@@ -5,6 +5,7 @@
 #define SAM2_HIERA_H
 
 #include "attention.h"
+#include "gemm_bf16.h"
 #include "config.h"
 #include "weights.h"
 
@@ -58,12 +59,27 @@ sam2_status hiera_bind(const sam2_config *cfg, wt_binder *b, hiera_weights *w);
 typedef struct hiera_scratch {
     float *mem;
     size_t floats;
+    bf16_scratch bf;                   /* the bfloat16 GEMM's packed rows */
 } hiera_scratch;
+
+/* The blocks' linear layers rounded to bfloat16 (SAM2_PRECISION_BF16). */
+typedef struct hiera_bf16_block {
+    bf16_weight qkv, proj, fc1, fc2, short_w; /* short_w: only when dim changes */
+} hiera_bf16_block;
+
+typedef struct hiera_bf16 {
+    int n_blocks;
+    hiera_bf16_block *blocks;
+} hiera_bf16;
+
+sam2_status hiera_bf16_pack(const hiera_weights *w, hiera_bf16 *out);
+void hiera_bf16_free(hiera_bf16 *p);
 
 void hiera_scratch_free(hiera_scratch *s);
 
-/* keep may be NULL (a workspace of its own for this run). */
+/* keep may be NULL (a workspace of its own for this run). bf16 NULL: float32
+ * throughout; else the blocks' linear layers run in bfloat16. */
 sam2_status hiera_run(const hiera_weights *w, const float *input, int n_threads, float *out[SAM2_MAX_STAGES],
-                      hiera_scratch *keep);
+                      hiera_scratch *keep, const hiera_bf16 *bf16);
 
 #endif

@@ -86,12 +86,13 @@ static sam2_status predictor_features(const image_encoder_weights *w, encoder_ou
 }
 
 sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weights *w, const float *input,
-                              int n_threads, int intermediates, hiera_scratch *keep, encoder_output *out) {
+                              int n_threads, int intermediates, hiera_scratch *keep, const hiera_bf16 *bf16,
+                              encoder_output *out) {
     (void)cfg;
     memset(out, 0, sizeof *out);
     if (n_threads < 1) n_threads = 1;
     const hiera_weights *t = &w->trunk;
-    SAM2_TRY(hiera_run(t, input, n_threads, out->trunk, keep));
+    SAM2_TRY(hiera_run(t, input, n_threads, out->trunk, keep, bf16));
     out->n_trunk = t->n_stages;
     for (int i = 0; i < t->n_stages; i++)
         out->trunk_c[i] = t->stage_c[i], out->trunk_h[i] = t->stage_h[i], out->trunk_w[i] = t->stage_w[i];

@@ -47,10 +47,11 @@ sam2_status image_encoder_bind(const sam2_config *cfg, wt_binder *b, image_encod
  * *out is left empty. cfg must be the config w was bound with. Without
  * intermediates only the predictor's features (image_embed, high_res) are
  * kept: trunk stages and FPN levels are freed, positional encodings skipped.
- * keep (may be NULL): the trunk's workspace, reused between runs. */
+ * keep (may be NULL): the trunk's workspace, reused between runs. bf16
+ * (may be NULL): the trunk's linear layers in bfloat16. */
 sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weights *w,
                               const float *input, int n_threads, int intermediates, hiera_scratch *keep,
-                              encoder_output *out);
+                              const hiera_bf16 *bf16, encoder_output *out);
 
 /* Frees the arrays of *out and zeroes it; NULL and empty outputs are fine. */
 void encoder_output_free(encoder_output *out);

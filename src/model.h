@@ -36,6 +36,8 @@ struct sam2_ctx {
     int keep_intermediates;        /* see sam2_ctx_keep_intermediates */
     mask_decoder_ws dec_ws;        /* decoder scratch kept between predictions (predictor.c) */
     hiera_scratch enc_ws;          /* trunk workspace kept between images */
+    sam2_precision precision;      /* sam2_ctx_set_precision */
+    hiera_bf16 bf16;               /* the trunk's weights in bfloat16 (SAM2_PRECISION_BF16) */
 };
 
 /* To be called whenever ctx->enc is replaced (ctx.c does it itself): drops

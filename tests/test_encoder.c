@@ -13,6 +13,7 @@
 #include "image_io.h"
 #include "model.h"
 #include "position_encoding.h"
+#include "gemm_bf16.h"
 #include "test.h"
 #include "token_ops.h"
 
@@ -251,11 +252,20 @@ static void test_attention(void) {
             float *got = malloc(sizeof(float) * (size_t)g.Ho * g.Wo * D);
             attn_partition(&g, qkv, 3 * D, qw, threads);
             if (s > 1) attn_pool_queries(&g, qw, D, qp, threads);
-            CHECK_OK(attn_run(&g, qw, s > 1 ? qp : NULL, D, heads, ow, threads));
+            CHECK_OK(attn_run(&g, qw, s > 1 ? qp : NULL, D, heads, ow, threads, NULL));
             attn_unpartition(&g, ow, D, got, threads);
             double err = max_abs_diff(got, want, (size_t)g.Ho * g.Wo * D);
             CHECK(err < 2e-5, "attention %dx%d win %d stride %d D %d heads %d threads %d: %g", H, W, win, s, D, heads,
                   threads, err);
+            if (bf16_supported()) { /* bfloat16 products: within their rounding of the exact answer */
+                CHECK_OK(attn_run_bf16(&g, qw, s > 1 ? qp : NULL, D, heads, ow, threads, NULL));
+                attn_unpartition(&g, ow, D, got, threads);
+                const double eb = max_abs_diff(got, want, (size_t)g.Ho * g.Wo * D);
+                double mx = 0;
+                for (size_t i = 0; i < (size_t)g.Ho * g.Wo * D; i++) mx = fabs(want[i]) > mx ? fabs(want[i]) : mx;
+                if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "bf16 attention case %zu: %g of %g\n", k, eb, mx);
+                CHECK(eb < 0.02 * mx && eb > 0, "bf16 attention case %zu threads %d: %g (max %g)", k, threads, eb, mx);
+            }
             free(qw), free(qp), free(ow), free(got);
         }
         free(qkv), free(want);
@@ -481,7 +491,7 @@ static void check_against_reference(const char *name, sam2_config *c) {
     ref_neck(c, &w->neck, rt, rc, rh, rw, rf);
     for (int threads = 1; threads <= 2; threads++) {
         encoder_output e;
-        st = image_encoder_run(c, w, in, threads, 1, NULL, &e);
+        st = image_encoder_run(c, w, in, threads, 1, NULL, NULL, &e);
         CHECK(st == SAM2_OK, "%s: run: %s", name, sam2_last_error());
         if (st != SAM2_OK) continue;
         printf(" %s, %d thread(s), vs naive reference\n", name, threads);
@@ -701,7 +711,7 @@ static int check_case(const sam2_model *m, const char *root, const char *model_d
     }
     for (int threads = 2; threads >= 1; threads--) {
         encoder_output e;
-        sam2_status st = image_encoder_run(&m->cfg, &m->enc, in, threads, 1, NULL, &e);
+        sam2_status st = image_encoder_run(&m->cfg, &m->enc, in, threads, 1, NULL, NULL, &e);
         CHECK(st == SAM2_OK, "encoder: %s", sam2_last_error());
         if (st != SAM2_OK) break;
         printf(" %s (%d thread%s)\n", dir, threads, threads > 1 ? "s" : "");

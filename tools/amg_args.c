@@ -193,6 +193,12 @@ int amg_args_load_grids(amg_args *a, const char *cmd, const char *path) {
 int amg_args_load_json(amg_args *a, const char *cmd, const char *path) {
     cJSON *j = cli_read_json(cmd, path);
     if (!j) return -1;
+    int rc = amg_args_from_json(a, cmd, path, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+int amg_args_from_json(amg_args *a, const char *cmd, const char *path, const cJSON *j) {
     int rc = 0;
     if (!cJSON_IsObject(j)) {
         cli_usage_error(cmd, "%s: expected a JSON object of parameters", path);
@@ -227,7 +233,6 @@ int amg_args_load_json(amg_args *a, const char *cmd, const char *path) {
             *(float *)((char *)&a->p + d->offset) = (float)it->valuedouble;
         }
     }
-    cJSON_Delete(j);
     return rc;
 }
 

@@ -31,6 +31,9 @@ int amg_args_set(amg_args *a, const char *cmd, const char *name, const char *val
 /* Reads a JSON object of official snake_case names. */
 int amg_args_load_json(amg_args *a, const char *cmd, const char *path);
 
+/* The same from a parsed object (path only names it in messages). */
+int amg_args_from_json(amg_args *a, const char *cmd, const char *path, const cJSON *obj);
+
 /* Reads point grids from a JSON file: one grid [[x, y], ...] or a list of
  * grids, normalised coordinates in [0, 1]. */
 int amg_args_load_grids(amg_args *a, const char *cmd, const char *path);

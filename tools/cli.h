@@ -10,11 +10,12 @@ typedef struct cli_common {
     const char *model_path;   /* -m; default: the embedded demo model */
     const char *config_path;  /* -c; default: detected (or the demo model's YAML) */
     int threads;              /* -t; 0 = all cores */
+    sam2_precision precision; /* --precision f32|bf16 */
 } cli_common;
 
 void cli_common_init(cli_common *c);
 
-/* If argv[*i] is one of -m/-c/-t (or --model/--config/--threads), consumes it
+/* If argv[*i] is one of -m/-c/-t/--precision (or --model/--config/--threads), consumes it
  * with its value and returns 1; returns -1 after printing an error if the
  * value is missing or bad; 0 if not a common option. */
 int cli_common_option(cli_common *c, int argc, char **argv, int *i);
@@ -22,6 +23,10 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i);
 /* Loads the model named by the options; prints the error and returns NULL
  * on failure. */
 sam2_model *cli_load_model(const cli_common *c);
+
+/* A context for m with the options' threads and precision; prints the error
+ * (as "sam2 CMD: ...") and returns the exit code 1 on failure, else 0. */
+int cli_ctx_new(const char *cmd, const cli_common *c, sam2_model *m, sam2_ctx **ctx);
 
 /* Prints "sam2 CMD: <message>" for the last library error. Returns 1 (exit code). */
 int cli_fail(const char *cmd, sam2_status st);

@@ -15,6 +15,16 @@ void cli_common_init(cli_common *c) {
     c->model_path = NULL;
     c->config_path = NULL;
     c->threads = 0;
+    c->precision = SAM2_PRECISION_F32;
+}
+
+int cli_ctx_new(const char *cmd, const cli_common *c, sam2_model *m, sam2_ctx **ctx) {
+    sam2_status st = sam2_ctx_new(m, c->threads, ctx);
+    if (st == SAM2_OK && c->precision != SAM2_PRECISION_F32) st = sam2_ctx_set_precision(*ctx, c->precision);
+    if (st == SAM2_OK) return 0;
+    sam2_ctx_free(*ctx);
+    *ctx = NULL;
+    return cli_fail(cmd, st);
 }
 
 int cli_common_option(cli_common *c, int argc, char **argv, int *i) {
@@ -23,6 +33,7 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i) {
     if (!strcmp(a, "-m") || !strcmp(a, "--model")) which = 1;
     else if (!strcmp(a, "-c") || !strcmp(a, "--config")) which = 2;
     else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) which = 3;
+    else if (!strcmp(a, "--precision")) which = 4;
     if (!which) return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "sam2: option %s needs a value\n", a);
@@ -31,7 +42,14 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i) {
     const char *v = argv[++*i];
     if (which == 1) c->model_path = v;
     else if (which == 2) c->config_path = v;
-    else if (!cli_parse_int(v, &c->threads) || c->threads < 0 || c->threads > 1024) {
+    else if (which == 4) {
+        if (!strcmp(v, "f32") || !strcmp(v, "float32")) c->precision = SAM2_PRECISION_F32;
+        else if (!strcmp(v, "bf16") || !strcmp(v, "bfloat16")) c->precision = SAM2_PRECISION_BF16;
+        else {
+            fprintf(stderr, "sam2: --precision takes f32 (exact, the default) or bf16, got '%s'\n", v);
+            return -1;
+        }
+    } else if (!cli_parse_int(v, &c->threads) || c->threads < 0 || c->threads > 1024) {
         fprintf(stderr, "sam2: -t takes a thread count from 0 (all cores) to 1024, got '%s'\n", v);
         return -1;
     }

@@ -29,7 +29,7 @@ typedef struct auto_args {
 } auto_args;
 
 static void usage(void) {
-    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] IMAGE|EMBEDDING|FOLDER... [--<parameter> VALUE]...\n"
+    printf("usage: sam2 auto [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] IMAGE|EMBEDDING|FOLDER... [--<parameter> VALUE]...\n"
            "                 [--params FILE.json] [--output-mode MODE] [--json FILE] [-o OUTDIR]\n"
            "                 [--depth window|scale|official] [--overwrite]\n"
            "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
@@ -411,13 +411,12 @@ int cmd_auto(int argc, char **argv) {
     sam2_ctx *ctx = NULL;
     int rc = 1, n_masks = 0;
     double secs = 0;
-    sam2_status st;
     struct stat st0;
     int many = a.n_inputs > 1 || (stat(a.input, &st0) == 0 && S_ISDIR(st0.st_mode));
     if (!many && cli_check_output(a.json_path, a.overwrite) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
-    if ((st = sam2_ctx_new(m, a.common.threads, &ctx)) != SAM2_OK) { rc = cli_fail("auto", st); goto done; }
+    if (cli_ctx_new("auto", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
     if (many) {
         rc = run_many(&a, ctx);

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_bf16.h"
 #include "cli.h"
 #include "ckpt_writer.h"
 #include "cli_io.h"
@@ -99,6 +100,23 @@ static double measure_sgemm(int S, int embed_dim) {
     return flops / secs * 1e-9;
 }
 
+static void print_match(const char *what, const bf16_amg_match *m) {
+    printf("bf16 AMG on %d %s: %d of %d float32 masks matched (%.1f%%, %d pixel-identical); %d bf16 masks\n", m->cases,
+           what, m->matched, m->masks_f32, 100.0 * m->matched / (m->masks_f32 ? m->masks_f32 : 1), m->identical,
+           m->masks_bf16);
+}
+
+static void add_match(cJSON *o, const char *prefix, const bf16_amg_match *m) {
+    if (!m->cases) return;
+    char key[128];
+    snprintf(key, sizeof key, "%s_cases", prefix), cJSON_AddNumberToObject(o, key, m->cases);
+    snprintf(key, sizeof key, "%s_masks_f32", prefix), cJSON_AddNumberToObject(o, key, m->masks_f32);
+    snprintf(key, sizeof key, "%s_masks_bf16", prefix), cJSON_AddNumberToObject(o, key, m->masks_bf16);
+    snprintf(key, sizeof key, "%s_matched", prefix), cJSON_AddNumberToObject(o, key, m->matched);
+    snprintf(key, sizeof key, "%s_match_rate", prefix);
+    cJSON_AddNumberToObject(o, key, (double)m->matched / (m->masks_f32 ? m->masks_f32 : 1));
+}
+
 /* A reproducible synthetic test image: smooth shapes on a gradient. */
 static uint8_t *synthetic_rgb(int w, int h) {
     uint8_t *px = malloc((size_t)w * h * 3);
@@ -118,7 +136,7 @@ int cmd_bench(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
     const char *preset = "sam2.1_hiera_t", *json_path = NULL;
-    const char *write_ckpt = NULL;
+    const char *write_ckpt = NULL, *golden = getenv("SAM2_GOLDEN");
     int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, keep_pps = 16, big_w = 4000, big_h = 3000, fp16 = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(&c, argc, argv, &i);
@@ -128,10 +146,14 @@ int cmd_bench(int argc, char **argv) {
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             printf("usage: sam2 bench [--random-weights [--preset NAME]] [-m MODEL -c CONFIG] [-t N]\n"
                    "                  [--runs N] [--no-amg] [--amg-points-per-side N] [--json FILE]\n"
+                   "                  [--golden DIR]\n"
                    "Times the encoder, the decoder (1 prompt and a batch of 64) and the automatic\n"
                    "mask generator on a synthetic image (official thresholds at 1024x1024; every\n"
                    "candidate of 16x16 points kept at 1024x1024 and 4000x3000); prints GFLOP/s\n"
-                   "against the machine's sgemm and peak RSS of each run. --write-checkpoint FILE [--fp16] writes a random-weight checkpoint\n"
+                   "against the machine's sgemm and peak RSS of each run. Where the CPU has AVX-512\n"
+                   "BF16: the bfloat16 encoder's speed-up and deviation from float32, and the AMG\n"
+                   "masks of the golden micro256 cases (--golden DIR, default $SAM2_GOLDEN) that\n"
+                   "bfloat16 keeps (matched at mask IoU 0.98). --write-checkpoint FILE [--fp16] writes a random-weight checkpoint\n"
                    "of --preset in the official layout instead (for loader tests). Presets:");
             for (const char *const *p = sam2_preset_names(); *p; p++) printf(" %s", *p);
             printf("\n");
@@ -152,6 +174,8 @@ int cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(o, "--json") && v) {
             json_path = v, i++;
+        } else if (!strcmp(o, "--golden") && v) {
+            golden = v, i++;
         } else {
             return cli_usage_error("bench", "unknown or incomplete option '%s'", o);
         }
@@ -255,6 +279,35 @@ int cmd_bench(int argc, char **argv) {
                    big_w, big_h, fb.secs, fb.masks, fb.rss);
         if (st != SAM2_OK) printf("AMG: failed (%s)\n", sam2_last_error());
     }
+    /* bfloat16 last, so that its second context does not weigh on the
+     * float32 runs' peak memory; the float32 features of img are made again */
+    bf16_figures bf;
+    memset(&bf, 0, sizeof bf);
+    if (st == SAM2_OK) {
+        sam2_status bs = sam2_set_image(ctx, &img);
+        if (bs == SAM2_OK) bs = bench_bf16_encoder(m, threads, &img, runs, ctx, &bf);
+        if (bs != SAM2_OK) printf("bf16 encoder: failed (%s)\n", sam2_last_error());
+        else if (!bf.available) printf("bf16 encoder: this CPU has no AVX-512 BF16\n");
+        else
+            printf("bf16 encoder: %.3f s, %.2fx float32; features max abs deviation %.3g (%.2g of their max %.3g)\n",
+                   bf.encoder_s, enc / bf.encoder_s, bf.embed_max_abs, bf.embed_max_abs / bf.embed_max_ref,
+                   bf.embed_max_ref);
+    }
+    if (st == SAM2_OK && bf.available && golden && *golden) {
+        sam2_status gs = bench_bf16_golden(golden, threads, &bf);
+        if (gs != SAM2_OK) printf("bf16 AMG on golden cases: failed (%s)\n", sam2_last_error());
+        else if (bf.golden.cases)
+            print_match("golden micro256 cases (random weights)", &bf.golden);
+    }
+    const char *bench_dir = getenv("SAM2_BENCH");
+    if (st == SAM2_OK && bf.available && bench_dir && *bench_dir) {
+        sam2_model *demo = NULL;
+        sam2_status ds = sam2_model_load(SAM2_DEFAULT_MODEL, SAM2_DEFAULT_CONFIG, &demo);
+        if (ds == SAM2_OK) ds = bench_bf16_learned(demo, bench_dir, 12, threads, &bf);
+        if (ds != SAM2_OK) printf("bf16 AMG on shapes-dev: failed (%s)\n", sam2_last_error());
+        else if (bf.learned.cases) print_match("shapes-dev scenes (demo model, strict setting)", &bf.learned);
+        sam2_model_free(demo);
+    }
     if (json_path) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", random_weights ? preset : "checkpoint");
@@ -280,6 +333,14 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "amg_keep_all_masks_4000x3000", fb.masks);
         cJSON_AddNumberToObject(o, "peak_rss_mib_amg_keep_all_4000x3000", fb.rss);
         cJSON_AddNumberToObject(o, "peak_rss_mib_encoder", rss_enc);
+        if (bf.available) {
+            cJSON_AddNumberToObject(o, "bf16_encoder_s", bf.encoder_s);
+            cJSON_AddNumberToObject(o, "bf16_speedup", enc / bf.encoder_s);
+            cJSON_AddNumberToObject(o, "bf16_features_max_abs_dev", bf.embed_max_abs);
+            cJSON_AddNumberToObject(o, "bf16_features_max_abs", bf.embed_max_ref);
+            add_match(o, "bf16_golden", &bf.golden);
+            add_match(o, "bf16_shapes_dev", &bf.learned);
+        }
         char *s = cJSON_Print(o);
         FILE *f = fopen(json_path, "w");
         if (f) {

@@ -30,7 +30,7 @@ typedef struct compare_args {
 static void usage(void) {
     printf("usage: sam2 compare IMAGE --set \"NAME=VALUE,...\" [--set ...]... [-o GRID.png]\n"
            "                    [--<parameter> VALUE]... [--tile-width N] [--cols N] [--overwrite]\n"
-           "                    [-m MODEL] [-c CONFIG] [-t N] [--depth window|scale|official]\n"
+           "                    [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] [--depth window|scale|official]\n"
            "Runs the automatic mask generator once per parameter set and writes one picture:\n"
            "the image, then an overlay per set captioned with its settings, the number of\n"
            "masks, the coverage (fraction of pixels in at least one mask) and the time.\n"
@@ -193,11 +193,8 @@ int cmd_compare(int argc, char **argv) {
     if (cli_load_image("compare", a.input, &img) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
-    sam2_status st = sam2_ctx_new(m, a.common.threads, &ctx);
-    if (st != SAM2_OK) {
-        rc = cli_fail("compare", st);
-        goto done;
-    }
+    if (cli_ctx_new("compare", &a.common, m, &ctx) != 0) goto done;
+    sam2_status st = SAM2_OK;
     sam2_ctx_set_depth_mode(ctx, a.depth);
 
     /* sets without crops first, on one shared embedding; then the crop sets,

@@ -42,7 +42,7 @@ int cmd_embed(int argc, char **argv) {
         if (r > 0) continue;
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: sam2 embed [-m MODEL] [-c CONFIG] [-t N] IMAGE -o FILE [--dump-npy DIR]\n"
+            printf("usage: sam2 embed [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] IMAGE -o FILE [--dump-npy DIR]\n"
                    "                  [--depth window|scale|official] [--overwrite]\n"
                    "Runs the image encoder and writes an embedding file that 'predict' and 'auto'\n"
                    "accept instead of the image (tied to the model that made it).\n"
@@ -82,7 +82,7 @@ int cmd_embed(int argc, char **argv) {
     sam2_status st;
     if (!m) goto done;
     cli_apply_threads(&c);
-    if ((st = sam2_ctx_new(m, c.threads, &ctx)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
+    if (cli_ctx_new("embed", &c, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, depth);
     sam2_ctx_keep_intermediates(ctx, dump != NULL);
     if ((st = sam2_set_image(ctx, &img.img)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }

@@ -37,7 +37,7 @@ typedef struct variant_sum {
 } variant_sum;
 
 static void usage(void) {
-    printf("usage: sam2 eval BENCH_DIR [-m MODEL] [-c CONFIG] [-t N] [--<parameter> VALUE]...\n"
+    printf("usage: sam2 eval BENCH_DIR [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] [--<parameter> VALUE]...\n"
            "                 [--params F.json] [--variant NAME]... [--limit N] [--json FILE]\n"
            "                 [--depth window|scale|official] [--overwrite]\n"
            "Runs the automatic mask generator on every image of BENCH_DIR/index.json\n"
@@ -233,11 +233,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
-    sam2_status st = sam2_ctx_new(m, a.common.threads, &ctx);
-    if (st != SAM2_OK) {
-        rc = cli_fail("eval", st);
-        goto done;
-    }
+    if (cli_ctx_new("eval", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
     int done_n = 0;
     const cJSON *e;

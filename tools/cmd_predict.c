@@ -26,7 +26,7 @@ typedef struct predict_args {
 } predict_args;
 
 static void usage(void) {
-    printf("usage: sam2 predict [-m MODEL] [-c CONFIG] [-t N] IMAGE|EMBEDDING\n"
+    printf("usage: sam2 predict [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] IMAGE|EMBEDDING\n"
            "                    [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1]\n"
            "                    [--mask-input FILE.npy[:K]] [--multimask true|false]\n"
            "                    [--mask-threshold T] [-o OUTDIR] [--dump-npy DIR] [--overwrite]\n"
@@ -265,7 +265,7 @@ int cmd_predict(int argc, char **argv) {
     sam2_status st;
     if (!m) goto done;
     cli_apply_threads(&a.common);
-    if ((st = sam2_ctx_new(m, a.common.threads, &ctx)) != SAM2_OK) { rc = cli_fail("predict", st); goto done; }
+    if (cli_ctx_new("predict", &a.common, m, &ctx) != 0) goto done;
     st = is_emb ? sam2_embedding_load(ctx, a.input) : sam2_set_image(ctx, &img.img);
     if (st != SAM2_OK) { rc = cli_fail("predict", st); goto done; }
     sam2_model_info info;

@@ -50,7 +50,7 @@ static void usage(void) {
     printf("usage: sam2 tune IMAGE [--grid \"NAME=V1,V2;NAME=V1,V2\"] [--truth LABELS.png]\n"
            "                 [--objective recall75|recall50|coverage|mean-iou] [--top N] [-o GRID.png]\n"
            "                 [--json FILE] [--<parameter> VALUE]... [--max-cache-mb N] [--overwrite]\n"
-           "                 [-m MODEL] [-c CONFIG] [-t N] [--depth window|scale|official]\n"
+           "                 [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] [--depth window|scale|official]\n"
            "Runs the automatic mask generator for every setting of the grid (the cartesian\n"
            "product of its axes; default \"" TUNE_DEFAULT_GRID "\")\n"
            "and prints one line per setting: masks, fraction of pixels covered, fraction\n"
@@ -415,11 +415,7 @@ int cmd_tune(int argc, char **argv) {
     if (a.truth && truth_map_load("tune", a.truth, img.img.width, img.img.height, &t) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
-    sam2_status st = sam2_ctx_new(m, a.common.threads, &ctx);
-    if (st != SAM2_OK) {
-        rc = cli_fail("tune", st);
-        goto done;
-    }
+    if (cli_ctx_new("tune", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
     printf("%ld settings in %d decoding group%s on %s (%d x %d)%s\n", n, n_groups, n_groups > 1 ? "s" : "", a.input,
            img.img.width, img.img.height, t.obj ? "" : ", no ground truth");

@@ -20,7 +20,9 @@ static void usage(FILE *f) {
             "\n"
             "Every command takes -m MODEL (an official .pt checkpoint; default: the embedded\n"
             "demo model), -c CONFIG (official YAML; default: detected from the checkpoint) and\n"
-            "-t THREADS (default: all cores). 'sam2 COMMAND --help' tells more.\n");
+            "-t THREADS (default: all cores) and --precision f32|bf16 (bf16: a faster\n"
+            "encoder in bfloat16 on CPUs with AVX-512 BF16; f32, exact, is the default).\n"
+            "'sam2 COMMAND --help' tells more.\n");
 }
 
 int main(int argc, char **argv) {

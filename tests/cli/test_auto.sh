@@ -26,6 +26,20 @@ expect_eq "png per mask" "$(ls "$TMP/b"/mask_*.png | wc -l)" "$n"
 expect_eq "coco annotations" "$(json_get "$TMP/b_coco.json" "len(j['annotations'])")" "$n"
 expect_eq "label map depth" "$(python3 -c "f=open('$TMP/b_labels.png','rb').read(26);print(f[24])")" 16
 
+# bfloat16 precision: the same masks on this clear image where the CPU has it, a clear refusal where not
+if grep -q avx512_bf16 /proc/cpuinfo; then
+  expect_ok "auto bf16" "$SAM2" auto "$IMG" "${P[@]}" --precision bf16 --output-mode coco_rle --json "$TMP/bf.json" -o "$TMP/bf"
+  python3 - "$TMP/c.json" "$TMP/bf.json" <<'PY' && ok || bad "bf16 masks differ from float32"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert len(a["masks"]) == len(b["masks"]) >= 1
+assert abs(sum(m["area"] for m in a["masks"]) - sum(m["area"] for m in b["masks"])) <= 0.01 * sum(m["area"] for m in a["masks"])
+PY
+else
+  expect_fail "bf16 without AVX-512 BF16" "AVX-512 BF16" "$SAM2" auto "$IMG" "${P[@]}" --precision bf16 -o "$TMP/bf"
+fi
+expect_fail "bad precision" "f32 (exact, the default) or bf16" "$SAM2" auto "$IMG" --precision fp8 -o "$TMP/bp"
+
 printf '{"points_per_side": 8, "pred_iou_thresh": 0.5, "stability_score_thresh": 0.8, "output_mode": "coco_rle"}' >"$TMP/p.json"
 expect_ok "--params" "$SAM2" auto "$IMG" --params "$TMP/p.json" --json "$TMP/p_out.json" -o "$TMP/p"
 expect_eq "--params same result" "$(json_get "$TMP/p_out.json" "len(j['masks'])")" "$n"
