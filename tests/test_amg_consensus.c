@@ -108,7 +108,13 @@ int main(void) {
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 4 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f, "defaults changed");
+    CHECK(cp.min_support == 5 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f, "defaults changed");
+    /* A has four agreeing clicks: not enough by default */
+    sam2_amg_result *none = empty_result();
+    CHECK_OK(sam2_amg_consensus(pool, &cp, none));
+    CHECK(none->n_masks == 0, "%d masks from four clicks with min_support 5", none->n_masks);
+    sam2_amg_result_free(none);
+    cp.min_support = 4;
 
     /* A is voted exactly; B lacks support; the part inside A is set aside */
     sam2_amg_result *res = empty_result();
@@ -135,12 +141,13 @@ int main(void) {
     /* a unanimous vote is the intersection */
     sam2_amg_result *res3 = empty_result();
     cp = sam2_consensus_default_params();
-    cp.vote_frac = 1.0f;
+    cp.min_support = 4, cp.vote_frac = 1.0f;
     CHECK_OK(sam2_amg_consensus(pool, &cp, res3));
     CHECK(res3->n_masks == 1 && res3->masks[0].area == 81, "unanimous vote: %d masks", res3->n_masks);
 
     /* masks already in the result (here: A's vote) take their candidates */
     cp = sam2_consensus_default_params();
+    cp.min_support = 4;
     CHECK_OK(sam2_amg_consensus(pool, &cp, res));
     CHECK(res->n_masks == 1, "A voted twice: %d masks", res->n_masks);
 

@@ -59,7 +59,7 @@ PY
   python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-assert k["robust"]["consensus"]["min_support"] == 4 and k["robust"]["gap_fill"] is False
+assert k["robust"]["consensus"]["min_support"] == 5 and k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
 added = k["masks"][n:]
