@@ -64,8 +64,7 @@ sam2_amg_params sam2_amg_default_params(void) {
 
 /* Fails unless lo <= v <= hi (NaN fails). */
 static sam2_status check_range(const char *name, float v, float lo, float hi) {
-    if (!(v >= lo && v <= hi)) return SAM2_FAIL(SAM2_ERR_PARAM, "%s = %g is outside [%g, %g]", name, (double)v, (double)lo, (double)hi);
-    return SAM2_OK;
+    return sam2_check_range(NULL, name, v, lo, hi);
 }
 
 sam2_status sam2_amg_params_check(const sam2_amg_params *p) {

@@ -20,19 +20,13 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     return c;
 }
 
-static sam2_status check_frac(const char *name, float v, float lo) {
-    if (!(v >= lo && v <= 1.0f)) return SAM2_FAIL(SAM2_ERR_PARAM, "consensus: %s = %g is outside [%g, 1]", name, (double)v, (double)lo);
-    return SAM2_OK;
-}
-
 sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     if (!c) return SAM2_FAIL(SAM2_ERR_PARAM, "consensus: NULL parameters");
-    SAM2_TRY(check_frac("pool_pred_iou_thresh", c->pool_pred_iou_thresh, 0.0f));
-    SAM2_TRY(check_frac("agree_iou", c->agree_iou, 0.01f));
-    SAM2_TRY(check_frac("vote_frac", c->vote_frac, 0.01f));
-    SAM2_TRY(check_frac("absorb_frac", c->absorb_frac, 0.01f));
-    if (c->min_support < 1 || c->min_support > 1000000)
-        return SAM2_FAIL(SAM2_ERR_PARAM, "consensus: min_support = %d is outside [1, 1000000]", c->min_support);
+    SAM2_TRY(sam2_check_range("consensus", "pool_pred_iou_thresh", c->pool_pred_iou_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "agree_iou", c->agree_iou, 0.01f, 1));
+    SAM2_TRY(sam2_check_range("consensus", "vote_frac", c->vote_frac, 0.01f, 1));
+    SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
+    SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
     return SAM2_OK;
 }
 

@@ -153,11 +153,12 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *p, const sam
     if (ctx->orig_w != res->width || ctx->orig_h != res->height)
         return SAM2_FAIL(SAM2_ERR_STATE, "gap filling: the context holds a %dx%d image, the masks are %dx%d (a crop's "
                          "embedding? set the whole image first)", ctx->orig_w, ctx->orig_h, res->width, res->height);
-    if (g->rounds < 0 || g->rounds > 16 || g->max_points < 1 || g->max_points > 4096 || !(g->min_region_frac >= 0) ||
-        !(g->min_region_frac <= 1) || !(g->min_new_frac >= 0) || !(g->min_new_frac <= 1) ||
-        !(g->pred_iou_thresh >= 0) || !(g->stability_score_thresh >= 0))
-        return SAM2_FAIL(SAM2_ERR_PARAM, "gap filling: a parameter is out of range (rounds 0..16, max_points 1..4096, "
-                         "fractions and thresholds 0..1)");
+    SAM2_TRY(sam2_check_range("gap filling", "rounds", g->rounds, 0, 16));
+    SAM2_TRY(sam2_check_range("gap filling", "max_points", g->max_points, 1, 4096));
+    SAM2_TRY(sam2_check_range("gap filling", "min_region_frac", g->min_region_frac, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "min_new_frac", g->min_new_frac, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "pred_iou_thresh", g->pred_iou_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "stability_score_thresh", g->stability_score_thresh, 0, 1));
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
     uint8_t *covered = calloc(np, 1);

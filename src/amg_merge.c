@@ -74,9 +74,10 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
     if (!ctx || !p || !mp || !res) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_merge: NULL argument");
     if (!ctx->has_image || ctx->orig_w != res->width || ctx->orig_h != res->height)
         return SAM2_FAIL(SAM2_ERR_STATE, "merging needs the whole image's embedding in the context");
-    if (mp->max_pairs < 0 || !(mp->pred_iou_thresh >= 0) || !(mp->stability_score_thresh >= 0) ||
-        !(mp->min_union_iou >= 0) || !(mp->min_union_iou <= 1))
-        return SAM2_FAIL(SAM2_ERR_PARAM, "merging: a parameter is out of range (max_pairs >= 0, thresholds 0..1)");
+    SAM2_TRY(sam2_check_range("merging", "max_pairs", mp->max_pairs, 0, 1e9));
+    SAM2_TRY(sam2_check_range("merging", "pred_iou_thresh", mp->pred_iou_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("merging", "stability_score_thresh", mp->stability_score_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("merging", "min_union_iou", mp->min_union_iou, 0, 1));
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
     /* every candidate's bitmap is held: on large images only the first

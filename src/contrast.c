@@ -46,6 +46,18 @@ static void region_lut(const uint8_t *in, int w, int x0, int x1, int y0, int y1,
     }
 }
 
+/* Pixel p of n along an axis of `regions` regions: the two regions whose
+ * centres ((k + 0.5) * n / regions) surround it and the weight of the second
+ * (clamped at the borders). */
+static void region_tap(int p, int n, int regions, int *k0, int *k1, float *w1) {
+    const float f = ((float)p + 0.5f) * (float)regions / (float)n - 0.5f;
+    int k = (int)floorf(f);
+    float wt = f - (float)k;
+    if (k < 0) k = 0, wt = 0;
+    if (k >= regions - 1) k = regions - 1, wt = 0;
+    *k0 = k, *k1 = k + 1 < regions ? k + 1 : k, *w1 = wt;
+}
+
 int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8_t *out) {
     if (w < 1 || h < 1) return 0;
     const int tx = tiles < w ? tiles : w, ty = tiles < h ? tiles : h;
@@ -55,22 +67,22 @@ int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8
         for (int i = 0; i < tx; i++)
             region_lut(in, w, (int)((int64_t)i * w / tx), (int)((int64_t)(i + 1) * w / tx), (int)((int64_t)j * h / ty),
                        (int)((int64_t)(j + 1) * h / ty), clip_limit, lut + ((size_t)j * tx + i) * 256);
-    /* region centres sit at (k + 0.5) * size / tiles */
+    /* the x taps are the same for every row: once, then per row the y tap */
+    int *xi = malloc(sizeof(int) * 2 * (size_t)w);
+    float *xw = malloc(sizeof(float) * (size_t)w);
+    if (!xi || !xw) {
+        free(lut), free(xi), free(xw);
+        return -1;
+    }
+    for (int x = 0; x < w; x++) region_tap(x, w, tx, &xi[2 * x], &xi[2 * x + 1], &xw[x]);
 #pragma omp parallel for schedule(static) if ((int64_t)w * h > 262144)
     for (int y = 0; y < h; y++) {
-        float fy = ((float)y + 0.5f) * (float)ty / (float)h - 0.5f;
-        int j0 = (int)floorf(fy);
-        float wy = fy - (float)j0;
-        if (j0 < 0) j0 = 0, wy = 0;
-        if (j0 >= ty - 1) j0 = ty - 1, wy = 0;
-        const int j1 = j0 + 1 < ty ? j0 + 1 : j0;
+        int j0, j1;
+        float wy;
+        region_tap(y, h, ty, &j0, &j1, &wy);
         for (int x = 0; x < w; x++) {
-            float fx = ((float)x + 0.5f) * (float)tx / (float)w - 0.5f;
-            int i0 = (int)floorf(fx);
-            float wx = fx - (float)i0;
-            if (i0 < 0) i0 = 0, wx = 0;
-            if (i0 >= tx - 1) i0 = tx - 1, wx = 0;
-            const int i1 = i0 + 1 < tx ? i0 + 1 : i0;
+            const int i0 = xi[2 * x], i1 = xi[2 * x + 1];
+            const float wx = xw[x];
             const uint8_t v = in[(size_t)y * w + x];
             const float a = lut[((size_t)j0 * tx + i0) * 256 + v], b = lut[((size_t)j0 * tx + i1) * 256 + v];
             const float c = lut[((size_t)j1 * tx + i0) * 256 + v], d = lut[((size_t)j1 * tx + i1) * 256 + v];
@@ -78,6 +90,7 @@ int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8
             out[(size_t)y * w + x] = (uint8_t)(r + 0.5f);
         }
     }
+    free(xi), free(xw);
     free(lut);
     return 0;
 }

@@ -48,3 +48,9 @@ void sam2_error_prefix(const char *fmt, ...) {
     memcpy(old, tl_message, sizeof old);
     snprintf(tl_message, sizeof tl_message, "%.500s: %.500s", prefix, old);
 }
+
+sam2_status sam2_check_range(const char *what, const char *name, double v, double lo, double hi) {
+    if (v >= lo && v <= hi) return SAM2_OK;
+    return sam2_error_set(SAM2_ERR_PARAM, __FILE__, __LINE__, "%s%s%s = %g is outside [%g, %g]", what ? what : "",
+                          what ? ": " : "", name, v, lo, hi);
+}

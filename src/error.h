@@ -15,6 +15,10 @@ void sam2_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* "file.c:123" of the last failure on this thread. */
 const char *sam2_error_where(void);
 
+/* SAM2_ERR_PARAM with "WHAT: NAME = V is outside [LO, HI]" (no "WHAT: "
+ * when what is NULL) unless lo <= v <= hi; NaN is outside. */
+sam2_status sam2_check_range(const char *what, const char *name, double v, double lo, double hi);
+
 /* return SAM2_FAIL(SAM2_ERR_FORMAT, "bad %s", x); */
 #define SAM2_FAIL(status, ...) sam2_error_set((status), __FILE__, __LINE__, __VA_ARGS__)
 
