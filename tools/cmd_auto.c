@@ -12,6 +12,7 @@
 #include "amg_args.h"
 #include "amg_outputs.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_io.h"
 #include "robust_args.h"
 
@@ -57,19 +58,10 @@ static int parse_args(auto_args *a, int argc, char **argv) {
     robust_args_init(&a->robust);
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     if (!a->inputs) return cli_usage_error("auto", "out of memory");
-    const char *params_file = NULL;
-    /* --params is applied first so that explicit flags override it */
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--params")) params_file = argv[i + 1];
-    if (params_file && amg_args_load_json(&a->amg, "auto", params_file) != 0) return 2;
+    const cli_shared sh = {&a->common, &a->amg, &a->robust, &a->depth, &a->overwrite};
+    if (cli_shared_load_params("auto", &sh, argc, argv) != 0) return 2;
     for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&a->common, argc, argv, &i);
-        if (r < 0) return 2;
-        if (r > 0) continue;
-        r = amg_args_option(&a->amg, "auto", argc, argv, &i);
-        if (r < 0) return 2;
-        if (r > 0) continue;
-        r = robust_args_option(&a->robust, "auto", argc, argv, &i);
+        const int r = cli_shared_option("auto", &sh, argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i];
@@ -77,8 +69,6 @@ static int parse_args(auto_args *a, int argc, char **argv) {
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             usage();
             return -1;
-        } else if (!strcmp(o, "--params") && v) {
-            i++;
         } else if (!strcmp(o, "--json") && v) {
             a->json_path = v, i++;
         } else if (!strcmp(o, "-o") && v) {
@@ -89,12 +79,6 @@ static int parse_args(auto_args *a, int argc, char **argv) {
             a->label_map = v, i++;
         } else if (!strcmp(o, "--coco") && v) {
             a->coco = v, i++;
-        } else if (!strcmp(o, "--depth") && v) {
-            if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("auto", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
-            i++;
-        } else if (!strcmp(o, "--overwrite")) {
-            a->overwrite = 1;
         } else if (o[0] == '-') {
             return cli_usage_error("auto", "unknown or incomplete option '%s' (see sam2 auto --help)", o);
         } else {

@@ -10,6 +10,7 @@
 #include "amg_args.h"
 #include "amg_outputs.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_io.h"
 #include "grid_render.h"
 #include "param_sets.h"
@@ -52,8 +53,9 @@ static int add_base(compare_args *a, const char *name, const char *value) {
 static int parse_args(compare_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
+    const cli_shared sh = {&a->common, NULL, NULL, &a->depth, &a->overwrite};
     for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&a->common, argc, argv, &i);
+        const int r = cli_shared_option("compare", &sh, argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i];
@@ -75,12 +77,6 @@ static int parse_args(compare_args *a, int argc, char **argv) {
             if (!cli_parse_int(v, &a->cols) || a->cols < 1 || a->cols > 64)
                 return cli_usage_error("compare", "--cols takes 1..64, got '%s'", v);
             i++;
-        } else if (!strcmp(o, "--depth") && v) {
-            if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("compare", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
-            i++;
-        } else if (!strcmp(o, "--overwrite")) {
-            a->overwrite = 1;
         } else if (!strncmp(o, "--", 2) && v && strcmp(o, "--set") && strcmp(o, "-o")) {
             /* an AMG parameter for every set (checked when parsed as a set) */
             if (add_base(a, o + 2, v) != 0) return cli_usage_error("compare", "too many parameter flags");

@@ -11,6 +11,7 @@
 
 #include "amg_args.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_io.h"
 #include "robust_args.h"
 #include "truth_metrics.h"
@@ -59,26 +60,16 @@ static int parse_args(eval_args *a, int argc, char **argv) {
     amg_args_init(&a->amg);
     robust_args_init(&a->robust);
     a->depth = SAM2_DEPTH_WINDOW;
-    const char *params_file = NULL;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--params") && i + 1 < argc) params_file = argv[i + 1];
-    if (params_file && amg_args_load_json(&a->amg, "eval", params_file) != 0) return 2;
+    const cli_shared sh = {&a->common, &a->amg, &a->robust, &a->depth, &a->overwrite};
+    if (cli_shared_load_params("eval", &sh, argc, argv) != 0) return 2;
     for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&a->common, argc, argv, &i);
-        if (r < 0) return 2;
-        if (r > 0) continue;
-        r = amg_args_option(&a->amg, "eval", argc, argv, &i);
-        if (r < 0) return 2;
-        if (r > 0) continue;
-        r = robust_args_option(&a->robust, "eval", argc, argv, &i);
+        const int r = cli_shared_option("eval", &sh, argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             usage();
             return -1;
-        } else if (!strcmp(o, "--params") && v) {
-            i++;
         } else if (!strcmp(o, "--json") && v) {
             a->json_path = v, i++;
         } else if (!strcmp(o, "--variant") && v) {
@@ -88,12 +79,6 @@ static int parse_args(eval_args *a, int argc, char **argv) {
             if (!cli_parse_int(v, &a->limit) || a->limit < 1)
                 return cli_usage_error("eval", "--limit takes a positive whole number, got '%s'", v);
             i++;
-        } else if (!strcmp(o, "--depth") && v) {
-            if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("eval", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
-            i++;
-        } else if (!strcmp(o, "--overwrite")) {
-            a->overwrite = 1;
         } else if (o[0] == '-' || a->dir) {
             return cli_usage_error("eval", "unknown or incomplete option '%s' (see sam2 eval --help)", o);
         } else {

@@ -13,6 +13,7 @@
 #include "amg_args.h"
 #include "amg_outputs.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "cli_io.h"
 #include "grid_render.h"
 #include "image_io.h"
@@ -80,9 +81,10 @@ static int add_base(tune_args *a, const char *name, const char *value) {
 static int parse_args(tune_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
+    const cli_shared sh = {&a->common, NULL, NULL, &a->depth, &a->overwrite};
     a->objective = -1, a->top = 4, a->max_cache_mb = 2048;
     for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&a->common, argc, argv, &i);
+        const int r = cli_shared_option("tune", &sh, argc, argv, &i);
         if (r < 0) return 2;
         if (r > 0) continue;
         const char *o = argv[i];
@@ -116,12 +118,6 @@ static int parse_args(tune_args *a, int argc, char **argv) {
             if (!cli_parse_int(v, &a->max_cache_mb) || a->max_cache_mb < 0)
                 return cli_usage_error("tune", "--max-cache-mb takes a size in MB (0: no cap), got '%s'", v);
             i++;
-        } else if (!strcmp(o, "--depth") && v) {
-            if (cli_parse_depth(v, &a->depth) != 0)
-                return cli_usage_error("tune", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
-            i++;
-        } else if (!strcmp(o, "--overwrite")) {
-            a->overwrite = 1;
         } else if (!strncmp(o, "--", 2) && v) {
             if (add_base(a, o + 2, v) != 0) return cli_usage_error("tune", "too many parameter flags");
             i++;
