@@ -412,10 +412,33 @@ static int passes_official(const sam2_amg_params *p, const amg_rec *rec) {
            (!(p->stability_score_thresh > 0.0f) || rec->stab >= p->stability_score_thresh);
 }
 
-/* Copies a record the pool keeps into the pool (image coordinates, the
- * crop's box); rec itself is left to the caller. */
-static sam2_status pool_take(amg_state *S, const amg_crop *crop, const amg_rec *rec) {
-    if (S->pool_pred > 0.0f && !(rec->iou > S->pool_pred)) return SAM2_OK;
+/* The public record of a (taking its RLE). shift: a is still in the crop's
+ * coordinates, so its box and click move by the crop's origin. */
+static void rec_to_mask(amg_rec *a, const amg_crop *c, int shift, sam2_amg_mask *m) {
+    const int dx = shift ? c->x0 : 0, dy = shift ? c->y0 : 0;
+    memset(m, 0, sizeof *m);
+    m->counts = a->counts, m->n_counts = a->n_counts;
+    a->counts = NULL;
+    m->area = rle_area(m->counts, m->n_counts);
+    m->bbox[0] = (float)(a->box[0] + dx), m->bbox[1] = (float)(a->box[1] + dy);
+    m->bbox[2] = (float)a->box[2] - (float)a->box[0], m->bbox[3] = (float)a->box[3] - (float)a->box[1];
+    m->predicted_iou = a->iou;
+    m->point[0] = shift ? a->point[0] + (float)c->x0 : a->point[0];
+    m->point[1] = shift ? a->point[1] + (float)c->y0 : a->point[1];
+    m->stability_score = a->stab;
+    m->crop_box[0] = (float)c->x0, m->crop_box[1] = (float)c->y0;
+    m->crop_box[2] = (float)c->x1 - (float)c->x0, m->crop_box[3] = (float)c->y1 - (float)c->y0;
+    m->source = SAM2_MASK_GRID;
+}
+
+/* Puts a record the pool keeps into the pool: its RLE moves there (move) or
+ * is copied (the generator's list keeps rec too). With move, rec no longer
+ * holds an RLE afterwards unless this fails. */
+static sam2_status pool_take(amg_state *S, const amg_crop *crop, amg_rec *rec, int move) {
+    if (S->pool_pred > 0.0f && !(rec->iou > S->pool_pred)) {
+        if (move) free(rec->counts), rec->counts = NULL;
+        return SAM2_OK;
+    }
     sam2_amg_result *P = S->pool;
     if (P->n_masks == S->pool_cap) {
         const int cap = S->pool_cap ? 2 * S->pool_cap : 256;
@@ -423,22 +446,15 @@ static sam2_status pool_take(amg_state *S, const amg_crop *crop, const amg_rec *
         if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d pooled AMG candidates", cap);
         P->masks = v, S->pool_cap = cap;
     }
-    sam2_amg_mask *m = &P->masks[P->n_masks];
-    memset(m, 0, sizeof *m);
-    m->counts = malloc(sizeof(int64_t) * (size_t)(rec->n_counts > 0 ? rec->n_counts : 1));
-    if (!m->counts) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a pooled AMG candidate");
-    memcpy(m->counts, rec->counts, sizeof(int64_t) * (size_t)rec->n_counts);
-    m->n_counts = rec->n_counts;
-    m->area = rle_area(m->counts, m->n_counts);
-    m->bbox[0] = (float)(rec->box[0] + crop->x0), m->bbox[1] = (float)(rec->box[1] + crop->y0);
-    m->bbox[2] = (float)rec->box[2] - (float)rec->box[0], m->bbox[3] = (float)rec->box[3] - (float)rec->box[1];
-    m->predicted_iou = rec->iou;
-    m->point[0] = rec->point[0] + (float)crop->x0, m->point[1] = rec->point[1] + (float)crop->y0;
-    m->stability_score = rec->stab;
-    m->crop_box[0] = (float)crop->x0, m->crop_box[1] = (float)crop->y0;
-    m->crop_box[2] = (float)crop->x1 - (float)crop->x0, m->crop_box[3] = (float)crop->y1 - (float)crop->y0;
-    m->source = SAM2_MASK_GRID;
-    P->n_masks++;
+    amg_rec a = *rec;
+    if (move) {
+        rec->counts = NULL;
+    } else {
+        a.counts = malloc(sizeof(int64_t) * (size_t)(rec->n_counts > 0 ? rec->n_counts : 1));
+        if (!a.counts) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a pooled AMG candidate");
+        memcpy(a.counts, rec->counts, sizeof(int64_t) * (size_t)rec->n_counts);
+    }
+    rec_to_mask(&a, crop, 1, &P->masks[P->n_masks++]);
     return SAM2_OK;
 }
 
@@ -459,11 +475,9 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
         cand_result *r = &S->res[k];
         if (st == SAM2_OK && r->st != SAM2_OK) st = r->st;
         if (r->kept && st == SAM2_OK && S->pool) {
-            st = pool_take(S, crop, &r->rec);
-            if (st == SAM2_OK && !passes_official(S->p, &r->rec)) {
-                free(r->rec.counts);
-                continue;
-            }
+            const int official = passes_official(S->p, &r->rec);
+            st = pool_take(S, crop, &r->rec, !official);
+            if (st == SAM2_OK && !official) continue;
         }
         if (r->kept && st == SAM2_OK) {
             st = rec_push(list, &r->rec);
@@ -781,19 +795,7 @@ static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops
     if (st == SAM2_OK) {
         r->width = W, r->height = H, r->n_masks = n_order;
         for (int k = 0; k < n_order; k++) {
-            amg_rec *a = &all->v[order[k]];
-            const amg_crop *c = &crops[rec_crop[order[k]]];
-            sam2_amg_mask *m = &r->masks[k];
-            m->counts = a->counts, m->n_counts = a->n_counts;
-            a->counts = NULL;
-            m->area = rle_area(m->counts, m->n_counts);
-            m->bbox[0] = (float)a->box[0], m->bbox[1] = (float)a->box[1];
-            m->bbox[2] = (float)a->box[2] - (float)a->box[0], m->bbox[3] = (float)a->box[3] - (float)a->box[1];
-            m->predicted_iou = a->iou;
-            m->point[0] = a->point[0], m->point[1] = a->point[1];
-            m->stability_score = a->stab;
-            m->crop_box[0] = (float)c->x0, m->crop_box[1] = (float)c->y0;
-            m->crop_box[2] = (float)c->x1 - (float)c->x0, m->crop_box[3] = (float)c->y1 - (float)c->y0;
+            rec_to_mask(&all->v[order[k]], &crops[rec_crop[order[k]]], 0, &r->masks[k]);
         }
         *out = r;
         r = NULL;
@@ -803,42 +805,43 @@ static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops
     return st;
 }
 
+/* The generator, and with pool also its candidate pool (see
+ * sam2_amg_generate_pool). */
+static sam2_status generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, float pool_pred,
+                            sam2_amg_result **out, sam2_amg_result **pool) {
+    int W = 0, H = 0;
+    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
+    sam2_amg_result *P = NULL;
+    if (pool) {
+        SAM2_TRY(check_range("pool_pred_iou_thresh", pool_pred, 0.0f, 1.0f));
+        P = calloc(1, sizeof *P);
+        if (!P) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the AMG candidate pool");
+        P->width = W, P->height = H;
+    }
+    amg_crop *crops = NULL;
+    int *crop_start = NULL;
+    rec_list all = {0};
+    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, P, pool_pred);
+    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
+    free(crops), free(crop_start);
+    rec_list_free(&all);
+    if (st != SAM2_OK) sam2_amg_result_free(P);
+    else if (pool) *pool = P;
+    return st;
+}
+
 sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                               sam2_amg_result **out) {
     if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
     *out = NULL;
-    int W = 0, H = 0;
-    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
-    amg_crop *crops = NULL;
-    int *crop_start = NULL;
-    rec_list all = {0};
-    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, NULL, 0.0f);
-    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
-    free(crops), free(crop_start);
-    rec_list_free(&all);
-    return st;
+    return generate(ctx, img, params, 0.0f, out, NULL);
 }
 
 sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                    float pool_pred_iou_thresh, sam2_amg_result **out, sam2_amg_result **pool) {
     if (!out || !pool) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate_pool: out or pool is NULL");
     *out = NULL, *pool = NULL;
-    int W = 0, H = 0;
-    SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
-    SAM2_TRY(check_range("pool_pred_iou_thresh", pool_pred_iou_thresh, 0.0f, 1.0f));
-    sam2_amg_result *P = calloc(1, sizeof *P);
-    if (!P) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the AMG candidate pool");
-    P->width = W, P->height = H;
-    amg_crop *crops = NULL;
-    int *crop_start = NULL;
-    rec_list all = {0};
-    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, P, pool_pred_iou_thresh);
-    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
-    free(crops), free(crop_start);
-    rec_list_free(&all);
-    if (st != SAM2_OK) sam2_amg_result_free(P);
-    else *pool = P;
-    return st;
+    return generate(ctx, img, params, pool_pred_iou_thresh, out, pool);
 }
 
 /* ------------------------------------------------- decoder-output reuse */
