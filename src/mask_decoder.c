@@ -152,8 +152,14 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     ws->cache.t2i_kt = malloc(sizeof(float) * nc);
     ws->cache.t2i_vt = malloc(sizeof(float) * nc);
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
+    ws->keep = malloc((size_t)max_B);
+    int pe_ok = ws->keep != NULL;
+    for (int l = 1; l <= c->dec_depth; l++) {
+        pe_ok = pe_ok && (ws->cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc));
+        if (l < c->dec_depth) pe_ok = pe_ok && (ws->cache.pe_i2t_q[l] = malloc(sizeof(float) * nc));
+    }
     if (!ws->buf || !ws->image_pe || !ws->up_w[0] || !ws->up_w[1] || !ws->cache.t2i_kt || !ws->cache.t2i_vt ||
-        !ws->cache.i2t_q) {
+        !ws->cache.i2t_q || !pe_ok) {
         mask_decoder_ws_free(ws);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
     }
@@ -165,8 +171,11 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     if (!ws) return;
     free(ws->buf);
     free(ws->image_pe);
+    free(ws->keep);
     free(ws->up_w[0]), free(ws->up_w[1]);
     free(ws->cache.t2i_kt), free(ws->cache.t2i_vt), free(ws->cache.i2t_q);
+    for (int l = 0; l <= DEC_MAX_DEPTH; l++) free(ws->cache.pe_t2i_kt[l]);
+    for (int l = 0; l < DEC_MAX_DEPTH; l++) free(ws->cache.pe_i2t_q[l]);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -242,6 +251,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     float *rows = keys + (size_t)Bm * HW * d;          /* (B, d) gathered token rows */
     float *hyp = rows + (size_t)Bm * d;                /* (B, nt, d/8) */
     float *iou_raw = hyp + (size_t)Bm * nt * dh;       /* (B, nt) */
+    unsigned char *keep = ws->keep;                    /* (B) prompts whose masks are computed */
     float *mlp_ws = iou_raw + (size_t)Bm * nt;         /* MLP scratch */
     size_t tw = two_way_work_floats(c, Bm, Tmax, HW, ws->n_threads), hf = heads_floats(d, HW);
     float *big = ws->buf + ws->n_floats - (tw > hf ? tw : hf); /* transformer, then heads scratch */
@@ -265,13 +275,13 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
             else
                 for (int ch = 0; ch < d; ch++) k[ch] = image_embed[(size_t)ch * HW + p] + no_mask[ch];
         }
-    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big, 1, &ws->cache);
-    /* token-side heads, batched over prompts */
-    for (int i = 0; i < nt; i++) {
-        for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s + 1 + i) * d, sizeof(float) * d);
-        dec_mlp_run(&w->hyper[i], rows, B, big, mlp_ws);
-        for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
-    }
+    /* The final attention of the mask tokens (each token attends on its
+     * own) waits until the IoU token has passed the floor, and runs prompt
+     * by prompt, so that a prompt's masks do not depend on which others
+     * passed. */
+    const int early = nt > 1 && !isnan(skip_floor);
+    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big, 1, &ws->cache,
+                     s + 1);
     for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s) * d, sizeof(float) * d);
     dec_mlp_run(&w->iou_head, rows, B, iou_raw, mlp_ws);
     if (c->iou_prediction_use_sigmoid) op_sigmoid(iou_raw, (int64_t)B * nt);
@@ -283,9 +293,21 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         for (int b = 0; b < B; b++) obj[b] = 10.0f;
     }
     for (int b = 0; b < B; b++) {
-        int skip = nt > 1 && !isnan(skip_floor);
+        int skip = early;
         for (int j = 1; j < nt && skip; j++) skip = !(iou[(size_t)b * nt + j] > skip_floor);
-        if (skip) {
+        keep[b] = !skip;
+        if (!skip)
+            two_way_final(c, w, 1, T, HW, queries + (size_t)b * T * d, qpe + (size_t)b * T * d, keys + (size_t)b * HW * d,
+                          image_pe, s + 1, nt, ws->n_threads, big, &ws->cache);
+    }
+    /* hypernetworks, batched over prompts (rows of skipped prompts unused) */
+    for (int i = 0; i < nt; i++) {
+        for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s + 1 + i) * d, sizeof(float) * d);
+        dec_mlp_run(&w->hyper[i], rows, B, big, mlp_ws);
+        for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
+    }
+    for (int b = 0; b < B; b++) {
+        if (!keep[b]) {
             memset(masks + (size_t)b * nt * L * L, 0, sizeof(float) * (size_t)nt * L * L);
             continue;
         }

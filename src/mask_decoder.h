@@ -51,6 +51,12 @@ typedef struct two_way_cache {
     float *t2i_kt, *t2i_vt; /* (I, HW) token-to-image keys and values, transposed */
     float *i2t_q;           /* (HW, I) image-to-token queries */
     int valid;
+    /* Projections of the dense positional encoding alone, for layers 1 ..
+     * depth - 1 and (index depth) the final attention: they depend on the
+     * model only, so they survive image changes. */
+    float *pe_t2i_kt[DEC_MAX_DEPTH + 1]; /* (I, HW) Wk pe^T of the token-to-image attention */
+    float *pe_i2t_q[DEC_MAX_DEPTH];      /* (HW, I) pe Wq^T of the image-to-token attention */
+    int pe_valid;
 } two_way_cache;
 
 /* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
@@ -63,6 +69,7 @@ typedef struct mask_decoder_ws {
     int max_B, Ns, n_threads;
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
+    unsigned char *keep;           /* (max_B) prompts past the IoU floor */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;

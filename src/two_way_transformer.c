@@ -202,9 +202,13 @@ static size_t lowrank_work_floats(int B, int T, int HW, int d, int I, int heads)
 /* Token to image, keys per prompt: q_in (B, T, d) queries (+pe), x (B, HW,
  * d) keys + pe, y (B, HW, d) keys; out (B, T, d). Per head h the scores
  * are (q_h Wk_h) x^T (the key bias shifts a whole softmax row, so it drops
- * out) and the output (P y) Wv_h^T + bv_h, since each row of P sums to 1. */
+ * out) and the output (P y) Wv_h^T + bv_h, since each row of P sums to 1.
+ * pe_kt (I, HW) = Wk pe^T, when given: x holds the keys alone and the
+ * positional part of the scores comes per head from this image-independent
+ * projection (no per-prompt keys + pe). */
 static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, int HW, const float *q_in,
-                        const float *x, const float *y, float *out, int n_threads, float *work) {
+                        const float *x, const float *y, float *out, int n_threads, float *work,
+                        const float *pe_kt) {
     const int I = a->internal, hd = I / heads, R = heads * T;
     const float scale = 1.0f / sqrtf((float)hd);
     float *q = work;                    /* (B, T, I) */
@@ -220,6 +224,10 @@ static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, i
             gemm(0, 0, T, d, hd, scale, q + (size_t)b * T * I + h * hd, I, a->k_w + (size_t)h * hd * d, d, 0.0f,
                  Qt + (size_t)h * T * d, d);
         gemm(0, 1, R, HW, d, 1.0f, Qt, d, xb, d, 0.0f, S, HW);
+        if (pe_kt)
+            for (int h = 0; h < heads; h++)
+                gemm(0, 0, T, HW, hd, scale, q + (size_t)b * T * I + h * hd, I, pe_kt + (size_t)h * hd * HW, HW,
+                     1.0f, S + (size_t)h * T * HW, HW);
 #pragma omp parallel for schedule(static) num_threads(n_threads)
         for (int r = 0; r < R; r++) {
             float *row = S + (size_t)r * HW, m = -INFINITY, total = 0.0f;
@@ -248,10 +256,12 @@ static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, i
  * the scores are x (Wq_h^T k_h^T) plus the query bias against k_h. The
  * output is P (HW, R) times U (R, d) with U = v_h Wo_h^T + bo / heads: the
  * probabilities of each head sum to 1, so the heads' shares of bo add up
- * to bo. */
+ * to bo. pe_q (HW, I) = pe Wq^T, when given for per-prompt x: x holds the
+ * keys alone (the scores read x before the output is added, so x may be
+ * out). */
 static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, int T, const float *x, int x_shared,
                         const float *k_in, const float *v_in, float *out, int n_threads, float *work,
-                        const float *qimg_pre) {
+                        const float *qimg_pre, const float *pe_q) {
     const int I = a->internal, hd = I / heads, R = heads * T;
     const float scale = 1.0f / sqrtf((float)hd);
     float *qimg = work;                       /* (HW, I) shared query projection */
@@ -281,6 +291,9 @@ static void i2t_lowrank(const attn_weights *a, int heads, int d, int B, int HW, 
                 }
             }
             gemm(0, 1, HW, R, d, 1.0f, x + (size_t)b * HW * d, d, Mt, d, 0.0f, S, R);
+            if (pe_q) /* x holds the keys alone: the positional part from pe Wq^T */
+                for (int h = 0; h < heads; h++)
+                    gemm(0, 1, HW, T, hd, scale, pe_q + h * hd, I, kb + h * hd, I, 1.0f, S + h * T, R);
         }
 #pragma omp parallel for schedule(static) num_threads(n_threads) if (HW > 256)
         for (int i = 0; i < HW; i++) {
@@ -337,12 +350,64 @@ size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_thr
 
 void two_way_run(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                  const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work) {
-    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, keys_shared, kpe, n_threads, work, 1, NULL);
+    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, keys_shared, kpe, n_threads, work, 1, NULL, T);
+}
+
+/* The projections of the positional encoding the low-rank attentions of
+ * layers 1.. and the final attention add per head instead of forming keys +
+ * pe for every prompt: they depend on the model alone. */
+static void fill_pe_cache(const sam2_config *c, const mask_decoder_weights *w, int HW, const float *kpe,
+                          two_way_cache *cache) {
+    const int d = c->d_model, Ic = d / c->dec_attn_downsample;
+    for (int l = 1; l <= c->dec_depth; l++) {
+        const attn_weights *t2i = l < c->dec_depth ? &w->layers[l].t2i : &w->final_attn;
+        gemm(0, 1, Ic, HW, d, 1.0f, t2i->k_w, d, kpe, d, 0.0f, cache->pe_t2i_kt[l], HW);
+        if (l < c->dec_depth)
+            gemm(0, 1, HW, Ic, d, 1.0f, kpe, d, w->layers[l].i2t.q_w, d, 0.0f, cache->pe_i2t_q[l], Ic);
+    }
+    cache->pe_valid = 1;
+}
+
+/* The final token-to-image attention, its residual and norm for tokens t0
+ * .. t0 + n - 1 of each prompt (each token attends on its own, so any
+ * subset gives the same rows). keys per prompt unless shared. */
+static void final_attn(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                       const float *qpe, const float *keys, int shared, const float *kpe, int t0, int n,
+                       int n_threads, float *work, int lowrank, const two_way_cache *cache) {
+    const int d = c->d_model, H = c->dec_heads;
+    const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
+    float *qa = work, *qo = qa + nq, *ka = qo + nq, *sc = ka + 2 * (size_t)B * per_k;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < n; j++) {
+            const size_t src = ((size_t)b * T + t0 + j) * d, dst = ((size_t)b * n + j) * d;
+            for (int e = 0; e < d; e++) qa[dst + e] = queries[src + e] + qpe[src + e];
+        }
+    const int use_pe_cache = lowrank && !shared && cache && cache->pe_valid;
+    if (use_pe_cache) {
+        t2i_lowrank(&w->final_attn, H, d, B, n, HW, qa, keys, keys, qo, n_threads, sc,
+                    cache->pe_t2i_kt[c->dec_depth]);
+    } else {
+        add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
+        if (lowrank && !shared) t2i_lowrank(&w->final_attn, H, d, B, n, HW, qa, ka, keys, qo, n_threads, sc, NULL);
+        else mha(&w->final_attn, H, d, B, n, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
+    }
+    for (int b = 0; b < B; b++) {
+        float *qb = queries + ((size_t)b * T + t0) * d;
+        op_add(qb, qo + (size_t)b * n * d, (int64_t)n * d);
+        op_layernorm(qb, qb, n, d, w->nf_w, w->nf_b, 1e-5f);
+    }
+}
+
+void two_way_final(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                   const float *qpe, const float *keys, const float *kpe, int t0, int n, int n_threads, float *work,
+                   const two_way_cache *cache) {
+    const int Ic = c->d_model / c->dec_attn_downsample, lowrank = c->dec_heads * T < Ic;
+    final_attn(c, w, B, T, HW, queries, qpe, keys, 0, kpe, t0, n, n_threads, work, lowrank, cache);
 }
 
 void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                       const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok, two_way_cache *cache) {
+                      int lowrank_ok, two_way_cache *cache, int n_final) {
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work;                          /* (B, T, d) queries + pe */
@@ -352,6 +417,7 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
     float *sc = ko + (size_t)B * per_k;        /* mha / MLP scratch */
     int shared = keys_shared;
     const int Ic = d / c->dec_attn_downsample, lowrank = lowrank_ok && H * T < Ic;
+    if (lowrank && cache && !cache->pe_valid) fill_pe_cache(c, w, HW, kpe, cache);
     for (int l = 0; l < c->dec_depth; l++) {
         const twoway_layer_weights *L = &w->layers[l];
         if (l == 0) { /* skip_first_layer_pe: the attention output replaces the queries */
@@ -365,7 +431,9 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n1_w, L->n1_b, 1e-5f);
         /* token to image */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
-        add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
+        /* per-prompt keys with the positional projections cached: no keys + pe */
+        const int pe_cached = lowrank && !shared && cache && l > 0;
+        if (!pe_cached) add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
         /* the image-side projections of layer 0 on shared keys depend on the
          * image only: kept in the cache across calls */
         const int cached = cache && shared && l == 0;
@@ -375,7 +443,8 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
             linear(ka, HW, d, L->i2t.q_w, L->i2t.q_b, Ic, cache->i2t_q);
             cache->valid = 1;
         }
-        if (lowrank && !shared) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc);
+        if (pe_cached) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, keys, keys, qo, n_threads, sc, cache->pe_t2i_kt[l]);
+        else if (lowrank && !shared) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc, NULL);
         else if (cached)
             mha_pre(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, 1, qo, n_threads, sc, NULL, cache->t2i_kt,
                     cache->t2i_vt);
@@ -392,8 +461,8 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
             if (shared)
                 for (int b = 1; b < B; b++) memcpy(keys + b * per_k, keys, sizeof(float) * per_k);
             shared = 0;
-            i2t_lowrank(&L->i2t, H, d, B, HW, T, ka, x_shared, qa, queries, keys, n_threads, sc,
-                        cached ? cache->i2t_q : NULL);
+            i2t_lowrank(&L->i2t, H, d, B, HW, T, pe_cached ? keys : ka, x_shared, qa, queries, keys, n_threads, sc,
+                        cached ? cache->i2t_q : NULL, pe_cached ? cache->pe_i2t_q[l] : NULL);
         } else {
             if (cached)
                 mha_pre(&L->i2t, H, d, B, HW, T, ka, 1, qa, queries, 0, ko, n_threads, sc, cache->i2t_q, NULL, NULL);
@@ -409,12 +478,10 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         }
         op_layernorm(keys, keys, (int64_t)B * HW, d, L->n4_w, L->n4_b, 1e-5f);
     }
-    add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
-    add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
-    if (lowrank && !shared) t2i_lowrank(&w->final_attn, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc);
-    else mha(&w->final_attn, H, d, B, T, HW, qa, 0, ka, keys, shared, qo, n_threads, sc);
-    op_add(queries, qo, (int64_t)nq);
-    op_layernorm(queries, queries, (int64_t)B * T, d, w->nf_w, w->nf_b, 1e-5f);
-    if (shared) /* depth 0: every prompt's keys are the input */
+    if (shared) { /* depth 0: every prompt's keys are the input */
         for (int b = 1; b < B; b++) memcpy(keys + b * per_k, keys, sizeof(float) * per_k);
+        shared = 0;
+    }
+    final_attn(c, w, B, T, HW, queries, qpe, keys, shared, kpe, 0, n_final < T ? n_final : T, n_threads, work,
+               lowrank, cache);
 }

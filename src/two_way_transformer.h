@@ -34,9 +34,18 @@ void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, i
 /* two_way_run with the low-rank form of the cross attentions on (1) or off
  * (0: projections of the image tokens, term by term as the reference). The
  * low-rank form applies when heads x tokens is below the attention width.
- * cache may be NULL. */
+ * cache may be NULL. Only the first n_final tokens of each prompt get the
+ * final attention (T: all); two_way_final gives the others theirs later,
+ * e.g. only to the prompts whose IoU tokens pass a filter. */
 void two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                       const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok, two_way_cache *cache);
+                      int lowrank_ok, two_way_cache *cache, int n_final);
+
+/* The final attention (with its residual and norm) for tokens t0 .. t0 + n
+ * - 1 of B prompts after two_way_run_mode: queries, qpe (B, T, d), keys (B,
+ * HW, d) per prompt as that call left them; the same work and cache. */
+void two_way_final(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                   const float *qpe, const float *keys, const float *kpe, int t0, int n, int n_threads, float *work,
+                   const two_way_cache *cache);
 
 #endif

@@ -355,7 +355,7 @@ static void check_lowrank(void) {
     CHECK(c->dec_heads * T < d / c->dec_attn_downsample, "the tiny geometry takes the low-rank path");
     size_t nq = (size_t)B * T * d, nk = (size_t)B * HW * d, nw = two_way_work_floats(c, B, T, HW, 2);
     float *qpe = malloc(sizeof(float) * nq), *kpe = malloc(sizeof(float) * HW * d), *k0 = malloc(sizeof(float) * nk);
-    float *q[2], *k[2], *work = malloc(sizeof(float) * nw);
+    float *q[3], *k[3], *work = malloc(sizeof(float) * nw);
     uint64_t r = 0x9E3779B97F4A7C15ull;
     float *fill[3] = {qpe, kpe, k0};
     size_t nf[3] = {nq, (size_t)HW * d, nk};
@@ -364,21 +364,46 @@ static void check_lowrank(void) {
             r ^= r << 13, r ^= r >> 7, r ^= r << 17;
             fill[f][i] = (float)(r >> 40) / (float)(1 << 24) * 2.0f - 1.0f;
         }
+    /* the decoder's own way: caches of the image-side and positional
+     * projections, the final attention of the mask tokens prompt by prompt */
+    two_way_cache cache;
+    memset(&cache, 0, sizeof cache);
+    const size_t nc = (size_t)HW * (d / c->dec_attn_downsample);
+    cache.t2i_kt = malloc(sizeof(float) * nc), cache.t2i_vt = malloc(sizeof(float) * nc);
+    cache.i2t_q = malloc(sizeof(float) * nc);
+    for (int l = 1; l <= c->dec_depth; l++) {
+        cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc);
+        if (l < c->dec_depth) cache.pe_i2t_q[l] = malloc(sizeof(float) * nc);
+    }
+    const char *mode_name[3] = {"reference", "low-rank", "low-rank, cached, split final"};
     for (int shared = 1; shared >= 0; shared--) {
-        for (int mode = 0; mode < 2; mode++) {
+        for (int mode = 0; mode < 3; mode++) {
             q[mode] = malloc(sizeof(float) * nq), k[mode] = malloc(sizeof(float) * nk);
             memcpy(q[mode], qpe, sizeof(float) * nq);
             memcpy(k[mode], k0, sizeof(float) * nk);
-            two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode, NULL);
+            cache.valid = 0;
+            if (mode < 2) {
+                two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode, NULL, T);
+            } else {
+                two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, 1, &cache, 2);
+                for (int b = B - 1; b >= 0; b--)
+                    two_way_final(c, &m->md, 1, T, HW, q[mode] + (size_t)b * T * d, qpe + (size_t)b * T * d,
+                                  k[mode] + (size_t)b * HW * d, kpe, 2, T - 2, 2, work, &cache);
+            }
         }
-        double dq = 0, dk = 0, mq = 0, mk = 0;
-        for (size_t i = 0; i < nq; i++) dq = fmax(dq, fabs(q[0][i] - q[1][i])), mq = fmax(mq, fabs(q[0][i]));
-        for (size_t i = 0; i < nk; i++) dk = fmax(dk, fabs(k[0][i] - k[1][i])), mk = fmax(mk, fabs(k[0][i]));
-        printf("  low-rank cross attention (%s image tokens): tokens max diff %.2e (of %.2f), image tokens %.2e (of %.2f)\n",
-               shared ? "shared" : "per-prompt", dq, mq, dk, mk);
-        CHECK(dq < 1e-4 * mq && dk < 1e-4 * mk, "low-rank vs reference attention: %g, %g", dq, dk);
-        for (int mode = 0; mode < 2; mode++) free(q[mode]), free(k[mode]);
+        for (int mode = 1; mode < 3; mode++) {
+            double dq = 0, dk = 0, mq = 0, mk = 0;
+            for (size_t i = 0; i < nq; i++) dq = fmax(dq, fabs(q[0][i] - q[mode][i])), mq = fmax(mq, fabs(q[0][i]));
+            for (size_t i = 0; i < nk; i++) dk = fmax(dk, fabs(k[0][i] - k[mode][i])), mk = fmax(mk, fabs(k[0][i]));
+            printf("  %s (%s image tokens): tokens max diff %.2e (of %.2f), image tokens %.2e (of %.2f)\n",
+                   mode_name[mode], shared ? "shared" : "per-prompt", dq, mq, dk, mk);
+            CHECK(dq < 1e-4 * mq && dk < 1e-4 * mk, "%s vs reference attention: %g, %g", mode_name[mode], dq, dk);
+        }
+        for (int mode = 0; mode < 3; mode++) free(q[mode]), free(k[mode]);
     }
+    free(cache.t2i_kt), free(cache.t2i_vt), free(cache.i2t_q);
+    for (int l = 0; l <= DEC_MAX_DEPTH; l++) free(cache.pe_t2i_kt[l]);
+    for (int l = 0; l < DEC_MAX_DEPTH; l++) free(cache.pe_i2t_q[l]);
     free(qpe), free(kpe), free(k0), free(work);
     sam2_model_free(m);
 }
