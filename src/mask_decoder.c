@@ -10,6 +10,7 @@
 #include "error.h"
 #include "gemm.h"
 #include "ops.h"
+#include "two_way_implicit.h"
 #include "two_way_transformer.h"
 
 /* ---------------------------------------------------------------- binding */
@@ -154,6 +155,12 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
     ws->keep = malloc((size_t)max_B);
     int pe_ok = ws->keep != NULL;
+    const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
+    if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
+        ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
+        ws->keys1 = malloc(sizeof(float) * (size_t)HW * c->d_model);
+        pe_ok = pe_ok && ws->cache.ix && ws->keys1;
+    }
     for (int l = 1; l <= c->dec_depth; l++) {
         pe_ok = pe_ok && (ws->cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc));
         if (l < c->dec_depth) pe_ok = pe_ok && (ws->cache.pe_i2t_q[l] = malloc(sizeof(float) * nc));
@@ -172,6 +179,8 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->buf);
     free(ws->image_pe);
     free(ws->keep);
+    free(ws->keys1);
+    free(ws->cache.ix);
     free(ws->up_w[0]), free(ws->up_w[1]);
     free(ws->cache.t2i_kt), free(ws->cache.t2i_vt), free(ws->cache.i2t_q);
     for (int l = 0; l <= DEC_MAX_DEPTH; l++) free(ws->cache.pe_t2i_kt[l]);
@@ -280,8 +289,8 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
      * by prompt, so that a prompt's masks do not depend on which others
      * passed. */
     const int early = nt > 1 && !isnan(skip_floor);
-    two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads, big, 1, &ws->cache,
-                     s + 1);
+    const int implicit = two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads,
+                                          big, 1, &ws->cache, s + 1);
     for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s) * d, sizeof(float) * d);
     dec_mlp_run(&w->iou_head, rows, B, iou_raw, mlp_ws);
     if (c->iou_prediction_use_sigmoid) op_sigmoid(iou_raw, (int64_t)B * nt);
@@ -298,7 +307,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         keep[b] = !skip;
         if (!skip)
             two_way_final(c, w, 1, T, HW, queries + (size_t)b * T * d, qpe + (size_t)b * T * d, keys + (size_t)b * HW * d,
-                          image_pe, s + 1, nt, ws->n_threads, big, &ws->cache);
+                          image_pe, s + 1, nt, ws->n_threads, big, &ws->cache, implicit);
     }
     /* hypernetworks, batched over prompts (rows of skipped prompts unused) */
     for (int i = 0; i < nt; i++) {
@@ -311,8 +320,12 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
             memset(masks + (size_t)b * nt * L * L, 0, sizeof(float) * (size_t)nt * L * L);
             continue;
         }
-        mask_logits(c, w, ws, keys + (size_t)b * HW * d, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L,
-                    big);
+        const float *kb = keys + (size_t)b * HW * d;
+        if (implicit) {
+            two_way_keys(c, HW, kb, &ws->cache, ws->keys1);
+            kb = ws->keys1;
+        }
+        mask_logits(c, w, ws, kb, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);
     }
     return SAM2_OK;
 }

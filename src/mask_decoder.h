@@ -57,6 +57,10 @@ typedef struct two_way_cache {
     float *pe_t2i_kt[DEC_MAX_DEPTH + 1]; /* (I, HW) Wk pe^T of the token-to-image attention */
     float *pe_i2t_q[DEC_MAX_DEPTH];      /* (HW, I) pe Wq^T of the image-to-token attention */
     int pe_valid;
+    /* Per-image constants of the implicit image tokens (two_way_implicit.h),
+     * NULL when the decoder cannot take that form; valid with valid. */
+    float *ix;
+    int ix_valid;
 } two_way_cache;
 
 /* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
@@ -70,6 +74,7 @@ typedef struct mask_decoder_ws {
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     unsigned char *keep;           /* (max_B) prompts past the IoU floor */
+    float *keys1;                  /* (h*w, d) one prompt's image tokens formed from its state, or NULL */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;

@@ -11,6 +11,7 @@
 
 #include "gemm.h"
 #include "ops.h"
+#include "two_way_implicit.h"
 
 /* ------------------------------------------------------------------ MLP */
 
@@ -343,8 +344,9 @@ size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_thr
     size_t self = mha_work_floats(B, T, T, d, c->dec_heads, n_threads);
     size_t cross = mha_work_floats(B, T, HW, Ic, c->dec_heads, n_threads); /* covers both directions */
     size_t lr = lowrank_work_floats(B, T, HW, d, Ic, c->dec_heads);
-    size_t m = mlp > self ? mlp : self;
+    size_t m = mlp > self ? mlp : self, im = twi_work_floats(c, B, T, HW, n_threads);
     m = m > cross ? m : cross;
+    m = m > im ? m : im;
     return n + (m > lr ? m : lr);
 }
 
@@ -373,7 +375,7 @@ static void fill_pe_cache(const sam2_config *c, const mask_decoder_weights *w, i
  * subset gives the same rows). keys per prompt unless shared. */
 static void final_attn(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                        const float *qpe, const float *keys, int shared, const float *kpe, int t0, int n,
-                       int n_threads, float *work, int lowrank, const two_way_cache *cache) {
+                       int n_threads, float *work, int lowrank, const two_way_cache *cache, int implicit) {
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work, *qo = qa + nq, *ka = qo + nq, *sc = ka + 2 * (size_t)B * per_k;
@@ -383,7 +385,9 @@ static void final_attn(const sam2_config *c, const mask_decoder_weights *w, int 
             for (int e = 0; e < d; e++) qa[dst + e] = queries[src + e] + qpe[src + e];
         }
     const int use_pe_cache = lowrank && !shared && cache && cache->pe_valid;
-    if (use_pe_cache) {
+    if (implicit) {
+        twi_t2i(c, w, c->dec_depth, B, n, HW, qa, keys, per_k, qo, cache, n_threads, sc);
+    } else if (use_pe_cache) {
         t2i_lowrank(&w->final_attn, H, d, B, n, HW, qa, keys, keys, qo, n_threads, sc,
                     cache->pe_t2i_kt[c->dec_depth]);
     } else {
@@ -400,14 +404,14 @@ static void final_attn(const sam2_config *c, const mask_decoder_weights *w, int 
 
 void two_way_final(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                    const float *qpe, const float *keys, const float *kpe, int t0, int n, int n_threads, float *work,
-                   const two_way_cache *cache) {
+                   const two_way_cache *cache, int implicit) {
     const int Ic = c->d_model / c->dec_attn_downsample, lowrank = c->dec_heads * T < Ic;
-    final_attn(c, w, B, T, HW, queries, qpe, keys, 0, kpe, t0, n, n_threads, work, lowrank, cache);
+    final_attn(c, w, B, T, HW, queries, qpe, keys, 0, kpe, t0, n, n_threads, work, lowrank, cache, implicit);
 }
 
-void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
-                      const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok, two_way_cache *cache, int n_final) {
+int two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                     const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
+                     int lowrank_ok, two_way_cache *cache, int n_final) {
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work;                          /* (B, T, d) queries + pe */
@@ -418,6 +422,9 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
     int shared = keys_shared;
     const int Ic = d / c->dec_attn_downsample, lowrank = lowrank_ok && H * T < Ic;
     if (lowrank && cache && !cache->pe_valid) fill_pe_cache(c, w, HW, kpe, cache);
+    /* shared keys: the image side as a low-rank update of them */
+    const int implicit = lowrank && shared && cache && cache->ix && twi_applies(c, T, HW);
+
     for (int l = 0; l < c->dec_depth; l++) {
         const twoway_layer_weights *L = &w->layers[l];
         if (l == 0) { /* skip_first_layer_pe: the attention output replaces the queries */
@@ -433,17 +440,22 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
         /* per-prompt keys with the positional projections cached: no keys + pe */
         const int pe_cached = lowrank && !shared && cache && l > 0;
-        if (!pe_cached) add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
         /* the image-side projections of layer 0 on shared keys depend on the
          * image only: kept in the cache across calls */
         const int cached = cache && shared && l == 0;
+        if (!pe_cached && !(cached && cache->valid)) add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
         if (cached && !cache->valid) {
             linear_t(ka, 1, HW, d, L->t2i.k_w, L->t2i.k_b, Ic, cache->t2i_kt);
             linear_t(keys, 1, HW, d, L->t2i.v_w, L->t2i.v_b, Ic, cache->t2i_vt);
             linear(ka, HW, d, L->i2t.q_w, L->i2t.q_b, Ic, cache->i2t_q);
             cache->valid = 1;
         }
-        if (pe_cached) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, keys, keys, qo, n_threads, sc, cache->pe_t2i_kt[l]);
+        if (implicit && l == 0 && !cache->ix_valid) {
+            twi_prepare(c, w, HW, keys, kpe, cache->i2t_q, cache);
+            cache->ix_valid = 1;
+        }
+        if (implicit && l > 0) twi_t2i(c, w, l, B, T, HW, qa, keys, per_k, qo, cache, n_threads, sc);
+        else if (pe_cached) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, keys, keys, qo, n_threads, sc, cache->pe_t2i_kt[l]);
         else if (lowrank && !shared) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, ka, keys, qo, n_threads, sc, NULL);
         else if (cached)
             mha_pre(&L->t2i, H, d, B, T, HW, qa, 0, ka, keys, 1, qo, n_threads, sc, NULL, cache->t2i_kt,
@@ -456,6 +468,12 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         op_layernorm(queries, queries, (int64_t)B * T, d, L->n3_w, L->n3_b, 1e-5f);
         /* image to token: the keys (unchanged since ka was formed) become per prompt here */
         add_pe(qa, queries, qpe, B, (size_t)T * d, 1);
+        if (implicit) { /* the update and the LayerNorm go into each prompt's state */
+            if (l == 0) twi_i2t_first(c, w, B, T, HW, qa, queries, keys, cache, n_threads, sc);
+            else twi_i2t_second(c, w, B, T, HW, qa, queries, keys, cache, n_threads, sc);
+            shared = 0;
+            continue;
+        }
         if (lowrank) { /* the output accumulates straight into the (per-prompt) keys */
             const int x_shared = shared;
             if (shared)
@@ -483,5 +501,6 @@ void two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B
         shared = 0;
     }
     final_attn(c, w, B, T, HW, queries, qpe, keys, shared, kpe, 0, n_final < T ? n_final : T, n_threads, work,
-               lowrank, cache);
+               lowrank, cache, implicit);
+    return implicit;
 }

@@ -37,15 +37,20 @@ void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, i
  * cache may be NULL. Only the first n_final tokens of each prompt get the
  * final attention (T: all); two_way_final gives the others theirs later,
  * e.g. only to the prompts whose IoU tokens pass a filter. */
-void two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
-                      const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
-                      int lowrank_ok, two_way_cache *cache, int n_final);
+/* Returns 1 when keys were shared and the image side ran implicitly (with a
+ * cache whose ix is set, see two_way_implicit.h): keys then hold each
+ * prompt's state, two_way_keys forms its tokens. Otherwise 0 and keys hold
+ * the image tokens. */
+int two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
+                     const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work,
+                     int lowrank_ok, two_way_cache *cache, int n_final);
 
 /* The final attention (with its residual and norm) for tokens t0 .. t0 + n
  * - 1 of B prompts after two_way_run_mode: queries, qpe (B, T, d), keys (B,
- * HW, d) per prompt as that call left them; the same work and cache. */
+ * HW, d) per prompt as that call left them; the same work and cache;
+ * implicit as it returned. */
 void two_way_final(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                    const float *qpe, const float *keys, const float *kpe, int t0, int n, int n_threads, float *work,
-                   const two_way_cache *cache);
+                   const two_way_cache *cache, int implicit);
 
 #endif

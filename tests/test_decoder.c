@@ -10,8 +10,10 @@
 #include "model.h"
 #include "ops.h"
 #include "postprocess.h"
+#include "prompt_encoder.h"
 #include "predictor.h"
 #include "test.h"
+#include "two_way_implicit.h"
 #include "two_way_transformer.h"
 
 /* Loads a golden .npy file into a malloc'd array (NULL if absent). */
@@ -375,20 +377,30 @@ static void check_lowrank(void) {
         cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc);
         if (l < c->dec_depth) cache.pe_i2t_q[l] = malloc(sizeof(float) * nc);
     }
+    CHECK(twi_applies(c, T, HW), "the tiny geometry keeps shared image tokens implicit");
+    cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
     const char *mode_name[3] = {"reference", "low-rank", "low-rank, cached, split final"};
     for (int shared = 1; shared >= 0; shared--) {
         for (int mode = 0; mode < 3; mode++) {
             q[mode] = malloc(sizeof(float) * nq), k[mode] = malloc(sizeof(float) * nk);
             memcpy(q[mode], qpe, sizeof(float) * nq);
             memcpy(k[mode], k0, sizeof(float) * nk);
-            cache.valid = 0;
+            cache.valid = 0, cache.ix_valid = 0;
             if (mode < 2) {
                 two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode, NULL, T);
             } else {
-                two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, 1, &cache, 2);
+                int implicit = two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, 1,
+                                                &cache, 2);
+                CHECK(implicit == shared, "implicit image tokens exactly when shared (%d, %d)", implicit, shared);
                 for (int b = B - 1; b >= 0; b--)
                     two_way_final(c, &m->md, 1, T, HW, q[mode] + (size_t)b * T * d, qpe + (size_t)b * T * d,
-                                  k[mode] + (size_t)b * HW * d, kpe, 2, T - 2, 2, work, &cache);
+                                  k[mode] + (size_t)b * HW * d, kpe, 2, T - 2, 2, work, &cache, implicit);
+                float *kb = malloc(sizeof(float) * HW * d);
+                for (int b = 0; b < B && implicit; b++) { /* the states become the tokens */
+                    two_way_keys(c, HW, k[mode] + (size_t)b * HW * d, &cache, kb);
+                    memcpy(k[mode] + (size_t)b * HW * d, kb, sizeof(float) * HW * d);
+                }
+                free(kb);
             }
         }
         for (int mode = 1; mode < 3; mode++) {
@@ -401,10 +413,83 @@ static void check_lowrank(void) {
         }
         for (int mode = 0; mode < 3; mode++) free(q[mode]), free(k[mode]);
     }
-    free(cache.t2i_kt), free(cache.t2i_vt), free(cache.i2t_q);
+    free(cache.t2i_kt), free(cache.t2i_vt), free(cache.i2t_q), free(cache.ix);
     for (int l = 0; l <= DEC_MAX_DEPTH; l++) free(cache.pe_t2i_kt[l]);
     for (int l = 0; l < DEC_MAX_DEPTH; l++) free(cache.pe_i2t_q[l]);
     free(qpe), free(kpe), free(k0), free(work);
+    sam2_model_free(m);
+}
+
+/* The whole decoder on random weights of the tiny geometry and random
+ * features, with the image tokens kept implicit (the default for prompts
+ * without mask input) and formed prompt by prompt as the reference does:
+ * mask logits, IoU and object scores agree to float rounding, and with an
+ * IoU floor the kept prompts' masks are those of the unfiltered run. */
+static void check_implicit_decoder(void) {
+    sam2_model *m = NULL;
+    CHECK_OK(sam2_model_random("sam2.1_hiera_t", NULL, 5, &m));
+    if (!m) return;
+    const sam2_config *c = &m->cfg;
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, B = 6, Ns = 2;
+    const int nt = c->num_multimask_outputs + 1, LL = 16 * HW;
+    float *embed = malloc(sizeof(float) * d * HW), *hr0 = malloc(sizeof(float) * (d / 8) * 16 * HW);
+    float *hr1 = malloc(sizeof(float) * (d / 4) * 4 * HW), *sparse = malloc(sizeof(float) * B * Ns * d);
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    float *fill[3] = {embed, hr0, hr1};
+    size_t nf[3] = {(size_t)d * HW, (size_t)(d / 8) * 16 * HW, (size_t)(d / 4) * 4 * HW};
+    for (int f = 0; f < 3; f++)
+        for (size_t i = 0; i < nf[f]; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            fill[f][i] = (float)(r >> 40) / (float)(1 << 24) * 2.0f - 1.0f;
+        }
+    for (int b = 0; b < B; b++) {
+        float xy[4] = {(float)(97 + 151 * b), (float)(800 - 113 * b), 0, 0};
+        int lab[2] = {1, -1};
+        prompt_embed_sparse(c, &m->pe, xy, lab, Ns, sparse + (size_t)b * Ns * d);
+    }
+    float *masks[3], iou[3][64], obj[3][8];
+    mask_decoder_ws ws[3];
+    for (int k = 0; k < 3; k++) {
+        masks[k] = malloc(sizeof(float) * B * nt * LL);
+        CHECK_OK(mask_decoder_ws_init(c, &m->md, B, Ns, 2, &ws[k]));
+        prompt_dense_pe(c, &m->pe, ws[k].image_pe);
+    }
+    CHECK(ws[0].cache.ix != NULL, "the tiny geometry keeps image tokens implicit");
+    free(ws[1].cache.ix), ws[1].cache.ix = NULL; /* the reference: tokens formed for every prompt */
+    float floor = NAN, best[8];
+    for (int k = 0; k < 3; k++) {
+        if (k == 2) { /* a floor between the prompts' best IoUs: some kept, some not */
+            for (int b = 0; b < B; b++) {
+                best[b] = iou[0][b * nt + 1];
+                for (int j = 2; j < nt; j++) best[b] = fmaxf(best[b], iou[0][b * nt + j]);
+            }
+            float lo = best[0], hi = best[0];
+            for (int b = 1; b < B; b++) lo = fminf(lo, best[b]), hi = fmaxf(hi, best[b]);
+            floor = 0.5f * (lo + hi);
+        }
+        CHECK_OK(mask_decoder_run(c, &m->md, embed, ws[k].image_pe, hr0, hr1, B, Ns, sparse, NULL, m->pe.no_mask,
+                                  masks[k], iou[k], obj[k], &ws[k], floor));
+    }
+    double dm = 0, mm = 0, di = 0, dobj = 0;
+    for (size_t i = 0; i < (size_t)B * nt * LL; i++) dm = fmax(dm, fabs(masks[0][i] - masks[1][i])), mm = fmax(mm, fabs(masks[1][i]));
+    for (int i = 0; i < B * nt; i++) di = fmax(di, fabs(iou[0][i] - iou[1][i]));
+    for (int b = 0; b < B; b++) dobj = fmax(dobj, fabs(obj[0][b] - obj[1][b]));
+    printf("  implicit image tokens vs formed: mask logits max diff %.2e (of %.2f), IoU %.2e, object score %.2e\n", dm,
+           mm, di, dobj);
+    CHECK(dm < 1e-4 * mm && di < 1e-5 && dobj < 1e-4, "implicit decoder differs: %g %g %g", dm, di, dobj);
+    int kept = 0, bad = 0;
+    for (int b = 0; b < B; b++) {
+        int keep = 0;
+        for (int j = 1; j < nt; j++) keep |= iou[2][b * nt + j] > floor;
+        kept += keep;
+        if (keep)
+            bad += memcmp(masks[2] + (size_t)b * nt * LL, masks[0] + (size_t)b * nt * LL, sizeof(float) * nt * LL) != 0;
+        bad += memcmp(iou[2] + b * nt, iou[0] + b * nt, sizeof(float) * nt) != 0;
+    }
+    printf("  implicit, IoU floor %.3f: %d of %d prompts decoded, %d differences\n", floor, kept, B, bad);
+    CHECK(bad == 0 && kept > 0 && kept < B, "filtered implicit decoding: %d differences, %d kept", bad, kept);
+    for (int k = 0; k < 3; k++) mask_decoder_ws_free(&ws[k]), free(masks[k]);
+    free(embed), free(hr0), free(hr1), free(sparse);
     sam2_model_free(m);
 }
 
@@ -465,6 +550,7 @@ static void run_without_golden(void) {
 int main(void) {
     check_kernels();
     check_lowrank();
+    check_implicit_decoder();
     const char *g = test_golden_dir();
     if (!g) {
         printf("no golden data ($SAM2_GOLDEN): structural checks on a random micro256 model only\n");
