@@ -154,7 +154,8 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     ws->cache.t2i_vt = malloc(sizeof(float) * nc);
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
     ws->keep = malloc((size_t)max_B);
-    int pe_ok = ws->keep != NULL;
+    ws->masks = malloc(sizeof(float) * (size_t)max_B * (c->num_multimask_outputs + 1) * 16 * g * g);
+    int pe_ok = ws->keep != NULL && ws->masks != NULL;
     const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
         ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
@@ -179,6 +180,7 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->buf);
     free(ws->image_pe);
     free(ws->keep);
+    free(ws->masks);
     free(ws->keys1);
     free(ws->cache.ix);
     free(ws->up_w[0]), free(ws->up_w[1]);
@@ -272,8 +274,10 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         memcpy(t + (size_t)(s + 1 + nt) * d, sparse + (size_t)b * Ns * d, sizeof(float) * Ns * d);
     }
     memcpy(queries, qpe, sizeof(float) * (size_t)B * T * d);
-    /* src = image_embed + dense prompt embedding, as tokens (HW, d) */
-    const int nb = dense ? B : 1;
+    /* src = image_embed + dense prompt embedding, as tokens (HW, d); not
+     * needed when implicit tokens of this image are ready */
+    const int ready = !dense && ws->cache.valid && ws->cache.ix && ws->cache.ix_valid && twi_applies(c, T, HW);
+    const int nb = dense ? B : ready ? 0 : 1;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(ws->n_threads)
     for (int b = 0; b < nb; b++)
         for (int p = 0; p < HW; p++) {

@@ -74,6 +74,7 @@ typedef struct mask_decoder_ws {
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     unsigned char *keep;           /* (max_B) prompts past the IoU floor */
+    float *masks;                  /* (max_B, multimask outputs + 1, 4h*4w) the callers' mask logits */
     float *keys1;                  /* (h*w, d) one prompt's image tokens formed from its state, or NULL */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */

@@ -19,9 +19,9 @@
 #include "gemm.h"
 #include "ops.h"
 
-/* Per-image products of S, each (I, HW) with row stride ix_stride(HW)
- * (a power-of-two stride would put the rows a kernel reads together in one
- * cache set): layer 0's image-to-token queries (with bias) and
+/* Per-image products of S, each (I, HW) stored in blocks of 16 pixels,
+ * (HW/16, I, 16), so that a block's rows are read as one contiguous run:
+ * layer 0's image-to-token queries (with bias) and
  * out-projection S Wo0; the final attention's keys and values on S g and
  * the positional part of its keys; for depth 2 also S g0^2 Wo0, layer 1's
  * token-to-image keys and values, image-to-token queries and
@@ -37,7 +37,15 @@ enum { PX_SUM, PX_SQ, PX_SBO0, PX_SG, PX_SGSQ, PX_SG2BO0, PX_SG2, PX_SGB, PX_SGB
 
 static int n_ix(const sam2_config *c) { return c->dec_depth == 2 ? IX_MAX : IX_A0G; }
 
-static size_t ix_stride(int HW) { return (size_t)HW + 16; }
+/* Floats of one blocked (I, HW) product (HW rounded up to 16). */
+static size_t ix_floats(int HW, int I) { return (size_t)(HW + 15) / 16 * 16 * I; }
+
+/* Blocked copy of y (I, HW) with row stride ldy. */
+static void to_blocks(const float *y, size_t ldy, int I, int HW, float *out) {
+    memset(out, 0, sizeof(float) * ix_floats(HW, I));
+    for (int i = 0; i < I; i++)
+        for (int p = 0; p < HW; p++) out[((size_t)(p / 16) * I + i) * 16 + p % 16] = y[(size_t)i * ldy + p];
+}
 
 static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * (c->dec_heads * T + 2); }
 
@@ -46,6 +54,7 @@ static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * (c->dec_
 typedef struct ix_view {
     float *src, *ix[IX_MAX], *g, *wsc;
     double *px;
+    float *tmp; /* (I, HW) a product before blocking */
 } ix_view;
 
 static ix_view ix_layout(const sam2_config *c, int HW, float *base) {
@@ -54,17 +63,19 @@ static ix_view ix_layout(const sam2_config *c, int HW, float *base) {
     memset(&v, 0, sizeof v);
     v.src = base;
     float *p = base + (size_t)HW * d;
-    for (int i = 0; i < n_ix(c); i++, p += ix_stride(HW) * I) v.ix[i] = p;
+    for (int i = 0; i < n_ix(c); i++, p += ix_floats(HW, I)) v.ix[i] = p;
     v.g = p, p += d;
     v.wsc = p, p += (size_t)d * I;
     p += ((size_t)(p - base)) & 1; /* doubles on 8 bytes */
     v.px = (double *)(void *)p;
+    v.tmp = (float *)(void *)(v.px + (size_t)HW * PX_N);
     return v;
 }
 
 size_t twi_image_floats(const sam2_config *c, int HW) {
     const int d = c->d_model, I = d / c->dec_attn_downsample;
-    return (size_t)HW * d + (size_t)n_ix(c) * ix_stride(HW) * I + d + (size_t)d * I + 1 + 2 * (size_t)HW * PX_N;
+    return (size_t)HW * d + (size_t)n_ix(c) * ix_floats(HW, I) + d + (size_t)d * I + 1 + 2 * (size_t)HW * PX_N +
+           (size_t)HW * I;
 }
 
 /* The state of one prompt. */
@@ -95,7 +106,7 @@ static st_view st_open(const sam2_config *c, int HW, const float *base) {
 
 int twi_applies(const sam2_config *c, int T, int HW) {
     const int d = c->d_model, I = d / c->dec_attn_downsample, Kmax = kmax_of(c, T);
-    if (c->dec_depth < 1 || c->dec_depth > 2 || c->dec_heads * T >= I) return 0;
+    if (c->dec_depth < 1 || c->dec_depth > 2 || c->dec_heads * T >= I || I / c->dec_heads > 16) return 0;
     size_t need = HEADER + (size_t)HW * Kmax + HW + (size_t)Kmax * d + 1 + 4 * (size_t)HW;
     return need <= (size_t)HW * d;
 }
@@ -124,14 +135,16 @@ static int prompt_threads(int B, int n_threads) {
 /* y (I, HW) = (S diag(f) W^T)^T for W (I, d) (w_rows_out = 0), or (S
  * diag(f) W)^T for W (d, I) (w_rows_out = 1), f = g * g2 (NULL: 1). */
 static void project_t(const sam2_config *c, int HW, const float *S, const float *W, int w_rows_out, const float *g,
-                      const float *g2, float *wsc, float *y) {
+                      const float *g2, const ix_view *v, float *y) {
+    float *wsc = v->wsc;
     const int d = c->d_model, I = d / c->dec_attn_downsample;
     for (int i = 0; i < I; i++) /* wsc (I, d) = W diag(f) as rows of outputs */
         for (int e = 0; e < d; e++) {
             const float f = (g ? g[e] : 1.0f) * (g2 ? g2[e] : 1.0f);
             wsc[(size_t)i * d + e] = (w_rows_out ? W[(size_t)e * I + i] : W[(size_t)i * d + e]) * f;
         }
-    gemm(0, 1, I, HW, d, 1.0f, wsc, d, S, d, 0.0f, y, (int)ix_stride(HW));
+    gemm(0, 1, I, HW, d, 1.0f, wsc, d, S, d, 0.0f, v->tmp, HW);
+    to_blocks(v->tmp, (size_t)HW, I, HW, y);
 }
 
 void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, const float *src, const float *kpe,
@@ -155,22 +168,22 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
         }
         memcpy(v.px + (size_t)p * PX_N, a, sizeof a);
     }
-    for (int i = 0; i < I; i++) /* layer 0's queries, with their bias, transposed */
-        for (int p = 0; p < HW; p++) v.ix[IX_Q0][(size_t)i * ix_stride(HW) + p] = i2t_q[(size_t)p * I + i];
+    for (int p = 0; p < HW; p++) /* layer 0's queries, with their bias, blocked */
+        for (int i = 0; i < I; i++) v.ix[IX_Q0][((size_t)(p / 16) * I + i) * 16 + p % 16] = i2t_q[(size_t)p * I + i];
     for (int e = 0; e < d; e++) v.g[e] = g0[e] * (D == 2 ? w->layers[1].n4_w[e] : 1.0f);
-    project_t(c, HW, src, w->layers[0].i2t.o_w, 1, NULL, NULL, v.wsc, v.ix[IX_A0]);
-    project_t(c, HW, src, w->final_attn.k_w, 0, v.g, NULL, v.wsc, v.ix[IX_KF]);
-    project_t(c, HW, src, w->final_attn.v_w, 0, v.g, NULL, v.wsc, v.ix[IX_VF]);
-    project_t(c, HW, kpe, w->final_attn.k_w, 0, NULL, NULL, v.wsc, v.ix[IX_PKF]);
+    project_t(c, HW, src, w->layers[0].i2t.o_w, 1, NULL, NULL, &v, v.ix[IX_A0]);
+    project_t(c, HW, src, w->final_attn.k_w, 0, v.g, NULL, &v, v.ix[IX_KF]);
+    project_t(c, HW, src, w->final_attn.v_w, 0, v.g, NULL, &v, v.ix[IX_VF]);
+    project_t(c, HW, kpe, w->final_attn.k_w, 0, NULL, NULL, &v, v.ix[IX_PKF]);
     if (D == 2) {
         const twoway_layer_weights *L1 = &w->layers[1];
-        project_t(c, HW, src, w->layers[0].i2t.o_w, 1, g0, g0, v.wsc, v.ix[IX_A0G]);
-        project_t(c, HW, src, L1->t2i.k_w, 0, g0, NULL, v.wsc, v.ix[IX_K1]);
-        project_t(c, HW, src, L1->t2i.v_w, 0, g0, NULL, v.wsc, v.ix[IX_V1]);
-        project_t(c, HW, src, L1->i2t.q_w, 0, g0, NULL, v.wsc, v.ix[IX_Q1]);
-        project_t(c, HW, src, L1->i2t.o_w, 1, g0, NULL, v.wsc, v.ix[IX_A1]);
-        project_t(c, HW, kpe, L1->i2t.q_w, 0, NULL, NULL, v.wsc, v.ix[IX_PQ1]);
-        project_t(c, HW, kpe, L1->t2i.k_w, 0, NULL, NULL, v.wsc, v.ix[IX_PK1]);
+        project_t(c, HW, src, w->layers[0].i2t.o_w, 1, g0, g0, &v, v.ix[IX_A0G]);
+        project_t(c, HW, src, L1->t2i.k_w, 0, g0, NULL, &v, v.ix[IX_K1]);
+        project_t(c, HW, src, L1->t2i.v_w, 0, g0, NULL, &v, v.ix[IX_V1]);
+        project_t(c, HW, src, L1->i2t.q_w, 0, g0, NULL, &v, v.ix[IX_Q1]);
+        project_t(c, HW, src, L1->i2t.o_w, 1, g0, NULL, &v, v.ix[IX_A1]);
+        project_t(c, HW, kpe, L1->i2t.q_w, 0, NULL, NULL, &v, v.ix[IX_PQ1]);
+        project_t(c, HW, kpe, L1->t2i.k_w, 0, NULL, NULL, &v, v.ix[IX_PK1]);
     }
 }
 
@@ -179,18 +192,21 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
 /* Sixteen pixels: the kernels below keep a few of these in registers. */
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-/* acc[j] = sum_i t[j][i] * C[i][p0 .. p0+16) for 4 tokens (fewer: rows of
- * t repeated, their results ignored), i < hd, C with row stride HW. */
-static inline void dot4(const float *t0, const float *t1, const float *t2, const float *t3, int hd, const float *C,
-                        size_t HW, v16 *acc) {
-    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    for (int i = 0; i < hd; i++) {
-        v16 c;
-        memcpy(&c, C + (size_t)i * HW, sizeof c);
-        a0 += t0[i] * c, a1 += t1[i] * c, a2 += t2[i] * c, a3 += t3[i] * c;
+/* acc[q] = sum_i tr[q][i] * C[i][p0 .. p0+16), i < hd, for N = 4 or 8
+ * tokens (rows of C with stride cs): one load of C feeds N products. */
+#define DOTN(N)                                                                      \
+    static inline void dot##N(const float *const *tr, int hd, const float *C, size_t cs, v16 *acc) { \
+        v16 a[N];                                                                    \
+        for (int q = 0; q < N; q++) a[q] = (v16){0};                                 \
+        for (int i = 0; i < hd; i++) {                                               \
+            v16 c;                                                                   \
+            memcpy(&c, C + (size_t)i * cs, sizeof c);                                \
+            for (int q = 0; q < N; q++) a[q] += tr[q][i] * c;                        \
+        }                                                                            \
+        for (int q = 0; q < N; q++) acc[q] = a[q];                                   \
     }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-}
+DOTN(4)
+DOTN(8)
 
 /* Y (H*T, HW), row h*T + j: scale * (alpha[p] * sum_i t[j][h*hd+i] CT[h*hd+i][p]
  * + sum_i t[j][h*hd+i] PT[h*hd+i][p]), alpha and PT optional; t (T, I).
@@ -198,23 +214,31 @@ static inline void dot4(const float *t0, const float *t1, const float *t2, const
 static void head_prod(int H, int T, int hd, int HW, const float *t, float scale, const float *CT, const float *alpha,
                       const float *PT, float *Y, int n_threads) {
     const int I = H * hd, nb = HW / 16;
-    const size_t cs = ix_stride(HW);
+    const size_t cs = 16; /* rows of a block */
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (int item = 0; item < H * nb; item++) {
         const int h = item / nb, p0 = (item % nb) * 16;
-        const float *C = CT + (size_t)h * hd * cs + p0, *Pp = PT ? PT + (size_t)h * hd * cs + p0 : NULL;
+        const size_t off = ((size_t)(p0 / 16) * I + (size_t)h * hd) * 16;
+        const float *C = CT + off, *Pp = PT ? PT + off : NULL;
         v16 al = {0};
         if (alpha) memcpy(&al, alpha + p0, sizeof al);
-        for (int j0 = 0; j0 < T; j0 += 4) {
-            const float *tr[4];
-            for (int q = 0; q < 4; q++) tr[q] = t + (size_t)(j0 + q < T ? j0 + q : j0) * I + h * hd;
-            v16 a[4], b[4] = {{0}};
-            dot4(tr[0], tr[1], tr[2], tr[3], hd, C, cs, a);
-            if (Pp) dot4(tr[0], tr[1], tr[2], tr[3], hd, Pp, cs, b);
-            for (int q = 0; q < 4 && j0 + q < T; q++) {
+        for (int j0 = 0; j0 < T;) { /* tokens eight or four at a time (the last rows repeated) */
+            const int w = T - j0 > 4 ? 8 : 4;
+            const float *tr[8];
+            for (int q = 0; q < w; q++) tr[q] = t + (size_t)(j0 + q < T ? j0 + q : j0) * I + h * hd;
+            v16 a[8], b[8] = {{0}};
+            if (w == 8) {
+                dot8(tr, hd, C, cs, a);
+                if (Pp) dot8(tr, hd, Pp, cs, b);
+            } else {
+                dot4(tr, hd, C, cs, a);
+                if (Pp) dot4(tr, hd, Pp, cs, b);
+            }
+            for (int q = 0; q < w && j0 + q < T; q++) {
                 v16 y = scale * ((alpha ? a[q] * al : a[q]) + b[q]);
                 memcpy(Y + (size_t)(h * T + j0 + q) * HW + p0, &y, sizeof y);
             }
+            j0 += w;
         }
     }
     for (int p = nb * 16; p < HW; p++) /* the last pixels, one by one */
@@ -223,26 +247,39 @@ static void head_prod(int H, int T, int hd, int HW, const float *t, float scale,
                 const float *tj = t + (size_t)j * I + h * hd;
                 float acc = 0.0f, acc2 = 0.0f;
                 for (int i = 0; i < hd; i++) {
-                    acc += tj[i] * CT[(size_t)(h * hd + i) * cs + p];
-                    if (PT) acc2 += tj[i] * PT[(size_t)(h * hd + i) * cs + p];
+                    const size_t at = ((size_t)(p / 16) * I + h * hd + i) * 16 + p % 16;
+                    acc += tj[i] * CT[at];
+                    if (PT) acc2 += tj[i] * PT[at];
                 }
                 Y[(size_t)(h * T + j) * HW + p] = scale * ((alpha ? acc * alpha[p] : acc) + acc2);
             }
 }
 
-/* o (n, I), columns of head h: o[j][h*hd+i] = sum_p W[h*n+j][p] CT[h*hd+i][p]. */
+/* o (n, I), columns of head h: o[j][h*hd+i] = sum_p W[h*n+j][p] CT[h*hd+i][p],
+ * CT blocked; hd <= 16. */
 static void head_dot(int H, int n, int hd, int HW, const float *W, const float *CT, float *o, int n_threads) {
-    const int I = H * hd;
+    const int I = H * hd, nb = HW / 16;
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (int r = 0; r < H * n; r++) {
         const int h = r / n, j = r % n;
         const float *wr = W + (size_t)r * HW;
+        v16 acc[16];
+        for (int i = 0; i < hd; i++) acc[i] = (v16){0};
+        for (int b = 0; b < nb; b++) {
+            v16 wv;
+            memcpy(&wv, wr + (size_t)b * 16, sizeof wv);
+            const float *cb = CT + ((size_t)b * I + (size_t)h * hd) * 16;
+            for (int i = 0; i < hd; i++) {
+                v16 cv;
+                memcpy(&cv, cb + (size_t)i * 16, sizeof cv);
+                acc[i] += wv * cv;
+            }
+        }
         for (int i = 0; i < hd; i++) {
-            const float *ct = CT + (size_t)(h * hd + i) * ix_stride(HW);
-            float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-            for (int p = 0; p < HW; p++) acc += wr[p] * ct[p];
-            o[(size_t)j * I + h * hd + i] = acc;
+            float sum = 0.0f;
+            for (int q = 0; q < 16; q++) sum += acc[i][q];
+            for (int p = nb * 16; p < HW; p++) sum += wr[p] * CT[((size_t)(p / 16) * I + h * hd + i) * 16 + p % 16];
+            o[(size_t)j * I + h * hd + i] = sum;
         }
     }
 }
@@ -453,8 +490,8 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
     for (int b = 0; b < B; b++) {
         float *P = scratch + (size_t)omp_get_thread_num() * ppf, *X = P + (size_t)HW * R, *X2 = X + (size_t)HW * R;
         float *PG = X2 + (size_t)HW * R, *U = PG + (size_t)HW * R, *G = U + (size_t)R * d, *cb = G + (size_t)R * R;
-        float *usum = cb + R, *Zt = usum + R, *NQ = Zt + (size_t)R * Kmax; /* NQ (K, I) */
-        float *NU = NQ + (size_t)Kmax * (I > R ? I : R), *bd = NU + (size_t)R * Kmax, *acc = bd + (size_t)R * I;
+        float *usum = cb + R, *Zt = usum + R, *NQ = Zt + 2 * (size_t)R * Kmax; /* Zt then NU; NQ (K, I) */
+        float *bd = NQ + (size_t)Kmax * (I > R ? I : R), *acc = bd + (size_t)R * I;
         const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
         st_view s = st_open(c, HW, state + (size_t)b * HW * d);
         const int K = s.K[0];
@@ -464,7 +501,13 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
         gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->q_w, d, 0.0f, NQ, I);
         block_diag(H, T, hd, kb, bd);
         gemm(0, 1, R, K, I, scale, bd, I, NQ, I, 0.0f, Zt, K);
-        gemm(0, 0, R, HW, K, 1.0f, Zt, K, s.LT, HW, 1.0f, P, HW);
+        /* the state's part of the scores and of layer 0's tokens . U in one
+         * product: (Zt; NU) (2R, K) times LT, into X (added to P) and X2 */
+        out_rows(a, H, d, T, vb, bd, U);
+        float *NU = Zt + (size_t)R * K;
+        gemm(0, 1, R, K, d, 1.0f, U, d, s.Nm, d, 0.0f, NU, K);
+        gemm(0, 0, 2 * R, HW, K, 1.0f, Zt, K, s.LT, HW, 0.0f, X, HW);
+        for (size_t i = 0; i < (size_t)R * HW; i++) P[i] += X[i];
         for (int h = 0; h < H; h++)
             for (int j = 0; j < T; j++) {
                 float sum = 0.0f;
@@ -472,11 +515,8 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
                 cb[h * T + j] = sum * scale;
             }
         softmax_groups_t(P, HW, H, T, cb, acc, inner);
-        out_rows(a, H, d, T, vb, bd, U);
-        /* layer 0's tokens . U: the shared part (times alpha below), then the state's */
+        /* layer 0's tokens . U: the shared part (times alpha below) */
         head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A1], NULL, NULL, X, inner);
-        gemm(0, 1, R, K, d, 1.0f, U, d, s.Nm, d, 0.0f, NU, K);
-        gemm(0, 0, R, HW, K, 1.0f, NU, K, s.LT, HW, 0.0f, X2, HW);
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
         gemm(0, 0, R, HW, R, 1.0f, G, R, P, HW, 0.0f, PG, HW);
         for (int r = 0; r < R; r++) {

@@ -23,8 +23,9 @@
 #include "mask_decoder.h"
 
 /* Whether prompts of T tokens on HW image tokens take the implicit form:
- * depth 1 or 2, heads x T below the attention width, and the per-prompt
- * state fits the (HW, d) floats of the prompt's image tokens. */
+ * depth 1 or 2, heads x T below the attention width, heads of at most 16
+ * channels, and the per-prompt state fits the (HW, d) floats of the
+ * prompt's image tokens. */
 int twi_applies(const sam2_config *cfg, int T, int HW);
 
 /* Floats of per-image constants (two_way_cache.ix) and of scratch for B
