@@ -294,12 +294,18 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
      * passed. */
     const int early = nt > 1 && !isnan(skip_floor);
     const int implicit = two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads,
-                                          big, 1, &ws->cache, s + 1);
+                                          big, 1, &ws->cache, 0);
+    /* the IoU token on its own (so that its result does not depend on
+     * whether the object score is asked for), then the object-score token */
+    two_way_final(c, w, B, T, HW, queries, qpe, keys, image_pe, s, 1, ws->n_threads, big, &ws->cache, implicit);
+    if (s && obj) two_way_final(c, w, B, T, HW, queries, qpe, keys, image_pe, 0, 1, ws->n_threads, big, &ws->cache, implicit);
     for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + ((size_t)b * T + s) * d, sizeof(float) * d);
     dec_mlp_run(&w->iou_head, rows, B, iou_raw, mlp_ws);
     if (c->iou_prediction_use_sigmoid) op_sigmoid(iou_raw, (int64_t)B * nt);
     memcpy(iou, iou_raw, sizeof(float) * (size_t)B * nt);
-    if (w->obj_head.n_layers) {
+    if (!obj) {
+        /* not asked for */
+    } else if (w->obj_head.n_layers) {
         for (int b = 0; b < B; b++) memcpy(rows + (size_t)b * d, queries + (size_t)b * T * d, sizeof(float) * d);
         dec_mlp_run(&w->obj_head, rows, B, obj, mlp_ws);
     } else {

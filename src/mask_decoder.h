@@ -95,7 +95,7 @@ int mask_decoder_group_size(const sam2_config *cfg);
  * work of the first layer is shared) or (B, d, h*w). Outputs for all mask
  * tokens (num_multimask_outputs + 1): masks (B, nt, 4h*4w) logits, iou
  * (B, nt) (after the sigmoid when configured), obj (B) (10 when the model
- * has no object-score head). */
+ * has no object-score head; NULL: not computed). */
 /* skip_floor: unless NAN, prompts none of whose multimask outputs (tokens
  * 1..) has a predicted IoU above it get the transformer and the token heads
  * only: their masks are zero. */

@@ -132,7 +132,8 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
         }
         if (st == SAM2_OK)
             st = mask_decoder_run(c, &m->md, ctx->enc.image_embed, ws->image_pe, ctx->enc.high_res[0], ctx->enc.high_res[1], nb,
-                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, objs, ws, skip_floor);
+                                  Ns, sparse, dense, m->pe.no_mask, masks, ious, obj_score ? objs : NULL, ws,
+                                  skip_floor);
         for (int k = 0; k < nb && st == SAM2_OK; k++) {
             const int b = b0 + k;
             select_outputs(c, multimask, masks + (size_t)k * nt * LL, ious + (size_t)k * nt, LL,

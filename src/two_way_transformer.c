@@ -376,6 +376,7 @@ static void fill_pe_cache(const sam2_config *c, const mask_decoder_weights *w, i
 static void final_attn(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, float *queries,
                        const float *qpe, const float *keys, int shared, const float *kpe, int t0, int n,
                        int n_threads, float *work, int lowrank, const two_way_cache *cache, int implicit) {
+    if (n <= 0) return;
     const int d = c->d_model, H = c->dec_heads;
     const size_t nq = (size_t)B * T * d, per_k = (size_t)HW * d;
     float *qa = work, *qo = qa + nq, *ka = qo + nq, *sc = ka + 2 * (size_t)B * per_k;
