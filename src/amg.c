@@ -612,9 +612,11 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
         const int nb = n_pts - b0 < p->points_per_batch ? n_pts - b0 : p->points_per_batch;
         /* candidates the IoU filter drops need no mask logits (unless m2m
-         * refines every candidate first) */
+         * refines every candidate first); a floor, even one below every
+         * IoU, also keeps the image tokens implicit, so that every setting
+         * decodes a candidate the same way */
         const float pred_floor = store ? store->loose_pred : S->run.pred_thr;
-        const float skip_floor = !p->use_m2m && pred_floor > 0.0f ? pred_floor : NAN;
+        const float skip_floor = p->use_m2m ? NAN : pred_floor > 0.0f ? pred_floor : -INFINITY;
         st = predictor_decode_filtered(S->ctx, nb, 1, pts + 2 * (size_t)b0, S->ones, NULL, NULL, p->multimask_output,
                                        skip_floor, S->low, S->iou, NULL);
         if (st != SAM2_OK) break;

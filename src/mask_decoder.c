@@ -154,8 +154,7 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     ws->cache.t2i_vt = malloc(sizeof(float) * nc);
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
     ws->keep = malloc((size_t)max_B);
-    ws->masks = malloc(sizeof(float) * (size_t)max_B * (c->num_multimask_outputs + 1) * 16 * g * g);
-    int pe_ok = ws->keep != NULL && ws->masks != NULL;
+    int pe_ok = ws->keep != NULL;
     const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
         ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
@@ -180,7 +179,6 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->buf);
     free(ws->image_pe);
     free(ws->keep);
-    free(ws->masks);
     free(ws->keys1);
     free(ws->cache.ix);
     free(ws->up_w[0]), free(ws->up_w[1]);
@@ -276,7 +274,8 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     memcpy(queries, qpe, sizeof(float) * (size_t)B * T * d);
     /* src = image_embed + dense prompt embedding, as tokens (HW, d); not
      * needed when implicit tokens of this image are ready */
-    const int ready = !dense && ws->cache.valid && ws->cache.ix && ws->cache.ix_valid && twi_applies(c, T, HW);
+    const int ready = !dense && !isnan(skip_floor) && nt > 1 && ws->cache.valid && ws->cache.ix && ws->cache.ix_valid &&
+                      twi_applies(c, T, HW);
     const int nb = dense ? B : ready ? 0 : 1;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(ws->n_threads)
     for (int b = 0; b < nb; b++)
@@ -293,8 +292,10 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
      * by prompt, so that a prompt's masks do not depend on which others
      * passed. */
     const int early = nt > 1 && !isnan(skip_floor);
+    /* with a floor most prompts of a grid stop at their IoU: their image
+     * tokens stay implicit (formed only for the kept ones) */
     const int implicit = two_way_run_mode(c, w, B, T, HW, queries, qpe, keys, dense == NULL, image_pe, ws->n_threads,
-                                          big, 1, &ws->cache, 0);
+                                          big, early ? 2 : 1, &ws->cache, 0);
     /* the IoU token on its own (so that its result does not depend on
      * whether the object score is asked for), then the object-score token */
     two_way_final(c, w, B, T, HW, queries, qpe, keys, image_pe, s, 1, ws->n_threads, big, &ws->cache, implicit);
@@ -326,10 +327,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
     }
     for (int b = 0; b < B; b++) {
-        if (!keep[b]) {
-            memset(masks + (size_t)b * nt * L * L, 0, sizeof(float) * (size_t)nt * L * L);
-            continue;
-        }
+        if (!keep[b]) continue;
         const float *kb = keys + (size_t)b * HW * d;
         if (implicit) {
             two_way_keys(c, HW, kb, &ws->cache, ws->keys1);

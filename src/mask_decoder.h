@@ -74,7 +74,6 @@ typedef struct mask_decoder_ws {
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     unsigned char *keep;           /* (max_B) prompts past the IoU floor */
-    float *masks;                  /* (max_B, multimask outputs + 1, 4h*4w) the callers' mask logits */
     float *keys1;                  /* (h*w, d) one prompt's image tokens formed from its state, or NULL */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
@@ -97,8 +96,8 @@ int mask_decoder_group_size(const sam2_config *cfg);
  * (B, nt) (after the sigmoid when configured), obj (B) (10 when the model
  * has no object-score head; NULL: not computed). */
 /* skip_floor: unless NAN, prompts none of whose multimask outputs (tokens
- * 1..) has a predicted IoU above it get the transformer and the token heads
- * only: their masks are zero. */
+ * 1..) has a predicted IoU above it get the transformer and the IoU head
+ * only: their masks are not written (ws->keep[b] is 0). */
 sam2_status mask_decoder_run(const sam2_config *cfg, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,

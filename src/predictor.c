@@ -106,18 +106,18 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
     float *dense = mask_inputs ? malloc(sizeof(float) * (size_t)G * d * HW) : NULL; /* (G, d, HW) */
     float *ious = malloc(sizeof(float) * (size_t)G * nt);               /* (G, nt) */
     float *objs = malloc(sizeof(float) * (size_t)G);                    /* (G) */
+    float *masks = malloc(sizeof(float) * (size_t)G * nt * LL);         /* (G, nt, LL), written for kept prompts */
     const float skip_floor = multimask ? iou_floor : NAN;
     float *xy = malloc(sizeof(float) * 2 * (size_t)n1);                 /* (Ns, 2) */
     int *lab = malloc(sizeof(int) * (size_t)n1);                        /* (Ns) */
     sam2_status st = SAM2_OK;
-    if (!sparse || (mask_inputs && !dense) || !ious || !objs || !xy || !lab)
+    if (!sparse || (mask_inputs && !dense) || !masks || !ious || !objs || !xy || !lab)
         st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory decoding %d prompts", B);
     if (st == SAM2_OK && (!ws->buf || ws->max_B < G || ws->Ns < Ns || ws->n_threads < nthr)) {
         int keep_B = ws->max_B > G ? ws->max_B : G, keep_Ns = ws->Ns > Ns ? ws->Ns : Ns;
         mask_decoder_ws_free(ws);
         st = mask_decoder_ws_init(c, &m->md, keep_B, keep_Ns, nthr, ws);
     }
-    float *masks = st == SAM2_OK ? ws->masks : NULL; /* (G, nt, LL), kept: fresh pages cost more than the copy */
     if (st == SAM2_OK && !ws->image_pe_ready) {
         prompt_dense_pe(c, &m->pe, ws->image_pe);
         ws->image_pe_ready = 1;
@@ -136,12 +136,17 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
                                   skip_floor);
         for (int k = 0; k < nb && st == SAM2_OK; k++) {
             const int b = b0 + k;
-            select_outputs(c, multimask, masks + (size_t)k * nt * LL, ious + (size_t)k * nt, LL,
-                           low_res + (size_t)b * M * LL, iou + (size_t)b * M);
+            if (ws->keep[k]) {
+                select_outputs(c, multimask, masks + (size_t)k * nt * LL, ious + (size_t)k * nt, LL,
+                               low_res + (size_t)b * M * LL, iou + (size_t)b * M);
+            } else { /* below the floor: IoUs only, zero logits */
+                memset(low_res + (size_t)b * M * LL, 0, sizeof(float) * (size_t)M * LL);
+                memcpy(iou + (size_t)b * M, ious + (size_t)k * nt + 1, sizeof(float) * (size_t)M);
+            }
             if (obj_score) obj_score[b] = objs[k];
         }
     }
-    free(sparse), free(dense), free(ious), free(objs), free(xy), free(lab);
+    free(sparse), free(dense), free(masks), free(ious), free(objs), free(xy), free(lab);
     return st;
 }
 

@@ -424,7 +424,7 @@ int two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B,
     const int Ic = d / c->dec_attn_downsample, lowrank = lowrank_ok && H * T < Ic;
     if (lowrank && cache && !cache->pe_valid) fill_pe_cache(c, w, HW, kpe, cache);
     /* shared keys: the image side as a low-rank update of them */
-    const int implicit = lowrank && shared && cache && cache->ix && twi_applies(c, T, HW);
+    const int implicit = lowrank_ok == 2 && lowrank && shared && cache && cache->ix && twi_applies(c, T, HW);
 
     for (int l = 0; l < c->dec_depth; l++) {
         const twoway_layer_weights *L = &w->layers[l];

@@ -32,13 +32,15 @@ void two_way_run(const sam2_config *cfg, const mask_decoder_weights *w, int B, i
                  const float *qpe, float *keys, int keys_shared, const float *kpe, int n_threads, float *work);
 
 /* two_way_run with the low-rank form of the cross attentions on (1) or off
- * (0: projections of the image tokens, term by term as the reference). The
- * low-rank form applies when heads x tokens is below the attention width.
+ * (0: projections of the image tokens, term by term as the reference), or
+ * (2) on and shared image tokens kept implicit where two_way_implicit.h
+ * applies. The low-rank form applies when heads x tokens is below the
+ * attention width.
  * cache may be NULL. Only the first n_final tokens of each prompt get the
  * final attention (T: all); two_way_final gives the others theirs later,
  * e.g. only to the prompts whose IoU tokens pass a filter. */
-/* Returns 1 when keys were shared and the image side ran implicitly (with a
- * cache whose ix is set, see two_way_implicit.h): keys then hold each
+/* Returns 1 when keys were shared and the image side ran implicitly (mode
+ * 2 with a cache whose ix is set): keys then hold each
  * prompt's state, two_way_keys forms its tokens. Otherwise 0 and keys hold
  * the image tokens. */
 int two_way_run_mode(const sam2_config *cfg, const mask_decoder_weights *w, int B, int T, int HW, float *queries,

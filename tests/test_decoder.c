@@ -389,7 +389,7 @@ static void check_lowrank(void) {
             if (mode < 2) {
                 two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, mode, NULL, T);
             } else {
-                int implicit = two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, 1,
+                int implicit = two_way_run_mode(c, &m->md, B, T, HW, q[mode], qpe, k[mode], shared, kpe, 2, work, 2,
                                                 &cache, 2);
                 CHECK(implicit == shared, "implicit image tokens exactly when shared (%d, %d)", implicit, shared);
                 for (int b = B - 1; b >= 0; b--)
@@ -455,9 +455,10 @@ static void check_implicit_decoder(void) {
         prompt_dense_pe(c, &m->pe, ws[k].image_pe);
     }
     CHECK(ws[0].cache.ix != NULL, "the tiny geometry keeps image tokens implicit");
-    free(ws[1].cache.ix), ws[1].cache.ix = NULL; /* the reference: tokens formed for every prompt */
-    float floor = NAN, best[8];
+    free(ws[1].cache.ix), ws[1].cache.ix = NULL;
+    float floor = -INFINITY, best[8]; /* a floor below everything: implicit tokens, every prompt kept */
     for (int k = 0; k < 3; k++) {
+        if (k == 1) floor = NAN; /* the reference: no floor, tokens formed for every prompt */
         if (k == 2) { /* a floor between the prompts' best IoUs: some kept, some not */
             for (int b = 0; b < B; b++) {
                 best[b] = iou[0][b * nt + 1];
