@@ -357,7 +357,7 @@ sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const s
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
-    int min_support;             /* 5 */
+    int min_support;             /* 4 */
     float vote_frac;             /* 0.5 */
     float absorb_frac;           /* 0.8 */
 } sam2_consensus_params;

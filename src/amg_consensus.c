@@ -14,7 +14,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     sam2_consensus_params c;
     c.pool_pred_iou_thresh = 0.1f;
     c.agree_iou = 0.75f;
-    c.min_support = 5;
+    c.min_support = 4;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
     return c;

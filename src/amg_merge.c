@@ -1,7 +1,10 @@
 /* amg_merge.c - masks that touch or overlap may be parts of one object. The
- * model itself is asked: one prompt with a click inside each part; when it
- * answers with a confident mask close to the union of the two, the parts are
- * replaced by that mask. Nothing is merged on proximity alone. */
+ * model itself is asked, about each part on its own: a click inside the
+ * part, and its three answers. Only when both parts' answers include a
+ * confident mask close to the union of the two are the parts replaced by
+ * the more confident of those masks. (Two clicks in one prompt would tell
+ * the model that both are foreground, which biases it towards the union.)
+ * Nothing is merged on proximity alone. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,44 +105,58 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
             if (gone[b]) continue;
             uint8_t *ma = bits + (size_t)a * np, *mb = bits + (size_t)b * np;
             if (!touching(ma, mb, w, h, res->masks[a].bbox, res->masks[b].bbox)) continue;
+            /* each part asked on its own (one click, the model's three
+             * answers): both must offer a confident mask close to the union */
             float pts[4];
-            const int labels[2] = {1, 1};
+            const int label = 1;
             st = inner_point(ma, w, h, res->masks[a].point, pts);
             if (st == SAM2_OK) st = inner_point(mb, w, h, res->masks[b].point, pts + 2);
             if (st != SAM2_OK) break;
-            sam2_prompt pr = sam2_prompt_default();
-            pr.points = pts, pr.labels = labels, pr.n_points = 2, pr.multimask = 0;
-            sam2_prediction out;
+            sam2_prediction out[2];
+            memset(out, 0, sizeof out);
+            int pick[2] = {-1, -1};
+            float pick_stab[2] = {0, 0};
             asked++;
-            st = sam2_predict(ctx, &pr, &pp, &out);
-            if (st != SAM2_OK) break;
-            const size_t LL = (size_t)out.low_res_size * out.low_res_size;
-            const float stab = stability_score(out.low_res, (int64_t)LL, hi, lo, 0.0f);
-            int64_t inter = 0, uni = 0;
-            for (size_t i = 0; i < np; i++) {
-                const int u = ma[i] | mb[i];
-                inter += u && out.masks[i], uni += u || out.masks[i];
+            for (int side = 0; side < 2 && st == SAM2_OK; side++) {
+                sam2_prompt pr = sam2_prompt_default();
+                pr.points = pts + 2 * side, pr.labels = &label, pr.n_points = 1, pr.multimask = 1;
+                st = sam2_predict(ctx, &pr, &pp, &out[side]);
+                if (st != SAM2_OK) break;
+                const size_t LL = (size_t)out[side].low_res_size * out[side].low_res_size;
+                for (int k = 0; k < out[side].n_masks; k++) {
+                    const uint8_t *mk = out[side].masks + (size_t)k * np;
+                    const float stab = stability_score(out[side].low_res + (size_t)k * LL, (int64_t)LL, hi, lo, 0.0f);
+                    if (!(out[side].iou[k] > mp->pred_iou_thresh) || stab < mp->stability_score_thresh) continue;
+                    if (pick[side] >= 0 && out[side].iou[k] <= out[side].iou[pick[side]]) continue;
+                    int64_t inter = 0, uni = 0;
+                    for (size_t i = 0; i < np; i++) {
+                        const int u = ma[i] | mb[i];
+                        inter += u && mk[i], uni += u || mk[i];
+                    }
+                    if (uni && (double)inter / (double)uni >= mp->min_union_iou) pick[side] = k, pick_stab[side] = stab;
+                }
             }
-            const double iou_union = uni ? (double)inter / (double)uni : 0.0;
-            if (out.iou[0] > mp->pred_iou_thresh && stab >= mp->stability_score_thresh && iou_union >= mp->min_union_iou) {
+            if (st == SAM2_OK && pick[0] >= 0 && pick[1] >= 0) {
+                const int side = out[1].iou[pick[1]] > out[0].iou[pick[0]];
+                const uint8_t *mk = out[side].masks + (size_t)pick[side] * np;
                 int64_t *counts = NULL;
                 int nc = 0;
-                st = rle_encode(out.masks, h, w, &counts, &nc);
+                st = rle_encode(mk, h, w, &counts, &nc);
                 if (st == SAM2_OK) {
                     sam2_amg_mask *m = &res->masks[a];
                     free(m->counts);
                     m->counts = counts, m->n_counts = nc;
                     m->area = rle_area(counts, nc);
-                    memcpy(ma, out.masks, np);
+                    memcpy(ma, mk, np);
                     box_of(ma, w, h, m->bbox);
-                    m->predicted_iou = out.iou[0], m->stability_score = stab;
+                    m->predicted_iou = out[side].iou[pick[side]], m->stability_score = pick_stab[side];
                     m->crop_box[0] = m->crop_box[1] = 0, m->crop_box[2] = (float)w, m->crop_box[3] = (float)h;
                     m->source = SAM2_MASK_MERGED;
                     gone[b] = 1;
                     b = a; /* the grown mask may touch earlier ones: look again */
                 }
             }
-            sam2_prediction_free(&out);
+            sam2_prediction_free(&out[0]), sam2_prediction_free(&out[1]);
         }
     if (st == SAM2_OK) { /* drop the absorbed masks, keeping the order */
         int k = 0;

@@ -37,9 +37,8 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
 int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i) {
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(o, "--robust")) {
-        /* not --merge: on shapes-dev the demo model confidently joins
-         * neighbouring objects (recall@0.75 drops), so merging stays opt-in */
         r->gap_fill = 1;
+        r->merge = 1;
         r->consensus = 1;
         r->contrast = SAM2_CONTRAST_AUTO;
         return 1;
@@ -91,7 +90,8 @@ void robust_args_print_help(void) {
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
     const sam2_consensus_params c = sam2_consensus_default_params();
     printf("Beyond the official generator (off by default; the default output is the official one):\n"
-           "  --robust                          --contrast auto, --consensus true, --gap-fill true\n"
+           "  --robust                          --contrast auto, --consensus true, --gap-fill true,\n"
+           "                                    --merge true\n"
            "  --contrast off|auto|clahe         CLAHE on the luminance first: auto when the image\n"
            "                                    is gray and spans < 64 levels (p1-p99) (off)\n"
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
@@ -112,8 +112,9 @@ void robust_args_print_help(void) {
            (double)c.pool_pred_iou_thresh, (double)g.min_region_frac, (double)g.pred_iou_thresh,
            (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
-    printf("  --merge true|false                ask the model about touching masks: one click in each;\n"
-           "                                    a confident answer close to their union replaces them (false)\n"
+    printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
+           "                                    its own: when both parts' answers include a confident mask\n"
+           "                                    close to their union, it replaces them (false)\n"
            "  --merge-iou-thresh F              its predicted IoU must exceed it (%g)\n"
            "  --merge-min-union-iou F           its IoU with the union must reach it (%g)\n"
            "  --merge-max-pairs N               pairs asked at most (%d)\n",

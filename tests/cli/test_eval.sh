@@ -59,7 +59,7 @@ PY
   python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-assert k["robust"]["consensus"]["min_support"] == 5 and k["robust"]["gap_fill"] is False
+assert k["robust"]["consensus"]["min_support"] == 4 and k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
 added = k["masks"][n:]
@@ -70,6 +70,7 @@ PY
   json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
   expect_eq "robust turns the contrast step on" "$(json_get "$TMP/er.json" "j['robust']['contrast']")" auto
   expect_eq "robust turns consensus on" "$(json_get "$TMP/er.json" "j['robust']['consensus']['agree_iou']")" 0.75
+  expect_eq "robust turns merging on" "$(json_get "$TMP/er.json" "round(j['robust']['merge']['min_union_iou'], 3)")" 0.8
   # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
   expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
     --output-mode coco_rle -o "$TMP/co"
