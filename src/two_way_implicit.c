@@ -1,8 +1,9 @@
 /* two_way_implicit.c - the image side of the two-way transformer as a
  * low-rank update of the shared image tokens (see two_way_implicit.h).
  *
- * Notation: S (HW, d) the shared tokens, I the attention width, H heads of
- * hd = I / H, T tokens per prompt, R = H * T. A prompt's state is
+ * Notation: S (HW, d) the shared tokens, centred row by row (LayerNorm
+ * ignores a row's mean), I the attention width, H heads of hd = I / H, T
+ * tokens per prompt, R = H * T. A prompt's state is
  *     keys[p] = alpha[p] (S[p] * g) + sum_k LT[k][p] Nm[k],
  * LT (K, HW) and Nm (K, d), kept in the (HW, d) floats its tokens would
  * take: a header, LT (row stride HW, room for Kmax rows), alpha, Nm and,
@@ -151,7 +152,18 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
                  const float *i2t_q, two_way_cache *cache) {
     const int d = c->d_model, D = c->dec_depth, I = d / c->dec_attn_downsample;
     ix_view v = ix_layout(c, HW, cache->ix);
-    memcpy(v.src, src, sizeof(float) * (size_t)HW * d);
+    /* the shared tokens are kept centred (each row minus its mean): a
+     * LayerNorm does not see a row's mean, which goes into the constant
+     * part of the state, and centred sums do not cancel */
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < HW; p++) {
+        const float *s = src + (size_t)p * d;
+        double mean = 0;
+        for (int e = 0; e < d; e++) mean += s[e];
+        mean /= d;
+        for (int e = 0; e < d; e++) v.src[(size_t)p * d + e] = (float)(s[e] - mean);
+    }
+    src = v.src;
     const float *g0 = w->layers[0].n4_w, *b0 = w->layers[0].n4_b, *bo0 = w->layers[0].i2t.o_b;
     const float *bo1 = D == 2 ? w->layers[1].i2t.o_b : NULL;
 #pragma omp parallel for schedule(static)
