@@ -57,19 +57,17 @@ void op_relu(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void op_softmax_rows(float *x, int64_t rows, int n) {
-#pragma omp parallel for schedule(static) if (rows * n > 65536)
+void op_softmax_rows(float *x, int64_t rows, int n, int n_threads) {
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (rows * n > 65536)
     for (int64_t r = 0; r < rows; r++) {
-        float *v = x + r * n;
-        float mx = v[0];
-        for (int i = 1; i < n; i++) mx = v[i] > mx ? v[i] : mx;
-        float s = 0.0f;
-        for (int i = 0; i < n; i++) {
-            v[i] = expf(v[i] - mx);
-            s += v[i];
-        }
-        float inv = 1.0f / s;
-        for (int i = 0; i < n; i++) v[i] *= inv;
+        float *row = x + r * n, m = -INFINITY, total = 0.0f;
+        for (int i = 0; i < n; i++) m = row[i] > m ? row[i] : m;
+        for (int i = 0; i < n; i++) row[i] -= m;
+        op_exp_nonpos(row, n);
+#pragma omp simd reduction(+ : total)
+        for (int i = 0; i < n; i++) total += row[i];
+        const float inv = 1.0f / total;
+        for (int i = 0; i < n; i++) row[i] *= inv;
     }
 }
 

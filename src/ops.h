@@ -19,8 +19,9 @@ void op_gelu(float *x, int64_t n);
 /* ReLU, in place. */
 void op_relu(float *x, int64_t n);
 
-/* Softmax over each row of length n, in place. */
-void op_softmax_rows(float *x, int64_t rows, int n);
+/* Softmax over each row of length n, in place (maximum subtracted,
+ * op_exp_nonpos, normalised by the row's sum), rows split over n_threads. */
+void op_softmax_rows(float *x, int64_t rows, int n, int n_threads);
 
 /* y += x, elementwise. */
 void op_add(float *y, const float *x, int64_t n);

@@ -333,20 +333,6 @@ static void softmax_groups_t(float *P, int HW, int H, int T, const float *c, flo
     (void)n_threads;
 }
 
-/* Softmax of every row of S (R, HW). */
-static void softmax_rows(float *S, int R, int HW) {
-    for (int r = 0; r < R; r++) {
-        float *row = S + (size_t)r * HW, m = -INFINITY, total = 0.0f;
-        for (int i = 0; i < HW; i++) m = row[i] > m ? row[i] : m;
-        for (int i = 0; i < HW; i++) row[i] -= m;
-        op_exp_nonpos(row, HW);
-#pragma omp simd reduction(+ : total)
-        for (int i = 0; i < HW; i++) total += row[i];
-        const float inv = 1.0f / total;
-        for (int i = 0; i < HW; i++) row[i] *= inv;
-    }
-}
-
 /* Block-diagonal rows (H*T, I) of t (T, I): row h*T + j holds t[j]'s
  * head-h slice, zeros elsewhere, so one GEMM does every head's product. */
 static void block_diag(int H, int T, int hd, const float *t, float *out) {
@@ -610,7 +596,7 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
         block_diag(H, n, hd, qb, bd);
         gemm(0, 1, Rn, K, I, scale, bd, I, NW, I, 0.0f, Zt, K);
         gemm(0, 0, Rn, HW, K, 1.0f, Zt, K, s.LT, HW, 1.0f, Sr, HW);
-        softmax_rows(Sr, Rn, HW);
+        op_softmax_rows(Sr, Rn, HW, inner);
         /* values: the probabilities on the state, then on the shared part */
         gemm(0, 1, Rn, K, HW, 1.0f, Sr, HW, s.LT, HW, 0.0f, WL, K);
         for (int r = 0; r < Rn; r++) {

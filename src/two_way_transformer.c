@@ -229,17 +229,7 @@ static void t2i_lowrank(const attn_weights *a, int heads, int d, int B, int T, i
             for (int h = 0; h < heads; h++)
                 gemm(0, 0, T, HW, hd, scale, q + (size_t)b * T * I + h * hd, I, pe_kt + (size_t)h * hd * HW, HW,
                      1.0f, S + (size_t)h * T * HW, HW);
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-        for (int r = 0; r < R; r++) {
-            float *row = S + (size_t)r * HW, m = -INFINITY, total = 0.0f;
-            for (int i = 0; i < HW; i++) m = row[i] > m ? row[i] : m;
-            for (int i = 0; i < HW; i++) row[i] -= m;
-            op_exp_nonpos(row, HW);
-#pragma omp simd reduction(+ : total)
-            for (int i = 0; i < HW; i++) total += row[i];
-            const float inv = 1.0f / total;
-            for (int i = 0; i < HW; i++) row[i] *= inv;
-        }
+        op_softmax_rows(S, R, HW, n_threads);
         gemm(0, 0, R, d, HW, 1.0f, S, HW, yb, d, 0.0f, Z, d);
         for (int h = 0; h < heads; h++) {
             float *oh = ob + h * hd;

@@ -137,7 +137,7 @@ int cmd_bench(int argc, char **argv) {
     cli_common_init(&c);
     const char *preset = "sam2.1_hiera_t", *json_path = NULL;
     const char *write_ckpt = NULL, *golden = getenv("SAM2_GOLDEN");
-    int random_weights = 0, runs = 2, amg = 1, amg_pps = 32, keep_pps = 16, big_w = 4000, big_h = 3000, fp16 = 0;
+    int random_weights = 0, runs = 3, amg = 1, amg_pps = 32, keep_pps = 16, big_w = 4000, big_h = 3000, fp16 = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_common_option(&c, argc, argv, &i);
         if (r < 0) return 2;
