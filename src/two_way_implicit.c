@@ -217,6 +217,7 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
         }                                                                            \
         for (int q = 0; q < N; q++) acc[q] = a[q];                                   \
     }
+DOTN(1)
 DOTN(4)
 DOTN(8)
 
@@ -234,14 +235,17 @@ static void head_prod(int H, int T, int hd, int HW, const float *t, float scale,
         const float *C = CT + off, *Pp = PT ? PT + off : NULL;
         v16 al = {0};
         if (alpha) memcpy(&al, alpha + p0, sizeof al);
-        for (int j0 = 0; j0 < T;) { /* tokens eight or four at a time (the last rows repeated) */
-            const int w = T - j0 > 4 ? 8 : 4;
+        for (int j0 = 0; j0 < T;) { /* tokens eight, four or one at a time (the last rows repeated) */
+            const int w = T - j0 > 4 ? 8 : T - j0 > 1 ? 4 : 1;
             const float *tr[8];
             for (int q = 0; q < w; q++) tr[q] = t + (size_t)(j0 + q < T ? j0 + q : j0) * I + h * hd;
             v16 a[8], b[8] = {{0}};
             if (w == 8) {
                 dot8(tr, hd, C, cs, a);
                 if (Pp) dot8(tr, hd, Pp, cs, b);
+            } else if (w == 1) {
+                dot1(tr, hd, C, cs, a);
+                if (Pp) dot1(tr, hd, Pp, cs, b);
             } else {
                 dot4(tr, hd, C, cs, a);
                 if (Pp) dot4(tr, hd, Pp, cs, b);
@@ -579,22 +583,31 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
     const int pt = prompt_threads(B, n_threads), inner = pt > 1 ? 1 : n_threads;
     /* the states' width comes from the transformer's tokens, not these n */
     const int Kmax = st_open(c, HW, state).Kmax;
-    const size_t ppf = (size_t)Rn * HW + 2 * (size_t)Rn * Kmax + (size_t)Kmax * I + 2 * (size_t)Rn * I;
+    const size_t nw = (size_t)Kmax * I > (size_t)Rn * d ? (size_t)Kmax * I : (size_t)Rn * d;
+    const size_t ppf = (size_t)Rn * HW + 2 * (size_t)Rn * Kmax + nw + 2 * (size_t)Rn * I;
 #pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
     for (int b = 0; b < B; b++) {
         const st_view s = st_open(c, HW, state + (size_t)b * sstride);
         const int K = s.K[0];
         float *Sr = scratch + (size_t)omp_get_thread_num() * ppf;
         float *Zt = Sr + (size_t)Rn * HW, *WL = Zt + (size_t)Rn * K, *NW = WL + (size_t)Rn * K;
-        float *bd = NW + (size_t)K * I, *OV = bd + (size_t)Rn * I;
+        float *bd = NW + nw, *OV = bd + (size_t)Rn * I;
+        /* the state's vectors through a weight: (Nm W^T) first, or for few
+         * query rows the rows through W first, whichever is less work */
+        const int rows_first = (double)Rn * d * (I + K) < (double)K * I * (d + Rn);
         const float *qb = q + (size_t)b * n * I;
         float *ob = o + (size_t)b * n * I;
         /* scores: shared part scaled by alpha, positional part, state part
          * (the key bias shifts a whole row, so it drops out) */
         head_prod(H, n, hd, HW, qb, scale, CK, s.alpha, pe_kt, Sr, inner);
-        gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->k_w, d, 0.0f, NW, I);
         block_diag(H, n, hd, qb, bd);
-        gemm(0, 1, Rn, K, I, scale, bd, I, NW, I, 0.0f, Zt, K);
+        if (rows_first) {
+            gemm(0, 0, Rn, d, I, scale, bd, I, a->k_w, d, 0.0f, NW, d);
+            gemm(0, 1, Rn, K, d, 1.0f, NW, d, s.Nm, d, 0.0f, Zt, K);
+        } else {
+            gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->k_w, d, 0.0f, NW, I);
+            gemm(0, 1, Rn, K, I, scale, bd, I, NW, I, 0.0f, Zt, K);
+        }
         gemm(0, 0, Rn, HW, K, 1.0f, Zt, K, s.LT, HW, 1.0f, Sr, HW);
         op_softmax_rows(Sr, Rn, HW, inner);
         /* values: the probabilities on the state, then on the shared part */
@@ -605,9 +618,13 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
             for (int p = 0; p < HW; p++) row[p] *= s.alpha[p];
         }
         head_dot(H, n, hd, HW, Sr, CV, ob, inner);
-        float *NV = NW;
-        gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->v_w, d, 0.0f, NV, I);
-        gemm(0, 0, Rn, I, K, 1.0f, WL, K, NV, I, 0.0f, OV, I);
+        if (rows_first) {
+            gemm(0, 0, Rn, d, K, 1.0f, WL, K, s.Nm, d, 0.0f, NW, d);
+            gemm(0, 1, Rn, I, d, 1.0f, NW, d, a->v_w, d, 0.0f, OV, I);
+        } else {
+            gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->v_w, d, 0.0f, NW, I);
+            gemm(0, 0, Rn, I, K, 1.0f, WL, K, NW, I, 0.0f, OV, I);
+        }
         for (int h = 0; h < H; h++)
             for (int j = 0; j < n; j++)
                 for (int i = 0; i < hd; i++)
