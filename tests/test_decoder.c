@@ -425,11 +425,13 @@ static void check_lowrank(void) {
  * without mask input) and formed prompt by prompt as the reference does:
  * mask logits, IoU and object scores agree to float rounding, and with an
  * IoU floor the kept prompts' masks are those of the unfiltered run. The
- * features may be offset from zero mean, by channel. */
-static void check_implicit_decoder(float offset) {
+ * features may be offset from zero mean, by channel, and the token grid
+ * need not be a multiple of the kernels' 16-pixel blocks. */
+static void check_implicit_decoder(float offset, int image_size) {
     sam2_model *m = NULL;
     CHECK_OK(sam2_model_random("sam2.1_hiera_t", NULL, 5, &m));
     if (!m) return;
+    m->cfg.image_size = image_size; /* the decoder's weights do not depend on it */
     const sam2_config *c = &m->cfg;
     const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, B = 6, Ns = 2;
     const int nt = c->num_multimask_outputs + 1, LL = 16 * HW;
@@ -477,8 +479,8 @@ static void check_implicit_decoder(float offset) {
     for (size_t i = 0; i < (size_t)B * nt * LL; i++) dm = fmax(dm, fabs(masks[0][i] - masks[1][i])), mm = fmax(mm, fabs(masks[1][i]));
     for (int i = 0; i < B * nt; i++) di = fmax(di, fabs(iou[0][i] - iou[1][i]));
     for (int b = 0; b < B; b++) dobj = fmax(dobj, fabs(obj[0][b] - obj[1][b]));
-    printf("  implicit image tokens vs formed (features offset by %g): mask logits max diff %.2e (of %.2f), IoU %.2e, "
-           "object score %.2e\n", offset, dm, mm, di, dobj);
+    printf("  implicit image tokens vs formed (%d x %d tokens, features offset by %g): mask logits max diff %.2e (of %.2f), "
+           "IoU %.2e, object score %.2e\n", g, g, offset, dm, mm, di, dobj);
     CHECK(dm < 1e-4 * mm && di < 1e-5 && dobj < 1e-4, "implicit decoder differs: %g %g %g", dm, di, dobj);
     int kept = 0, bad = 0;
     for (int b = 0; b < B; b++) {
@@ -553,8 +555,9 @@ static void run_without_golden(void) {
 int main(void) {
     check_kernels();
     check_lowrank();
-    check_implicit_decoder(0.0f);
-    check_implicit_decoder(4.0f); /* a mean far from zero: the LayerNorm statistics come from expanded sums */
+    check_implicit_decoder(0.0f, 1024);
+    check_implicit_decoder(4.0f, 1024); /* a mean far from zero: the LayerNorm statistics come from expanded sums */
+    check_implicit_decoder(0.0f, 1008); /* 63 x 63 tokens: pixel blocks of 16 with a remainder */
     const char *g = test_golden_dir();
     if (!g) {
         printf("no golden data ($SAM2_GOLDEN): structural checks on a random micro256 model only\n");
