@@ -302,7 +302,7 @@ static void head_dot(int H, int n, int hd, int HW, const float *W, const float *
 
 /* Softmax within each head's group of T rows of P (H*T, HW), per pixel,
  * after adding c[r] to row r when given. */
-static void softmax_groups_t(float *P, int HW, int H, int T, const float *c, float *tmp, int n_threads) {
+static void softmax_groups_t(float *P, int HW, int H, int T, const float *c, float *tmp) {
     float *m = tmp, *sum = tmp + HW;
     for (int h = 0; h < H; h++) {
         float *g = P + (size_t)h * T * HW;
@@ -334,7 +334,6 @@ static void softmax_groups_t(float *P, int HW, int H, int T, const float *c, flo
             for (int p = 0; p < HW; p++) row[p] *= sum[p];
         }
     }
-    (void)n_threads;
 }
 
 /* Block-diagonal rows (H*T, I) of t (T, I): row h*T + j holds t[j]'s
@@ -402,7 +401,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
         float *acc = vec + 4 * (size_t)R; /* 8 (HW) per-pixel sums */
         const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
         head_prod(H, T, hd, HW, kb, scale, v.ix[IX_Q0], NULL, NULL, P, inner);
-        softmax_groups_t(P, HW, H, T, NULL, acc, inner);
+        softmax_groups_t(P, HW, H, T, NULL, acc);
         out_rows(a, H, d, T, vb, vbd, U);
         head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A0], NULL, NULL, X, inner); /* S . U without the bias share */
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
@@ -516,7 +515,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
                 for (int t = 0; t < hd; t++) sum += a->q_b[h * hd + t] * kb[(size_t)j * I + h * hd + t];
                 cb[h * T + j] = sum * scale;
             }
-        softmax_groups_t(P, HW, H, T, cb, acc, inner);
+        softmax_groups_t(P, HW, H, T, cb, acc);
         /* layer 0's tokens . U: the shared part (times alpha below) */
         head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A1], NULL, NULL, X, inner);
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);

@@ -412,9 +412,11 @@ int two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B,
     float *sc = ko + (size_t)B * per_k;        /* mha / MLP scratch */
     int shared = keys_shared;
     const int Ic = d / c->dec_attn_downsample, lowrank = lowrank_ok && H * T < Ic;
-    if (lowrank && cache && !cache->pe_valid) fill_pe_cache(c, w, HW, kpe, cache);
     /* shared keys: the image side as a low-rank update of them */
     const int implicit = lowrank_ok == 2 && lowrank && shared && cache && cache->ix && twi_applies(c, T, HW);
+    /* the formed-token path's positional projections (the implicit one
+     * keeps its own, blocked, with the image's products) */
+    if (lowrank && cache && !implicit && !cache->pe_valid) fill_pe_cache(c, w, HW, kpe, cache);
 
     for (int l = 0; l < c->dec_depth; l++) {
         const twoway_layer_weights *L = &w->layers[l];
