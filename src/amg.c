@@ -134,7 +134,9 @@ sam2_status sam2_amg_params_check(const sam2_amg_params *p) {
 
 /* A mask that survived the filters of its batch. */
 typedef struct amg_rec {
-    int64_t *counts;  /* RLE over the whole image */
+    uint8_t *packed;  /* RLE over the whole image, packed (rle_pack): the records
+                         before NMS are many, the survivors few */
+    size_t n_packed;
     int n_counts;
     int box[4];       /* x0, y0, x1, y1 inclusive, crop pixels */
     float iou, stab;
@@ -159,7 +161,7 @@ static sam2_status rec_push(rec_list *l, const amg_rec *r) {
 }
 
 static void rec_list_free(rec_list *l) {
-    for (int i = 0; i < l->n; i++) free(l->v[i].counts);
+    for (int i = 0; i < l->n; i++) free(l->v[i].packed);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
@@ -345,7 +347,10 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
     int box[4] = {0, 0, 0, 0}; /* an empty mask has the box [0, 0, 0, 0] */
     if (bx1 >= 0) box[0] = bx0, box[1] = by0, box[2] = bx1, box[3] = by1;
     if (amg_box_near_crop_edge(box, crop, run->W, run->H)) return;
-    out->st = rle_rows_finish(&s->rle, crop->x0, crop->y0, run->H, run->W, &out->rec.counts, &out->rec.n_counts);
+    int64_t *counts = NULL;
+    out->st = rle_rows_finish(&s->rle, crop->x0, crop->y0, run->H, run->W, &counts, &out->rec.n_counts);
+    if (out->st == SAM2_OK) out->st = rle_pack(counts, out->rec.n_counts, &out->rec.packed, &out->rec.n_packed);
+    free(counts);
     if (out->st != SAM2_OK) return;
     memcpy(out->rec.box, box, sizeof box);
     out->rec.iou = iou;
@@ -412,13 +417,14 @@ static int passes_official(const sam2_amg_params *p, const amg_rec *rec) {
            (!(p->stability_score_thresh > 0.0f) || rec->stab >= p->stability_score_thresh);
 }
 
-/* The public record of a (taking its RLE). shift: a is still in the crop's
- * coordinates, so its box and click move by the crop's origin. */
-static void rec_to_mask(amg_rec *a, const amg_crop *c, int shift, sam2_amg_mask *m) {
+/* The public record of a (its RLE unpacked; a keeps its packed one). shift:
+ * a is still in the crop's coordinates, so its box and click move by the
+ * crop's origin. */
+static sam2_status rec_to_mask(const amg_rec *a, const amg_crop *c, int shift, sam2_amg_mask *m) {
     const int dx = shift ? c->x0 : 0, dy = shift ? c->y0 : 0;
     memset(m, 0, sizeof *m);
-    m->counts = a->counts, m->n_counts = a->n_counts;
-    a->counts = NULL;
+    SAM2_TRY(rle_unpack(a->packed, a->n_packed, a->n_counts, &m->counts));
+    m->n_counts = a->n_counts;
     m->area = rle_area(m->counts, m->n_counts);
     m->bbox[0] = (float)(a->box[0] + dx), m->bbox[1] = (float)(a->box[1] + dy);
     m->bbox[2] = (float)a->box[2] - (float)a->box[0], m->bbox[3] = (float)a->box[3] - (float)a->box[1];
@@ -429,14 +435,15 @@ static void rec_to_mask(amg_rec *a, const amg_crop *c, int shift, sam2_amg_mask 
     m->crop_box[0] = (float)c->x0, m->crop_box[1] = (float)c->y0;
     m->crop_box[2] = (float)c->x1 - (float)c->x0, m->crop_box[3] = (float)c->y1 - (float)c->y0;
     m->source = SAM2_MASK_GRID;
+    return SAM2_OK;
 }
 
-/* Puts a record the pool keeps into the pool: its RLE moves there (move) or
- * is copied (the generator's list keeps rec too). With move, rec no longer
- * holds an RLE afterwards unless this fails. */
+/* Puts a record the pool keeps into the pool. With move the generator does
+ * not keep rec, whose packed RLE is freed (also when the pool does not take
+ * it); without, rec stays as it is. */
 static sam2_status pool_take(amg_state *S, const amg_crop *crop, amg_rec *rec, int move) {
     if (S->pool_pred > 0.0f && !(rec->iou > S->pool_pred)) {
-        if (move) free(rec->counts), rec->counts = NULL;
+        if (move) free(rec->packed), rec->packed = NULL;
         return SAM2_OK;
     }
     sam2_amg_result *P = S->pool;
@@ -446,16 +453,10 @@ static sam2_status pool_take(amg_state *S, const amg_crop *crop, amg_rec *rec, i
         if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d pooled AMG candidates", cap);
         P->masks = v, S->pool_cap = cap;
     }
-    amg_rec a = *rec;
-    if (move) {
-        rec->counts = NULL;
-    } else {
-        a.counts = malloc(sizeof(int64_t) * (size_t)(rec->n_counts > 0 ? rec->n_counts : 1));
-        if (!a.counts) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a pooled AMG candidate");
-        memcpy(a.counts, rec->counts, sizeof(int64_t) * (size_t)rec->n_counts);
-    }
-    rec_to_mask(&a, crop, 1, &P->masks[P->n_masks++]);
-    return SAM2_OK;
+    sam2_status st = rec_to_mask(rec, crop, 1, &P->masks[P->n_masks]);
+    if (st == SAM2_OK) P->n_masks++;
+    if (move) free(rec->packed), rec->packed = NULL;
+    return st;
 }
 
 /* Evaluates nc candidates (logits (nc, L, L), ious (nc), points (nc, 2)) in
@@ -483,7 +484,7 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
             st = rec_push(list, &r->rec);
             if (st == SAM2_OK) continue;
         }
-        if (r->kept) free(r->rec.counts);
+        if (r->kept) free(r->rec.packed);
     }
     return st;
 }
@@ -574,7 +575,7 @@ static sam2_status crop_nms(const sam2_amg_params *p, const amg_crop *crop, rec_
         r.point[0] = r.point[0] + (float)crop->x0;
         r.point[1] = r.point[1] + (float)crop->y0;
         st = rec_push(out, &r);
-        if (st == SAM2_OK) list->v[keep[k]].counts = NULL; /* moved */
+        if (st == SAM2_OK) list->v[keep[k]].packed = NULL; /* moved */
     }
     free(boxes), free(scores), free(keep);
     rec_list_free(list);
@@ -796,9 +797,12 @@ static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops
     }
     if (st == SAM2_OK) {
         r->width = W, r->height = H, r->n_masks = n_order;
-        for (int k = 0; k < n_order; k++) {
-            rec_to_mask(&all->v[order[k]], &crops[rec_crop[order[k]]], 0, &r->masks[k]);
+        for (int k = 0; k < n_order && st == SAM2_OK; k++) {
+            st = rec_to_mask(&all->v[order[k]], &crops[rec_crop[order[k]]], 0, &r->masks[k]);
+            free(all->v[order[k]].packed), all->v[order[k]].packed = NULL;
         }
+    }
+    if (st == SAM2_OK) {
         *out = r;
         r = NULL;
     }

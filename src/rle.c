@@ -177,6 +177,56 @@ sam2_status rle_encode_logits(const float *logits, int h, int w, float thr, int6
     return st;
 }
 
+sam2_status rle_pack(const int64_t *counts, int n_counts, uint8_t **out, size_t *n_bytes) {
+    *out = NULL, *n_bytes = 0;
+    size_t nb = 0;
+    for (int i = 0; i < n_counts; i++) {
+        if (counts[i] < 0) return SAM2_FAIL(SAM2_ERR_PARAM, "RLE count %d is negative (%lld)", i, (long long)counts[i]);
+        uint64_t v = (uint64_t)counts[i];
+        do nb++, v >>= 7;
+        while (v);
+    }
+    uint8_t *b = malloc(nb ? nb : 1);
+    if (!b) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory packing an RLE of %d runs", n_counts);
+    size_t k = 0;
+    for (int i = 0; i < n_counts; i++) {
+        uint64_t v = (uint64_t)counts[i];
+        while (v >= 0x80) b[k++] = (uint8_t)(v | 0x80), v >>= 7;
+        b[k++] = (uint8_t)v;
+    }
+    *out = b, *n_bytes = nb;
+    return SAM2_OK;
+}
+
+sam2_status rle_unpack(const uint8_t *bytes, size_t n_bytes, int n_counts, int64_t **counts) {
+    *counts = NULL;
+    if (n_counts < 0) return SAM2_FAIL(SAM2_ERR_PARAM, "packed RLE: %d runs", n_counts);
+    int64_t *c = malloc(sizeof *c * (size_t)(n_counts ? n_counts : 1));
+    if (!c) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory unpacking an RLE of %d runs", n_counts);
+    size_t k = 0;
+    for (int i = 0; i < n_counts; i++) {
+        uint64_t v = 0;
+        int shift = 0;
+        for (;;) {
+            if (k == n_bytes || shift > 56) {
+                free(c);
+                return SAM2_FAIL(SAM2_ERR_FORMAT, "packed RLE: run %d of %d is cut short or too long", i, n_counts);
+            }
+            const uint8_t byte = bytes[k++];
+            v |= (uint64_t)(byte & 0x7f) << shift;
+            shift += 7;
+            if (!(byte & 0x80)) break;
+        }
+        c[i] = (int64_t)v;
+    }
+    if (k != n_bytes) {
+        free(c);
+        return SAM2_FAIL(SAM2_ERR_FORMAT, "packed RLE: %zu bytes left after %d runs", n_bytes - k, n_counts);
+    }
+    *counts = c;
+    return SAM2_OK;
+}
+
 int64_t rle_area(const int64_t *counts, int n_counts) {
     int64_t a = 0;
     for (int i = 1; i < n_counts; i += 2) a += counts[i];

@@ -54,6 +54,15 @@ sam2_status rle_encode(const uint8_t *mask, int h, int w, int64_t **counts, int 
 /* RLE of the mask logits > thr of a row-major (h, w) float map. */
 sam2_status rle_encode_logits(const float *logits, int h, int w, float thr, int64_t **counts, int *n_counts);
 
+/* Packed RLE: the counts as unsigned LEB128 varints (7 bits a byte), for
+ * records held in bulk before NMS: a run below 128 pixels takes one byte
+ * instead of eight. *out is malloc'd; counts must be non-negative. */
+sam2_status rle_pack(const int64_t *counts, int n_counts, uint8_t **out, size_t *n_bytes);
+
+/* The n_counts counts of a packed RLE, malloc'd into *counts. Fails on
+ * bytes that do not hold exactly n_counts varints. */
+sam2_status rle_unpack(const uint8_t *bytes, size_t n_bytes, int n_counts, int64_t **counts);
+
 /* Foreground pixel count: the sum of the odd-indexed runs. */
 int64_t rle_area(const int64_t *counts, int n_counts);
 

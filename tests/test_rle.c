@@ -262,8 +262,54 @@ static void test_bad_input(void) {
     rle_rows_free(&r);
 }
 
+/* Packed RLEs round-trip at every varint length (one to ten bytes) and
+ * reject bytes cut short, left over, negative counts and overlong varints. */
+static void test_pack(void) {
+    const int64_t want[] = {0, 1, 127, 128, 300, 16383, 16384, 2097151, 2097152, (int64_t)1 << 35,
+                            INT64_MAX, 5, 0};
+    const int n = (int)(sizeof want / sizeof want[0]);
+    uint8_t *b = NULL;
+    size_t nb = 0;
+    CHECK_OK(rle_pack(want, n, &b, &nb));
+    /* 1+1+1+2+2+2+3+3+4+6+9+1+1 bytes */
+    CHECK(nb == 36, "packed size %zu, want 36", nb);
+    int64_t *got = NULL;
+    CHECK_OK(rle_unpack(b, nb, n, &got));
+    for (int i = 0; got && i < n; i++) CHECK(got[i] == want[i], "count %d: %lld, want %lld", i, (long long)got[i], (long long)want[i]);
+    free(got);
+    CHECK(rle_unpack(b, nb - 1, n, &got) == SAM2_ERR_FORMAT && !got, "cut short: format error");
+    CHECK(rle_unpack(b, nb, n - 1, &got) == SAM2_ERR_FORMAT && !got, "bytes left over: format error");
+    free(b);
+    const int64_t neg[] = {3, -1};
+    CHECK(rle_pack(neg, 2, &b, &nb) == SAM2_ERR_PARAM && !b, "negative count refused");
+    uint8_t overlong[11];
+    memset(overlong, 0xff, sizeof overlong);
+    CHECK(rle_unpack(overlong, sizeof overlong, 1, &got) == SAM2_ERR_FORMAT && !got, "overlong varint refused");
+    /* an empty RLE packs to nothing and back */
+    CHECK_OK(rle_pack(want, 0, &b, &nb));
+    CHECK(nb == 0, "empty: %zu bytes", nb);
+    CHECK_OK(rle_unpack(b, nb, 0, &got));
+    free(b), free(got);
+    /* random masks: pack(encode(m)) unpacks to the same counts */
+    int fails = 0;
+    for (int t = 0; t < 50; t++) {
+        const int h = 1 + (int)(rnd() % 40), w = 1 + (int)(rnd() % 40);
+        uint8_t *m = malloc((size_t)h * w);
+        random_mask(m, h, w, (int)(rnd() % 9));
+        int64_t *c = NULL;
+        int nc = 0;
+        CHECK_OK(rle_encode(m, h, w, &c, &nc));
+        CHECK_OK(rle_pack(c, nc, &b, &nb));
+        CHECK_OK(rle_unpack(b, nb, nc, &got));
+        fails += !same_counts(got, nc, c, nc);
+        free(m), free(c), free(b), free(got);
+    }
+    CHECK(fails == 0, "%d packed round-trip mismatches", fails);
+}
+
 int main(void) {
     test_golden_vectors();
+    test_pack();
     test_random_round_trip();
     test_placement();
     test_edge_cases();
