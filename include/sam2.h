@@ -416,6 +416,23 @@ sam2_merge_params sam2_merge_default_params(void);
 sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *params,
                            const sam2_merge_params *merge, sam2_amg_result *res);
 
+/* Large images for the steps beyond the official generator. Consensus, gap
+ * filling and merging compare many whole-image masks, at a cost that grows
+ * with the pixel count, while the model sees every image at its own input
+ * size (1024) and answers in (256, 256) logits: finer pixels add cost and
+ * nothing the model knows. sam2_image_shrink makes an 8-bit RGB copy whose
+ * longer side is max_side (16-bit input mapped by depth first; area
+ * averaging, so nothing aliases); images already within max_side come back
+ * as their RGB conversion at the same size. */
+sam2_status sam2_image_shrink(const sam2_image *img, sam2_depth_mode depth, int max_side, uint8_t **rgb,
+                              int *width, int *height);
+
+/* The masks of r (made on a shrunk copy) at the original size W x H: each
+ * mask is interpolated bilinearly from its pixels and cut at one half (so
+ * edges stay smooth, not stair-stepped), areas and boxes are counted again,
+ * clicks and crop boxes are scaled; scores and sources are kept. */
+sam2_status sam2_amg_result_upscale(const sam2_amg_result *r, int W, int H, sam2_amg_result **out);
+
 /* Decoder-output reuse: for sweeping the parameters applied after the
  * decoder (pred_iou_thresh, stability_score_thresh, stability_score_offset,
  * mask_threshold, box_nms_thresh, crop_nms_thresh, min_mask_region_area,

@@ -12,6 +12,7 @@ void robust_args_init(robust_args *r) {
     r->gap = sam2_gap_fill_default_params();
     r->mp = sam2_merge_default_params();
     r->cp = sam2_consensus_default_params();
+    r->max_side = 1024;
 }
 
 /* --consensus and --consensus-*: 1 consumed, -1 error, 0 not one of them. */
@@ -54,6 +55,13 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         (*i)++;
         return 1;
     }
+    if (!strcmp(o, "--robust-max-side")) {
+        if (!v) return cli_usage_error(cmd, "--robust-max-side needs a value"), -1;
+        if (!cli_parse_int(v, &r->max_side) || r->max_side < 0 || r->max_side > 65536)
+            return cli_usage_error(cmd, "--robust-max-side: bad value '%s' (0 or a size up to 65536)", v), -1;
+        (*i)++;
+        return 1;
+    }
     if (!strncmp(o, "--merge", 7)) {
         if (!v) return cli_usage_error(cmd, "%s needs a value", o), -1;
         float f = 0;
@@ -92,6 +100,10 @@ void robust_args_print_help(void) {
     printf("Beyond the official generator (off by default; the default output is the official one):\n"
            "  --robust                          --contrast auto, --consensus true, --gap-fill true,\n"
            "                                    --merge true\n"
+"  --robust-max-side N               with consensus, gap filling or merging, images whose longer\n"
+           "                                    side exceeds N (times 2^crop_n_layers) are worked on\n"
+           "                                    shrunk to it, the masks brought back to full size; 0: never\n"
+           "                                    (1024, the model's input size)\n"
            "  --contrast off|auto|clahe         CLAHE on the luminance first: auto when the image\n"
            "                                    is gray and spans < 64 levels (p1-p99) (off)\n"
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
@@ -125,8 +137,8 @@ const char *robust_contrast_name(sam2_contrast_mode m) {
     return m == SAM2_CONTRAST_AUTO ? "auto" : m == SAM2_CONTRAST_CLAHE ? "clahe" : "off";
 }
 
-sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
-                            const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
+static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
+                              const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
     uint8_t *px = NULL;
     int applied = 0;
     sam2_image enhanced;
@@ -161,9 +173,34 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
     return st;
 }
 
+sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
+                            const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
+    *out = NULL;
+    if (contrast_applied) *contrast_applied = 0;
+    const int side = img ? (img->width > img->height ? img->width : img->height) : 0;
+    const int layers = p->crop_n_layers > 0 ? p->crop_n_layers : 0;
+    const long long cap = layers < 16 ? (long long)r->max_side << layers : 0;
+    if (!img || r->max_side <= 0 || (!r->consensus && !r->gap_fill && !r->merge) || side <= cap)
+        return robust_run(ctx, img, depth, p, r, out, contrast_applied);
+    /* the steps compare whole-image masks many times over: on a copy at
+     * about the model's own input size they cost a fixed amount */
+    uint8_t *px = NULL;
+    int w = 0, h = 0;
+    sam2_status st = sam2_image_shrink(img, depth, (int)cap, &px, &w, &h);
+    if (st != SAM2_OK) return st;
+    const sam2_image small = {w, h, w * 3, 3, 8, px};
+    sam2_amg_result *res = NULL;
+    st = robust_run(ctx, &small, depth, p, r, &res, contrast_applied);
+    if (st == SAM2_OK) st = sam2_amg_result_upscale(res, img->width, img->height, out);
+    sam2_amg_result_free(res);
+    free(px);
+    return st;
+}
+
 cJSON *robust_args_to_json(const robust_args *r) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "contrast", robust_contrast_name(r->contrast));
+    cJSON_AddNumberToObject(o, "max_side", r->max_side);
     if (r->merge) {
         cJSON *m = cJSON_AddObjectToObject(o, "merge");
         cJSON_AddNumberToObject(m, "max_pairs", r->mp.max_pairs);

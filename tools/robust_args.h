@@ -16,6 +16,8 @@ typedef struct robust_args {
     sam2_consensus_params cp;   /* --consensus-* */
     int merge;                  /* --merge true|false */
     sam2_merge_params mp;       /* --merge-* */
+    int max_side;               /* --robust-max-side: with consensus, gap filling or
+                                   merging, larger images are worked on shrunk to it */
 } robust_args;
 
 void robust_args_init(robust_args *r);
@@ -28,9 +30,14 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
 void robust_args_print_help(void);
 
 /* The contrast step (on the whole image, once), the generator (with its
- * candidate pool when consensus is on), consensus, gap filling, merging. img NULL: the context's embedding (crop_n_layers 0; no contrast
- * step). With crop layers the whole image is embedded again for gap filling.
- * *contrast_applied (may be NULL) says whether CLAHE ran. */
+ * candidate pool when consensus is on), consensus, gap filling, merging. img
+ * NULL: the context's embedding (crop_n_layers 0; no contrast step). With
+ * crop layers the whole image is embedded again for gap filling. When
+ * consensus, gap filling or merging is on and the image's longer side
+ * exceeds max_side * 2^crop_n_layers, all of it runs on a copy shrunk to
+ * that size and the masks are brought back to the image's size
+ * (sam2_amg_result_upscale). *contrast_applied (may be NULL) says whether
+ * CLAHE ran. */
 sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
                             const robust_args *r, sam2_amg_result **out, int *contrast_applied);
 

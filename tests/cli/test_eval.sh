@@ -96,6 +96,28 @@ assert any(m.get("source") == "merged" for m in j["masks"])
 PY
   expect_fail "bad merge value" "merge-min-union-iou" "$SAM2" auto "$SD/images/dev_001.png" -o "$TMP/bo" \
     --merge-min-union-iou 3
+  # large images: the robust steps run on a copy shrunk to --robust-max-side,
+  # the masks come back at the image's size; images within it are untouched
+  expect_ok "robust shrunk" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --robust-max-side 120 \
+    --json "$TMP/rs.json" --output-mode coco_rle -o "$TMP/rso"
+  expect_ok "robust full size" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --json "$TMP/rf.json" \
+    --output-mode coco_rle -o "$TMP/rfo"
+  expect_ok "robust never shrunk" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --robust-max-side 0 \
+    --json "$TMP/r0.json" --output-mode coco_rle -o "$TMP/r0o"
+  python3 - "$SD/images/dev_013.png" "$TMP/rs.json" "$TMP/rf.json" "$TMP/r0.json" <<'PY' && ok || bad "robust on a shrunk copy"
+import json, struct, sys
+w, h = struct.unpack(">II", open(sys.argv[1], "rb").read()[16:24])
+s, f, z = (json.load(open(p)) for p in sys.argv[2:5])
+assert max(w, h) > 120 and s["robust"]["max_side"] == 120 and f["robust"]["max_side"] == 1024
+assert len(s["masks"]) >= 1
+for m in s["masks"]:
+    assert m["segmentation"]["size"] == [h, w], m["segmentation"]["size"]
+    x, y, bw, bh = m["bbox"]
+    assert 0 <= x and x + bw < w and 0 <= y and y + bh < h and m["area"] > 0
+assert [m["segmentation"] for m in s["masks"]] != [m["segmentation"] for m in f["masks"]]
+assert z["masks"] == f["masks"], "an image within max_side changed"
+PY
+  expect_fail "bad max side" "robust-max-side" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --robust-max-side -5
   expect_fail "bad gap-fill value" "gap-fill-rounds" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-rounds 99
   # filters
   expect_ok "variant filter" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc
