@@ -4,11 +4,13 @@
  * is low (a weak or unsure model), and the pixel-wise vote of those answers
  * is closer to the object than most single answers. Only the model's own
  * outputs are used: no image cue, no proximity rule. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "rle.h"
+#include "rle_sketch.h"
 
 sam2_consensus_params sam2_consensus_default_params(void) {
     sam2_consensus_params c;
@@ -40,22 +42,35 @@ static int64_t box_overlap(const float *a, const float *b) {
     return ix > 0 && iy > 0 ? (int64_t)ix * iy : 0;
 }
 
-/* IoU of two records of the same image when it can reach agree, else -1
- * (cheap bounds from the areas and the boxes first). */
-static double agreeing_iou(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree) {
+/* 1 when two records of the same (H, W) image have mask IoU at least agree:
+ * bounds from the areas, the boxes and the sketches decide most pairs, the
+ * RLEs the rest. */
+static int agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,
+                    double agree, int H, int W) {
     const int64_t lo = a->area < b->area ? a->area : b->area, hi = a->area < b->area ? b->area : a->area;
-    if (hi == 0 || (double)lo < agree * (double)hi) return -1.0;
+    if (hi == 0 || (double)lo < agree * (double)hi) return 0;
+    /* IoU >= agree exactly when the intersection reaches need */
+    const double need = agree / (1.0 + agree) * (double)(a->area + b->area);
     int64_t bound = box_overlap(a->bbox, b->bbox);
     if (bound > lo) bound = lo;
-    if ((double)bound < agree * (double)(a->area + b->area - bound)) return -1.0;
+    /* the bounds decide only away from the threshold (by far more than
+     * rounding); the exact test is the IoU itself */
+    if ((double)bound < need * (1.0 - 1e-9)) return 0;
+    if ((double)rle_sketch_bound(sa, sb) < need * (1.0 - 1e-9)) return 0;
+    if ((double)rle_sketch_lower(sa, sb, H, W) >= need * (1.0 + 1e-9)) return 1;
     const int64_t inter = rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts);
-    const double iou = (double)inter / (double)(a->area + b->area - inter);
-    return iou >= agree ? iou : -1.0;
+    return (double)inter / (double)(a->area + b->area - inter) >= agree;
 }
 
-/* 1 when candidate c agrees with mask m or lies mostly inside it. */
-static int covered_by(const sam2_amg_mask *c, const sam2_amg_mask *m, const sam2_consensus_params *cp) {
+/* 1 when candidate c agrees with mask m or lies mostly inside it (sc, sm:
+ * their sketches, which rule most pairs out without the exact overlap). */
+static int covered_by(const sam2_amg_mask *c, const sam2_amg_mask *m, const rle_sketch *sc, const rle_sketch *sm,
+                      const sam2_consensus_params *cp) {
     if (c->area == 0 || !box_overlap(c->bbox, m->bbox)) return 0;
+    const int64_t bound = rle_sketch_bound(sc, sm);
+    if ((double)bound < (double)cp->absorb_frac * (double)c->area &&
+        (double)bound < (double)cp->agree_iou * (double)(c->area + m->area - bound))
+        return 0;
     const int64_t inter = rle_intersection_area(c->counts, c->n_counts, m->counts, m->n_counts);
     if ((double)inter >= (double)cp->absorb_frac * (double)c->area) return 1;
     return (double)inter >= (double)cp->agree_iou * (double)(c->area + m->area - inter);
@@ -67,47 +82,72 @@ typedef struct agree_graph {
     int *start, *nbr;
 } agree_graph;
 
-static sam2_status graph_build(const sam2_amg_mask *c, int n, double agree, agree_graph *g) {
-    int *ei = NULL, *ej = NULL;
-    int64_t ne = 0, cap = 0;
-    sam2_status st = SAM2_OK;
+/* The candidates j > i agreeing with one candidate i, in increasing order. */
+typedef struct nbr_row {
+    int *v, n, cap;
+} nbr_row;
+
+static int row_push(nbr_row *r, int j) {
+    if (r->n == r->cap) {
+        const int cap = r->cap ? 2 * r->cap : 16;
+        int *v = realloc(r->v, sizeof(int) * (size_t)cap);
+        if (!v) return 0;
+        r->v = v, r->cap = cap;
+    }
+    r->v[r->n++] = j;
+    return 1;
+}
+
+/* Rows are found in parallel (pairs are independent) and joined in the
+ * order of a sequential sweep over (i, j), so the graph does not depend on
+ * the thread count. */
+static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, int n, double agree, int H, int W,
+                               agree_graph *g) {
     g->start = calloc((size_t)n + 1, sizeof(int));
-    if (!g->start) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
-    for (int i = 0; i < n && st == SAM2_OK; i++)
-        for (int j = i + 1; j < n; j++) {
-            if (agreeing_iou(&c[i], &c[j], agree) < 0) continue;
-            if (ne == cap) {
-                cap = cap ? 2 * cap : 1024;
-                int *ni = realloc(ei, sizeof(int) * (size_t)cap);
-                if (ni) ei = ni;
-                int *nj = ni ? realloc(ej, sizeof(int) * (size_t)cap) : NULL;
-                if (!nj) {
-                    st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %lld agreeing pairs", (long long)cap);
-                    break;
-                }
-                ej = nj;
-            }
-            ei[ne] = i, ej[ne] = j, ne++;
-            g->start[i + 1]++, g->start[j + 1]++;
-        }
+    nbr_row *rows = calloc((size_t)n + 1, sizeof *rows);
+    if (!g->start || !rows) {
+        free(rows);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
+    }
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n && !failed; j++)
+            if (agreeing(&c[i], &c[j], &sk[i], &sk[j], agree, H, W) && !row_push(&rows[i], j)) failed = 1;
+    int64_t ne = 0;
+    for (int i = 0; i < n; i++) {
+        ne += rows[i].n;
+        g->start[i + 1] += rows[i].n;
+        for (int k = 0; k < rows[i].n; k++) g->start[rows[i].v[k] + 1]++;
+    }
+    sam2_status st = SAM2_OK;
+    if (failed || ne > (INT32_MAX - 1) / 2) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the agreeing pairs of %d candidates", n);
+    int *fill = NULL;
     if (st == SAM2_OK) {
         for (int i = 0; i < n; i++) g->start[i + 1] += g->start[i];
         g->nbr = malloc(sizeof(int) * (size_t)(2 * ne + 1));
-        int *fill = malloc(sizeof(int) * ((size_t)n + 1));
+        fill = malloc(sizeof(int) * ((size_t)n + 1));
         if (!g->nbr || !fill) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %lld agreeing pairs", (long long)ne);
-        if (st == SAM2_OK) {
-            memcpy(fill, g->start, sizeof(int) * (size_t)n);
-            for (int64_t e = 0; e < ne; e++) g->nbr[fill[ei[e]]++] = ej[e], g->nbr[fill[ej[e]]++] = ei[e];
-        }
-        free(fill);
     }
-    free(ei), free(ej);
+    if (st == SAM2_OK) {
+        memcpy(fill, g->start, sizeof(int) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < rows[i].n; k++) {
+                const int j = rows[i].v[k];
+                g->nbr[fill[i]++] = j, g->nbr[fill[j]++] = i;
+            }
+    }
+    free(fill);
+    for (int i = 0; i < n; i++) free(rows[i].v);
+    free(rows);
     return st;
 }
 
-/* Adds +1 to counts (bh, bw, row-major, box origin x0, y0) for every pixel of
- * a column-major RLE over an image of height H. */
-static void add_votes(const sam2_amg_mask *m, int H, int x0, int y0, int bw, int bh, int32_t *counts) {
+/* Adds one vote to every pixel of a column-major RLE over an image of height
+ * H inside the box (origin x0, y0, size bw x bh), as differences: +1 where a
+ * run enters a column of d (bw, bh + 1), -1 where it leaves, so a mask costs
+ * its runs, not its pixels (prefix sums down each column give the counts). */
+static void add_votes(const sam2_amg_mask *m, int H, int x0, int y0, int bw, int bh, int32_t *d) {
     int64_t p = 0;
     for (int i = 0; i < m->n_counts; i++) {
         const int64_t e = p + m->counts[i];
@@ -115,11 +155,14 @@ static void add_votes(const sam2_amg_mask *m, int H, int x0, int y0, int bw, int
             for (int64_t s = p; s < e;) {
                 const int x = (int)(s / H), y = (int)(s % H);
                 const int64_t col_end = (int64_t)(x + 1) * H, run = (e < col_end ? e : col_end) - s;
-                if (x >= x0 && x < x0 + bw)
-                    for (int64_t k = 0; k < run; k++) {
-                        const int yy = y + (int)k - y0;
-                        if (yy >= 0 && yy < bh) counts[(size_t)yy * bw + (x - x0)]++;
+                if (x >= x0 && x < x0 + bw) {
+                    int a = y - y0, b = y + (int)run - y0;
+                    a = a < 0 ? 0 : a, b = b > bh ? bh : b;
+                    if (a < b) {
+                        int32_t *col = d + (size_t)(x - x0) * (bh + 1);
+                        col[a]++, col[b]--;
                     }
+                }
                 s += run;
             }
         p = e;
@@ -141,18 +184,22 @@ static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float fra
     memset(m, 0, sizeof *m);
     if (x1 < x0 || y1 < y0) return SAM2_OK;
     const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-    int32_t *counts = calloc((size_t)bw * bh, sizeof(int32_t));
+    int32_t *counts = calloc((size_t)bw * (bh + 1), sizeof(int32_t)); /* column-major, see add_votes */
     uint8_t *row = malloc((size_t)bw);
     rle_rows rr;
     memset(&rr, 0, sizeof rr);
     sam2_status st = counts && row ? rle_rows_init(&rr, bh, bw) : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a %dx%d vote", bw, bh);
     if (st == SAM2_OK) {
         for (int t = 0; t < k; t++) add_votes(&c[idx[t]], H, x0, y0, bw, bh, counts);
+        for (int x = 0; x < bw; x++) {
+            int32_t *col = counts + (size_t)x * (bh + 1);
+            for (int y = 1; y < bh; y++) col[y] += col[y - 1];
+        }
         const double need = (double)frac * (double)k;
         int mx0 = bw, my0 = bh, mx1 = -1, my1 = -1;
         for (int y = 0; y < bh && st == SAM2_OK; y++) {
             for (int x = 0; x < bw; x++) {
-                row[x] = (double)counts[(size_t)y * bw + x] >= need;
+                row[x] = (double)counts[(size_t)x * (bh + 1) + y] >= need;
                 if (row[x]) {
                     mx0 = x < mx0 ? x : mx0, mx1 = x > mx1 ? x : mx1;
                     my0 = y < my0 ? y : my0, my1 = y;
@@ -207,7 +254,17 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
                            !memcmp(c[i].crop_box, c[i - 1].crop_box, sizeof c[i].crop_box)
                        ? click[i - 1]
                        : i;
-    if (st == SAM2_OK) st = graph_build(c, n, (double)cp->agree_iou, &g);
+    /* sketches of the pool, of the result's masks and of the one being added */
+    rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + (size_t)n_before + 2));
+    if (st == SAM2_OK && !sk) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
+    if (st == SAM2_OK) {
+#pragma omp parallel for schedule(dynamic, 16)
+        for (int i = 0; i < n + n_before; i++) {
+            const sam2_amg_mask *m = i < n ? &c[i] : &res->masks[i - n];
+            rle_sketch_make(m->counts, m->n_counts, H, W, &sk[i]);
+        }
+    }
+    if (st == SAM2_OK) st = graph_build(c, sk, n, (double)cp->agree_iou, H, W, &g);
     if (st == SAM2_OK) {
         for (int i = 0; i < n; i++) {
             alive[i] = c[i].area > 0;
@@ -215,7 +272,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         }
         for (int i = 0; i < n; i++)
             for (int r = 0; r < n_before && alive[i]; r++)
-                if (covered_by(&c[i], &res->masks[r], cp)) set_aside(i, &g, alive, support);
+                if (covered_by(&c[i], &res->masks[r], &sk[i], &sk[n + r], cp)) set_aside(i, &g, alive, support);
     }
     int visit = 0; /* stamp value of the current count */
     while (st == SAM2_OK) {
@@ -260,13 +317,15 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             break;
         }
         const sam2_amg_mask *added = &res->masks[res->n_masks - 1];
+        rle_sketch *sa = &sk[n + n_before + 1];
+        rle_sketch_make(added->counts, added->n_counts, H, W, sa);
         for (int i = 0; i < n; i++)
-            if (alive[i] && covered_by(&c[i], added, cp)) set_aside(i, &g, alive, support);
+            if (alive[i] && covered_by(&c[i], added, &sk[i], sa, cp)) set_aside(i, &g, alive, support);
     }
     if (st != SAM2_OK) { /* leave res as it was */
         for (int r = n_before; r < res->n_masks; r++) free(res->masks[r].counts);
         res->n_masks = n_before;
     }
-    free(g.start), free(g.nbr), free(alive), free(support), free(members), free(click), free(stamp);
+    free(g.start), free(g.nbr), free(alive), free(support), free(members), free(click), free(stamp), free(sk);
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "rle.h"
+#include "rle_sketch.h"
 #include "test.h"
 
 /* Deterministic pseudo-random numbers (test-local state). */
@@ -307,8 +308,43 @@ static void test_pack(void) {
     CHECK(fails == 0, "%d packed round-trip mismatches", fails);
 }
 
+/* Sketches: cell counts add up to the area, and on random pairs of masks
+ * (sizes below and above the grid's, blobs and noise) the lower bound never
+ * exceeds the exact intersection and the upper bound never falls below it;
+ * for identical masks the upper bound is exact, and the lower bound is exact
+ * often enough to be worth its cost (masks with full or empty cells). */
+static void test_sketch(void) {
+    int fails = 0, tight = 0;
+    for (int t = 0; t < 300; t++) {
+        const int h = 1 + (int)(rnd() % 70), w = 1 + (int)(rnd() % 70);
+        uint8_t *a = malloc((size_t)h * w), *b = malloc((size_t)h * w);
+        random_mask(a, h, w, (int)(rnd() % 9));
+        if (t % 3 == 0) memcpy(b, a, (size_t)h * w);
+        else random_mask(b, h, w, (int)(rnd() % 9));
+        int64_t *ca = NULL, *cb = NULL, inter = 0;
+        int na = 0, nb = 0;
+        CHECK_OK(rle_encode(a, h, w, &ca, &na));
+        CHECK_OK(rle_encode(b, h, w, &cb, &nb));
+        for (size_t i = 0; i < (size_t)h * w; i++) inter += a[i] && b[i];
+        rle_sketch sa, sb;
+        rle_sketch_make(ca, na, h, w, &sa);
+        rle_sketch_make(cb, nb, h, w, &sb);
+        int64_t sum = 0;
+        for (int k = 0; k < RLE_SKETCH_SIDE * RLE_SKETCH_SIDE; k++) sum += sa.cell[k];
+        fails += sum != rle_area(ca, na);
+        const int64_t lo = rle_sketch_lower(&sa, &sb, h, w), hi = rle_sketch_bound(&sa, &sb);
+        fails += lo > inter || hi < inter || lo < 0;
+        if (t % 3 == 0) fails += hi != inter;
+        tight += lo == inter;
+        free(a), free(b), free(ca), free(cb);
+    }
+    CHECK(fails == 0, "%d sketch bounds wrong", fails);
+    CHECK(tight >= 30, "lower bound exact only %d times", tight);
+}
+
 int main(void) {
     test_golden_vectors();
+    test_sketch();
     test_pack();
     test_random_round_trip();
     test_placement();
