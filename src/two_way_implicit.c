@@ -217,8 +217,26 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
         }                                                                            \
         for (int q = 0; q < N; q++) acc[q] = a[q];                                   \
     }
-DOTN(1)
 DOTN(4)
+
+/* One token: four partial sums, so that the fused multiply-adds do not wait
+ * on each other. */
+static inline void dot1(const float *const *tr, int hd, const float *C, size_t cs, v16 *acc) {
+    v16 a[4] = {{0}, {0}, {0}, {0}};
+    int i = 0;
+    for (; i + 4 <= hd; i += 4)
+        for (int u = 0; u < 4; u++) {
+            v16 c;
+            memcpy(&c, C + (size_t)(i + u) * cs, sizeof c);
+            a[u] += tr[0][i + u] * c;
+        }
+    for (; i < hd; i++) {
+        v16 c;
+        memcpy(&c, C + (size_t)i * cs, sizeof c);
+        a[0] += tr[0][i] * c;
+    }
+    acc[0] = (a[0] + a[1]) + (a[2] + a[3]);
+}
 DOTN(8)
 
 /* Y (H*T, HW), row h*T + j: scale * (alpha[p] * sum_i t[j][h*hd+i] CT[h*hd+i][p]
