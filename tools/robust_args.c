@@ -1,6 +1,7 @@
 /* robust_args.c - see robust_args.h. */
 #include "robust_args.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,8 +180,9 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
     if (contrast_applied) *contrast_applied = 0;
     const int side = img ? (img->width > img->height ? img->width : img->height) : 0;
     const int layers = p->crop_n_layers > 0 ? p->crop_n_layers : 0;
-    const long long cap = layers < 16 ? (long long)r->max_side << layers : 0;
-    if (!img || r->max_side <= 0 || (!r->consensus && !r->gap_fill && !r->merge) || side <= cap)
+    const long long cap = layers < 16 ? (long long)r->max_side << layers : 0; /* 0: too large to matter */
+    if (!img || r->max_side <= 0 || cap <= 0 || cap > INT_MAX || (!r->consensus && !r->gap_fill && !r->merge) ||
+        side <= cap)
         return robust_run(ctx, img, depth, p, r, out, contrast_applied);
     /* the steps compare whole-image masks many times over: on a copy at
      * about the model's own input size they cost a fixed amount */
