@@ -251,6 +251,13 @@ static void head_prod(int H, int T, int hd, int HW, const float *t, float scale,
         const int h = item / nb, p0 = (item % nb) * 16;
         const size_t off = ((size_t)(p0 / 16) * I + (size_t)h * hd) * 16;
         const float *C = CT + off, *Pp = PT ? PT + off : NULL;
+        /* blocks of one head lie I * 16 floats apart, a stride the hardware
+         * prefetchers miss: fetch the block two items ahead */
+        if ((item % nb) + 2 < nb)
+            for (int i = 0; i < hd; i++) {
+                __builtin_prefetch(C + (size_t)2 * I * 16 + (size_t)i * cs, 0, 3);
+                if (Pp) __builtin_prefetch(Pp + (size_t)2 * I * 16 + (size_t)i * cs, 0, 3);
+            }
         v16 al = {0};
         if (alpha) memcpy(&al, alpha + p0, sizeof al);
         for (int j0 = 0; j0 < T;) { /* tokens eight, four or one at a time (the last rows repeated) */
@@ -303,6 +310,8 @@ static void head_dot(int H, int n, int hd, int HW, const float *W, const float *
             v16 wv;
             memcpy(&wv, wr + (size_t)b * 16, sizeof wv);
             const float *cb = CT + ((size_t)b * I + (size_t)h * hd) * 16;
+            if (b + 2 < nb) /* the stride of head_prod's blocks: fetch ahead */
+                for (int i = 0; i < hd; i++) __builtin_prefetch(cb + (size_t)2 * I * 16 + (size_t)i * 16, 0, 3);
             for (int i = 0; i < hd; i++) {
                 v16 cv;
                 memcpy(&cv, cb + (size_t)i * 16, sizeof cv);
