@@ -4,7 +4,6 @@
  * is low (a weak or unsure model), and the pixel-wise vote of those answers
  * is closer to the object than most single answers. Only the model's own
  * outputs are used: no image cue, no proximity rule. */
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,7 +254,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
                        ? click[i - 1]
                        : i;
     /* sketches of the pool, of the result's masks and of the one being added */
-    rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + (size_t)n_before + 2));
+    rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + (size_t)n_before + 1));
     if (st == SAM2_OK && !sk) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
     if (st == SAM2_OK) {
 #pragma omp parallel for schedule(dynamic, 16)
@@ -317,7 +316,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             break;
         }
         const sam2_amg_mask *added = &res->masks[res->n_masks - 1];
-        rle_sketch *sa = &sk[n + n_before + 1];
+        rle_sketch *sa = &sk[n + n_before];
         rle_sketch_make(added->counts, added->n_counts, H, W, sa);
         for (int i = 0; i < n; i++)
             if (alive[i] && covered_by(&c[i], added, &sk[i], sa, cp)) set_aside(i, &g, alive, support);

@@ -38,14 +38,15 @@ int64_t rle_sketch_bound(const rle_sketch *a, const rle_sketch *b) {
 }
 
 int64_t rle_sketch_lower(const rle_sketch *a, const rle_sketch *b, int H, int W) {
+    int64_t ch[RLE_SKETCH_SIDE], cw[RLE_SKETCH_SIDE]; /* band sizes, once per call, not per cell */
+    for (int k = 0; k < RLE_SKETCH_SIDE; k++)
+        ch[k] = band_start(k + 1, H) - band_start(k, H), cw[k] = band_start(k + 1, W) - band_start(k, W);
     int64_t sum = 0;
-    for (int cy = 0; cy < RLE_SKETCH_SIDE; cy++) {
-        const int64_t ch = band_start(cy + 1, H) - band_start(cy, H);
+    for (int cy = 0; cy < RLE_SKETCH_SIDE; cy++)
         for (int cx = 0; cx < RLE_SKETCH_SIDE; cx++) {
             const int k = cy * RLE_SKETCH_SIDE + cx;
-            const int64_t both = a->cell[k] + b->cell[k] - ch * (band_start(cx + 1, W) - band_start(cx, W));
+            const int64_t both = a->cell[k] + b->cell[k] - ch[cy] * cw[cx];
             sum += both > 0 ? both : 0;
         }
-    }
     return sum;
 }
