@@ -139,12 +139,16 @@ typedef enum sam2_depth_mode {
                                 16-bit saturates at 255, two to four channels keep the high byte */
 } sam2_depth_mode;
 
-/* Adaptive contrast, beyond the official pipeline (which has none). */
+/* Contrast for low-contrast images, beyond the official pipeline (which has
+ * none). */
 typedef enum sam2_contrast_mode {
-    SAM2_CONTRAST_OFF = 0,   /* the image as it is (official) */
-    SAM2_CONTRAST_AUTO = 1,  /* CLAHE when the image is grayscale and low-contrast: its luminance
-                                spans fewer than 64 levels between the 1st and 99th percentiles */
-    SAM2_CONTRAST_CLAHE = 2  /* always CLAHE */
+    SAM2_CONTRAST_OFF = 0,    /* the image as it is (official) */
+    SAM2_CONTRAST_AUTO = 1,   /* the window stretch when the image is grayscale and low-contrast:
+                                 its luminance spans fewer than 64 levels between the 1st and
+                                 99th percentiles */
+    SAM2_CONTRAST_CLAHE = 2,  /* always CLAHE (8 x 8 regions, clip limit 2) */
+    SAM2_CONTRAST_STRETCH = 3 /* always the window stretch: the luminance's 0.5 and 99.5
+                                 percentiles to 0 and 255, linearly, clipped beyond */
 } sam2_contrast_mode;
 
 /* Largest accepted width or height; larger images are refused before any
@@ -156,11 +160,12 @@ typedef enum sam2_contrast_mode {
 sam2_status sam2_image_check(const sam2_image *img);
 
 /* The contrast step: when mode asks for it, *rgb becomes a malloc'd 8-bit RGB
- * copy (width * height * 3; 16-bit input mapped by depth first) with CLAHE
- * (8 x 8 regions, clip limit 2) applied to the luminance - grayscale stays
- * gray, colour channels follow the luminance gain - and *applied 1; otherwise
- * *rgb is NULL and *applied 0. Run the model on the copy: the masks keep the
- * image's geometry. */
+ * copy (width * height * 3; 16-bit input mapped by depth first) with the
+ * window stretch or CLAHE applied to the luminance - grayscale stays gray,
+ * colour channels follow the luminance gain - and *applied the mode that ran
+ * (SAM2_CONTRAST_STRETCH or SAM2_CONTRAST_CLAHE); otherwise *rgb is NULL and
+ * *applied 0 (also when a stretch would change nothing: a flat image). Run
+ * the model on the copy: the masks keep the image's geometry. */
 sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam2_contrast_mode mode,
                                uint8_t **rgb, int *applied);
 

@@ -95,11 +95,21 @@ int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8
     return 0;
 }
 
+int stretch_u8(const uint8_t *in, size_t n, uint8_t *out) {
+    uint64_t hist[256] = {0};
+    for (size_t i = 0; i < n; i++) hist[in[i]]++;
+    uint8_t lut[256];
+    if (!image_window_lut(hist, 256, lut)) return 0;
+    for (size_t i = 0; i < n; i++) out[i] = lut[in[i]];
+    return 1;
+}
+
 sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam2_contrast_mode mode, uint8_t **rgb,
                                int *applied) {
     if (!img || !rgb || !applied) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_image_enhance: NULL argument");
     *rgb = NULL, *applied = 0;
-    if (mode != SAM2_CONTRAST_OFF && mode != SAM2_CONTRAST_AUTO && mode != SAM2_CONTRAST_CLAHE)
+    if (mode != SAM2_CONTRAST_OFF && mode != SAM2_CONTRAST_AUTO && mode != SAM2_CONTRAST_CLAHE &&
+        mode != SAM2_CONTRAST_STRETCH)
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown contrast mode %d", (int)mode);
     SAM2_TRY(sam2_image_check(img));
     if (mode == SAM2_CONTRAST_OFF) return SAM2_OK;
@@ -117,12 +127,19 @@ sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam
         gray &= p[0] == p[1] && p[1] == p[2];
         lum[i] = (uint8_t)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000);
     }
-    const int want = mode == SAM2_CONTRAST_CLAHE || (gray && contrast_spread(lum, n) < CONTRAST_LOW_SPREAD);
-    if (want && clahe_u8(lum, img->width, img->height, 8, 2.0f, eq) != 0) {
-        free(px), free(lum), free(eq);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the contrast step");
+    if (mode == SAM2_CONTRAST_AUTO)
+        mode = gray && contrast_spread(lum, n) < CONTRAST_LOW_SPREAD ? SAM2_CONTRAST_STRETCH : SAM2_CONTRAST_OFF;
+    int done = 0;
+    if (mode == SAM2_CONTRAST_CLAHE) {
+        if (clahe_u8(lum, img->width, img->height, 8, 2.0f, eq) != 0) {
+            free(px), free(lum), free(eq);
+            return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the contrast step");
+        }
+        done = 1;
+    } else if (mode == SAM2_CONTRAST_STRETCH) {
+        done = stretch_u8(lum, n, eq);
     }
-    if (want) {
+    if (done) {
         /* colour keeps its hue: every channel scaled by the luminance gain */
         for (size_t i = 0; i < n; i++) {
             uint8_t *p = px + 3 * i;
@@ -136,7 +153,7 @@ sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam
                 p[c] = (uint8_t)(v >= 255.0f ? 255 : v);
             }
         }
-        *rgb = px, *applied = 1;
+        *rgb = px, *applied = (int)mode;
     } else {
         free(px);
     }

@@ -1,5 +1,5 @@
-/* contrast.h - adaptive contrast for low-contrast images (CLAHE on the
- * luminance) and the test that chooses it. */
+/* contrast.h - contrast for low-contrast images (a robust window stretch or
+ * CLAHE on the luminance) and the test that chooses it. */
 #ifndef SAM2_CONTRAST_H
 #define SAM2_CONTRAST_H
 
@@ -20,5 +20,10 @@ int contrast_spread(const uint8_t *v, size_t n);
  * spread evenly, each pixel mapped through the bilinear blend of its four
  * nearest regions' mappings. 0, or -1 when out of memory. */
 int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8_t *out);
+
+/* The robust window stretch of n 8-bit values into out (image_window_lut:
+ * the 0.5 and 99.5 percentiles to 0 and 255). Returns 1, or 0 with out
+ * untouched when every value is the same. */
+int stretch_u8(const uint8_t *in, size_t n, uint8_t *out);
 
 #endif

@@ -54,25 +54,43 @@ static inline unsigned read_sample(const uint8_t *row, int x, int c, int channel
     return v;
 }
 
-/* The value of order statistic k (0-based) of the samples counted in hist. */
-static unsigned hist_order(const uint64_t *hist, uint64_t k) {
+/* The value of order statistic k (0-based) of the samples counted in hist
+ * (bins entries). */
+static unsigned hist_order(const uint64_t *hist, unsigned bins, uint64_t k) {
     uint64_t cum = 0;
-    for (unsigned v = 0; v < 65536; v++) {
+    for (unsigned v = 0; v < bins; v++) {
         cum += hist[v];
         if (cum > k) return v;
     }
-    return 65535;
+    return bins - 1;
 }
 
 /* The p-th percentile (0..100) with linear interpolation between order
  * statistics, as numpy.percentile does by default. */
-static double hist_percentile(const uint64_t *hist, uint64_t n, double p) {
+static double hist_percentile(const uint64_t *hist, unsigned bins, uint64_t n, double p) {
     double rank = p / 100.0 * (double)(n - 1);
     uint64_t k = (uint64_t)rank;
     double frac = rank - (double)k;
-    double a = hist_order(hist, k);
-    double b = k + 1 < n ? hist_order(hist, k + 1) : a;
+    double a = hist_order(hist, bins, k);
+    double b = k + 1 < n ? hist_order(hist, bins, k + 1) : a;
     return a + frac * (b - a);
+}
+
+int image_window_lut(const uint64_t *hist, unsigned bins, uint8_t *lut) {
+    uint64_t n = 0;
+    for (unsigned v = 0; v < bins; v++) n += hist[v];
+    if (!n) return 0;
+    double lo = hist_percentile(hist, bins, n, 0.5), hi = hist_percentile(hist, bins, n, 99.5);
+    if (!(hi > lo)) {
+        lo = hist_order(hist, bins, 0);
+        hi = hist_order(hist, bins, n - 1);
+    }
+    if (!(hi > lo)) return 0;
+    for (unsigned v = 0; v < bins; v++) {
+        double t = ((double)v - lo) / (hi - lo) * 255.0;
+        lut[v] = (uint8_t)(t <= 0.0 ? 0 : t >= 255.0 ? 255 : (int)floor(t + 0.5));
+    }
+    return 1;
 }
 
 /* Fills lut (65536 entries) for a 16-bit image: x/257 rounded to nearest
@@ -84,7 +102,6 @@ static double hist_percentile(const uint64_t *hist, uint64_t n, double p) {
 static sam2_status depth_lut(const sam2_image *img, sam2_depth_mode mode, const int src[3],
                              uint8_t *lut) {
     int use_window = 0;
-    double lo = 0, hi = 0;
     if (mode == SAM2_DEPTH_WINDOW) {
         uint64_t *hist = calloc(65536, sizeof *hist); /* (65536) sample counts */
         if (!hist) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the 16-bit histogram");
@@ -94,30 +111,18 @@ static sam2_status depth_lut(const sam2_image *img, sam2_depth_mode mode, const 
             for (int x = 0; x < img->width; x++)
                 for (int c = 0; c < ncol; c++) hist[read_sample(row, x, src[c], img->channels, 16)]++;
         }
-        const uint64_t n = (uint64_t)img->width * img->height * ncol;
-        lo = hist_percentile(hist, n, 0.5);
-        hi = hist_percentile(hist, n, 99.5);
-        if (!(hi > lo)) {
-            lo = hist_order(hist, 0);
-            hi = hist_order(hist, n - 1);
-        }
-        use_window = hi > lo;
+        use_window = image_window_lut(hist, 65536, lut);
         free(hist);
     } else if (mode != SAM2_DEPTH_SCALE && mode != SAM2_DEPTH_OFFICIAL) {
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown depth mode %d", (int)mode);
     }
+    if (use_window) return SAM2_OK;
     /* PIL opens one-channel 16-bit files as "I;16" and its convert("RGB")
      * saturates them; with more channels it reads only the high byte */
     const int official_clip = img->channels == 1;
     for (unsigned v = 0; v < 65536; v++) {
-        if (mode == SAM2_DEPTH_OFFICIAL) {
-            lut[v] = (uint8_t)(official_clip ? (v > 255 ? 255 : v) : v >> 8);
-        } else if (!use_window) {
-            lut[v] = (uint8_t)((v + 128) / 257); /* = round(v / 257), never a tie */
-        } else {
-            double t = ((double)v - lo) / (hi - lo) * 255.0;
-            lut[v] = (uint8_t)(t <= 0.0 ? 0 : t >= 255.0 ? 255 : (int)floor(t + 0.5));
-        }
+        if (mode == SAM2_DEPTH_OFFICIAL) lut[v] = (uint8_t)(official_clip ? (v > 255 ? 255 : v) : v >> 8);
+        else lut[v] = (uint8_t)((v + 128) / 257); /* = round(v / 257), never a tie */
     }
     return SAM2_OK;
 }

@@ -18,6 +18,13 @@
  * caller frees it); it is NULL on failure. */
 sam2_status image_to_rgb8(const sam2_image *img, sam2_depth_mode mode, uint8_t **rgb);
 
+/* The robust window of a histogram of bins sample values (hist[v] counts
+ * value v): the 0.5 and 99.5 percentiles (numpy-style linear
+ * interpolation), or min..max when those coincide, stretched linearly to
+ * 0..255 with clipping and rounding into lut (bins entries). Returns 1, or
+ * 0 with lut untouched when every sample has the same value. */
+int image_window_lut(const uint64_t *hist, unsigned bins, uint8_t *lut);
+
 /* Writes the model input out (3, S, S): the RGB conversion above, x/255 in
  * float32, antialiased bilinear resize to S x S (along x, then y), then
  * (x - mean) / std per channel with mean (0.485, 0.456, 0.406) and std

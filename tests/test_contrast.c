@@ -1,7 +1,10 @@
-/* test_contrast.c - CLAHE and the low-contrast test: constants stay
- * constant, a faint ramp is stretched, smooth input stays smooth, any size
- * works, the public step replicates gray and is off unless asked; on
- * shapes-dev the automatic choice picks exactly the low-contrast scenes. */
+/* test_contrast.c - the window stretch, CLAHE and the low-contrast test:
+ * the stretch puts the 0.5 and 99.5 percentiles at 0 and 255 and leaves a
+ * flat image alone; constants stay constant under CLAHE, a faint ramp is
+ * stretched, smooth input stays smooth, any size works; the public step
+ * replicates gray, keeps a colour's hue, reports what ran and is off unless
+ * asked; on shapes-dev the automatic choice picks exactly the low-contrast
+ * scenes. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,36 @@ static void check_clahe(void) {
     CHECK(contrast_spread(v, 1000) >= 190 && contrast_spread(v, 1000) <= 199, "spread %d", contrast_spread(v, 1000));
 }
 
+static void check_stretch(void) {
+    /* 0..199 five times each: numpy.percentile gives 0.995 and 198.005 */
+    uint8_t v[1000], o[1000];
+    for (int i = 0; i < 1000; i++) v[i] = (uint8_t)(i / 5);
+    CHECK(stretch_u8(v, 1000, o) == 1, "stretch 0..199");
+    CHECK(o[0] == 0 && o[999] == 255, "ends %d %d", o[0], o[999]);
+    const double want = (100 - 0.995) / (198.005 - 0.995) * 255.0; /* 128.15 */
+    CHECK(o[500] == (int)(want + 0.5), "value 100 -> %d, want %d", o[500], (int)(want + 0.5));
+    CHECK(o[5] == 0 && o[10] == 1, "values 1 and 2 -> %d %d, want 0 and 1", o[5], o[10]);
+    int mono = 1;
+    for (int i = 1; i < 1000; i++) mono &= o[i] >= o[i - 1];
+    CHECK(mono, "the order of values must be kept");
+
+    /* a faint ramp 100..115 spreads over (nearly) the whole range */
+    for (int i = 0; i < 1000; i++) v[i] = (uint8_t)(100 + i * 16 / 1000);
+    CHECK(stretch_u8(v, 1000, o) == 1, "stretch ramp");
+    printf("  faint ramp: spread %d -> %d after the window stretch\n", contrast_spread(v, 1000), contrast_spread(o, 1000));
+    CHECK(contrast_spread(o, 1000) >= 230, "spread after the stretch %d", contrast_spread(o, 1000));
+
+    /* rare outliers do not set the window: 0.3 % at 0 and at 255 */
+    for (int i = 0; i < 1000; i++) v[i] = (uint8_t)(i < 3 ? 0 : i >= 997 ? 255 : 120 + i % 10);
+    CHECK(stretch_u8(v, 1000, o) == 1, "stretch with outliers");
+    CHECK(o[10] <= 5 && o[19] >= 250, "120 -> %d and 129 -> %d: the outliers set the window", o[10], o[19]);
+
+    /* a flat image: nothing to stretch */
+    memset(v, 77, sizeof v);
+    memset(o, 1, sizeof o);
+    CHECK(stretch_u8(v, 1000, o) == 0 && o[0] == 1, "a flat image must be left alone");
+}
+
 static void check_public(void) {
     enum { W = 40, H = 30 };
     uint8_t gray[W * H], rgb[W * H * 3];
@@ -61,7 +94,8 @@ static void check_public(void) {
     CHECK_OK(sam2_image_enhance(&g, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_OFF, &px, &applied));
     CHECK(!px && applied == 0, "off must do nothing");
     CHECK_OK(sam2_image_enhance(&g, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_AUTO, &px, &applied));
-    CHECK(px && applied == 1, "auto must take a faint gray image");
+    CHECK(px && applied == SAM2_CONTRAST_STRETCH, "auto must stretch a faint gray image (applied %d)", applied);
+    CHECK(px && px[0] == 0 && px[3 * (W - 1)] == 255, "auto stretch: %d..%d", px ? px[0] : -1, px ? px[3 * (W - 1)] : -1);
     int rep = 1;
     for (int i = 0; px && i < W * H; i++) rep &= px[3 * i] == px[3 * i + 1] && px[3 * i + 1] == px[3 * i + 2];
     CHECK(rep, "gray must stay gray");
@@ -69,8 +103,22 @@ static void check_public(void) {
     CHECK_OK(sam2_image_enhance(&c, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_AUTO, &px, &applied));
     CHECK(!px && applied == 0, "auto must leave colour alone");
     CHECK_OK(sam2_image_enhance(&c, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_CLAHE, &px, &applied));
-    CHECK(px && applied == 1, "clahe must always apply");
+    CHECK(px && applied == SAM2_CONTRAST_CLAHE, "clahe must always apply (applied %d)", applied);
     free(px), px = NULL;
+    /* colour through the stretch: every channel follows the luminance gain */
+    for (int i = 0; i < W * H; i++) rgb[3 * i] = (uint8_t)(100 + i % 20), rgb[3 * i + 1] = 60, rgb[3 * i + 2] = 50;
+    CHECK_OK(sam2_image_enhance(&c, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_STRETCH, &px, &applied));
+    CHECK(px && applied == SAM2_CONTRAST_STRETCH, "stretch must always apply (applied %d)", applied);
+    int hue = 1;
+    for (int i = 0; px && i < W * H; i++) {
+        const uint8_t *q = px + 3 * i;
+        if (q[0] > 20 && q[0] < 255) hue &= q[0] > q[1] && q[1] >= q[2]; /* red > green > blue, as before */
+    }
+    CHECK(hue, "the stretch must keep a colour's hue");
+    free(px), px = NULL;
+    memset(gray, 90, sizeof gray);
+    CHECK_OK(sam2_image_enhance(&g, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_STRETCH, &px, &applied));
+    CHECK(!px && applied == 0, "a flat image has nothing to stretch");
     CHECK(sam2_image_enhance(&c, SAM2_DEPTH_WINDOW, (sam2_contrast_mode)9, &px, &applied) == SAM2_ERR_PARAM,
           "bad mode accepted");
 }
@@ -98,17 +146,18 @@ static void check_bench(void) {
         int applied = 0;
         CHECK_OK(sam2_image_enhance(&v, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_AUTO, &px, &applied));
         free(px);
-        wrong += applied != !strcmp(var, "lowc");
-        low += applied, n++;
+        wrong += (applied == SAM2_CONTRAST_STRETCH) != !strcmp(var, "lowc") || (applied && applied != SAM2_CONTRAST_STRETCH);
+        low += applied != 0, n++;
         image_file_free(&f);
     }
-    printf("  shapes-dev: CLAHE chosen for %d of %d scenes, %d wrong\n", low, n, wrong);
+    printf("  shapes-dev: the stretch chosen for %d of %d scenes, %d wrong\n", low, n, wrong);
     CHECK(n == 60 && wrong == 0 && low == 20, "automatic choice: %d wrong of %d", wrong, n);
     cJSON_Delete(j);
     free(text);
 }
 
 int main(void) {
+    check_stretch();
     check_clahe();
     check_public();
     check_bench();

@@ -20,7 +20,7 @@ typedef struct auto_args {
     cli_common common;
     amg_args amg;
     robust_args robust;
-    int contrast_applied;     /* the last image went through CLAHE */
+    int contrast_applied;     /* the contrast mode the last image went through, 0 none */
     const char *input, *outdir, *json_path;
     const char **inputs;      /* every positional argument (files or folders) */
     int n_inputs;
@@ -218,7 +218,8 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.contrast != SAM2_CONTRAST_OFF) {
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
-        cJSON_AddStringToObject(pre, "contrast", a->contrast_applied ? "clahe" : "none");
+        cJSON_AddStringToObject(pre, "contrast",
+                                a->contrast_applied ? robust_contrast_name((sam2_contrast_mode)a->contrast_applied) : "none");
     }
     int err = 0;
     cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));

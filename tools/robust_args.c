@@ -51,8 +51,9 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         if (!v) return cli_usage_error(cmd, "--contrast needs a value"), -1;
         if (!strcmp(v, "off")) r->contrast = SAM2_CONTRAST_OFF;
         else if (!strcmp(v, "auto")) r->contrast = SAM2_CONTRAST_AUTO;
+        else if (!strcmp(v, "stretch")) r->contrast = SAM2_CONTRAST_STRETCH;
         else if (!strcmp(v, "clahe")) r->contrast = SAM2_CONTRAST_CLAHE;
-        else return cli_usage_error(cmd, "--contrast takes off, auto or clahe, got '%s'", v), -1;
+        else return cli_usage_error(cmd, "--contrast takes off, auto, stretch or clahe, got '%s'", v), -1;
         (*i)++;
         return 1;
     }
@@ -105,8 +106,9 @@ void robust_args_print_help(void) {
            "                                    side exceeds N (times 2^crop_n_layers) are worked on\n"
            "                                    shrunk to it, the masks brought back to full size; 0: never\n"
            "                                    (1024, the model's input size)\n"
-           "  --contrast off|auto|clahe         CLAHE on the luminance first: auto when the image\n"
-           "                                    is gray and spans < 64 levels (p1-p99) (off)\n"
+           "  --contrast off|auto|stretch|clahe stretch the luminance's p0.5-p99.5 window to 0-255,\n"
+           "                                    or CLAHE it, first; auto: stretch when the image is\n"
+           "                                    gray and spans < 64 levels (p1-p99) (off)\n"
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
            "                                    whatever their predicted IoU (false)\n"
            "  --consensus-min-support N         candidates that must agree (%d)\n"
@@ -135,7 +137,10 @@ void robust_args_print_help(void) {
 }
 
 const char *robust_contrast_name(sam2_contrast_mode m) {
-    return m == SAM2_CONTRAST_AUTO ? "auto" : m == SAM2_CONTRAST_CLAHE ? "clahe" : "off";
+    return m == SAM2_CONTRAST_AUTO      ? "auto"
+           : m == SAM2_CONTRAST_CLAHE   ? "clahe"
+           : m == SAM2_CONTRAST_STRETCH ? "stretch"
+                                        : "off";
 }
 
 static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,

@@ -9,7 +9,7 @@
 #include "sam2.h"
 
 typedef struct robust_args {
-    sam2_contrast_mode contrast; /* --contrast off|auto|clahe */
+    sam2_contrast_mode contrast; /* --contrast off|auto|stretch|clahe */
     int gap_fill;               /* --gap-fill true|false (--robust) */
     sam2_gap_fill_params gap;   /* --gap-fill-* */
     int consensus;              /* --consensus true|false (--robust) */
@@ -36,12 +36,13 @@ void robust_args_print_help(void);
  * consensus, gap filling or merging is on and the image's longer side
  * exceeds max_side * 2^crop_n_layers, all of it runs on a copy shrunk to
  * that size and the masks are brought back to the image's size
- * (sam2_amg_result_upscale). *contrast_applied (may be NULL) says whether
- * CLAHE ran. */
+ * (sam2_amg_result_upscale). *contrast_applied (may be NULL) gets the
+ * contrast mode that ran (SAM2_CONTRAST_STRETCH or SAM2_CONTRAST_CLAHE), 0
+ * when none did. */
 sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
                             const robust_args *r, sam2_amg_result **out, int *contrast_applied);
 
-/* "off" / "auto" / "clahe". */
+/* "off" / "auto" / "stretch" / "clahe". */
 const char *robust_contrast_name(sam2_contrast_mode m);
 
 /* {"contrast": "...", "gap_fill": {...} or false} for JSON outputs. */

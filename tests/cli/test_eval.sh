@@ -74,16 +74,27 @@ PY
   # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
   expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
     --output-mode coco_rle -o "$TMP/co"
-  expect_eq "CLAHE reported" "$(json_get "$TMP/c.json" "j['preprocessing']['contrast']")" clahe
-  python3 - "$TMP/o.json" "$TMP/c.json" <<'PY' && ok || bad "CLAHE changed nothing"
+  expect_eq "the stretch reported" "$(json_get "$TMP/c.json" "j['preprocessing']['contrast']")" stretch
+  python3 - "$TMP/o.json" "$TMP/c.json" <<'PY' && ok || bad "the stretch changed nothing"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [m["segmentation"] for m in a["masks"]] != [m["segmentation"] for m in b["masks"]]
+PY
+  expect_ok "CLAHE on request" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast clahe --json "$TMP/cl.json" \
+    --output-mode coco_rle -o "$TMP/cl"
+  expect_eq "CLAHE reported" "$(json_get "$TMP/cl.json" "j['preprocessing']['contrast']")" clahe
+  python3 - "$TMP/c.json" "$TMP/cl.json" <<'PY' && ok || bad "CLAHE and the stretch gave the same masks"
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert [m["segmentation"] for m in a["masks"]] != [m["segmentation"] for m in b["masks"]]
 PY
   expect_ok "auto contrast, colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --contrast auto \
     --json "$TMP/c3.json" --output-mode coco_rle -o "$TMP/c3"
-  expect_eq "no CLAHE for colour" "$(json_get "$TMP/c3.json" "j['preprocessing']['contrast']")" none
-  expect_fail "bad contrast" "off, auto or clahe" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --contrast max
+  expect_eq "no contrast step for colour" "$(json_get "$TMP/c3.json" "j['preprocessing']['contrast']")" none
+  expect_ok "stretch on request, colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --contrast stretch \
+    --json "$TMP/c4.json" --output-mode coco_rle -o "$TMP/c4"
+  expect_eq "stretch reported for colour" "$(json_get "$TMP/c4.json" "j['preprocessing']['contrast']")" stretch
+  expect_fail "bad contrast" "off, auto, stretch or clahe" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --contrast max
   # merging on request: parts replaced by the model's answer, marked "merged"
   expect_ok "auto merge" "$SAM2" auto "$SD/images/dev_001.png" -t 2 --points-per-side 8 --pred-iou-thresh 0.1 \
     --stability-score-thresh 0 --merge true --merge-iou-thresh 0 --merge-min-union-iou 0 --json "$TMP/m.json" \
