@@ -362,15 +362,27 @@ sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const s
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
-    int min_support;             /* 4 */
+    int min_support;             /* 4 (7 suits a pool with cell clicks) */
     float vote_frac;             /* 0.5 */
     float absorb_frac;           /* 0.8 */
+    int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
+                                    of every cell of the grid (sam2_amg_pool_add_cell_clicks): read
+                                    by whoever builds the pool, not by sam2_amg_consensus */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
 
 /* Checks every field; on failure the message names it. */
 sam2_status sam2_consensus_params_check(const sam2_consensus_params *c);
+
+/* More questions for consensus: asks the model once more at the centre of
+ * every cell between four clicks of the points_per_side grid ((n - 1)^2
+ * clicks; none with explicit point_grids) on the whole image, whose
+ * embedding the context must hold (after sam2_amg_generate_pool without crop
+ * layers, or sam2_set_image), and appends their candidates, filtered as the
+ * pool's are, to pool. */
+sam2_status sam2_amg_pool_add_cell_clicks(sam2_ctx *ctx, const sam2_amg_params *params, float pool_pred_iou_thresh,
+                                          sam2_amg_result *pool);
 
 /* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
  * image) to res. */

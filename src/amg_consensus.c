@@ -18,6 +18,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.min_support = 4;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
+    c.cell_clicks = 0;
     return c;
 }
 
@@ -28,6 +29,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "vote_frac", c->vote_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
+    SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
     return SAM2_OK;
 }
 

@@ -1,11 +1,14 @@
 /* test_amg_consensus.c - the consensus step on small synthetic pools: the
  * pixel vote of agreeing candidates, the support threshold, parts inside a
  * chosen mask set aside, masks already in the result respected, bad
- * parameters refused; and the RLE intersection it is built on. */
+ * parameters refused; the RLE intersection it is built on; and, on the demo
+ * model, the cell clicks that add to the pool. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image_io.h"
 #include "rle.h"
 #include "test.h"
 
@@ -103,12 +106,83 @@ static sam2_amg_result *make_pool(uint8_t *square_a) {
     return pool;
 }
 
+/* Cell clicks on a shapes-dev scene: the pool grows by candidates whose
+ * clicks sit at the centres between the grid's, the grid's candidates stay
+ * as they were; explicit grids add nothing; another image is refused. */
+static void check_cell_clicks(void) {
+    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
+    char path[4096], model[4096], yaml[4096];
+    snprintf(path, sizeof path, "%s/shapes-dev/images/dev_013.png", bench ? bench : "");
+    snprintf(model, sizeof model, "%s/models/sam2-demo-shapes.pt", src ? src : "");
+    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src ? src : "");
+    if (!bench || !src || !test_file_exists(path)) {
+        printf("no $SAM2_BENCH / $SAM2_SOURCE_DIR: cell-click check skipped\n");
+        return;
+    }
+    sam2_model *mdl = NULL;
+    sam2_ctx *ctx = NULL;
+    image_file f;
+    CHECK_OK(sam2_model_load(model, yaml, &mdl));
+    CHECK_OK(image_file_read(path, &f));
+    if (!mdl || sam2_ctx_new(mdl, 2, &ctx) != SAM2_OK) return;
+    sam2_image img = image_file_view(&f);
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
+    sam2_amg_result *out = NULL, *pool = NULL;
+    CHECK_OK(sam2_amg_generate_pool(ctx, &img, &p, 0.1f, &out, &pool));
+    if (!pool || !out) return;
+    const int n0 = pool->n_masks, w = pool->width, h = pool->height;
+    int64_t *areas = malloc(sizeof(int64_t) * (size_t)n0);
+    for (int k = 0; k < n0; k++) areas[k] = pool->masks[k].area;
+    CHECK_OK(sam2_amg_pool_add_cell_clicks(ctx, &p, 0.1f, pool));
+    CHECK(pool->n_masks > n0, "cell clicks added nothing to %d candidates", n0);
+    int same = 1, at_centres = 1, filtered = 1;
+    for (int k = 0; k < n0; k++) same &= pool->masks[k].area == areas[k];
+    for (int k = n0; k < pool->n_masks; k++) {
+        const sam2_amg_mask *m = &pool->masks[k];
+        const double cx = m->point[0] / w * 16.0, cy = m->point[1] / h * 16.0; /* 1 .. 15 at the centres */
+        at_centres &= fabs(cx - floor(cx + 0.5)) < 1e-3 && fabs(cy - floor(cy + 0.5)) < 1e-3 && cx > 0.5 &&
+                      cx < 15.5 && cy > 0.5 && cy < 15.5;
+        filtered &= m->predicted_iou > 0.1f && m->area == rle_area(m->counts, m->n_counts);
+    }
+    printf("  cell clicks on dev_013: %d grid candidates + %d\n", n0, pool->n_masks - n0);
+    CHECK(same, "the grid's candidates changed");
+    CHECK(at_centres, "an added candidate's click is not at a cell centre");
+    CHECK(filtered, "an added candidate is below the pool's IoU filter or has a wrong area");
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.cell_clicks = 1, cp.min_support = 7;
+    const int kept = out->n_masks;
+    CHECK_OK(sam2_amg_consensus(pool, &cp, out));
+    CHECK(out->n_masks > kept, "no consensus mask from %d candidates", pool->n_masks);
+
+    /* explicit grids: no cells; another image's pool: refused, untouched */
+    const int n1 = pool->n_masks;
+    const float pt[2] = {0.5f, 0.5f}, *grids[1] = {pt};
+    const int sizes[1] = {1};
+    sam2_amg_params g = p;
+    g.points_per_side = 0, g.point_grids = grids, g.point_grid_sizes = sizes, g.n_point_grids = 1;
+    CHECK_OK(sam2_amg_pool_add_cell_clicks(ctx, &g, 0.1f, pool));
+    CHECK(pool->n_masks == n1, "explicit grids added %d candidates", pool->n_masks - n1);
+    pool->width++;
+    CHECK(sam2_amg_pool_add_cell_clicks(ctx, &p, 0.1f, pool) == SAM2_ERR_STATE && pool->n_masks == n1,
+          "a pool of another size accepted");
+    pool->width--;
+    CHECK(sam2_amg_pool_add_cell_clicks(ctx, NULL, 0.1f, pool) == SAM2_ERR_PARAM, "NULL params accepted");
+    free(areas);
+    sam2_amg_result_free(out), sam2_amg_result_free(pool);
+    image_file_free(&f);
+    sam2_ctx_free(ctx);
+    sam2_model_free(mdl);
+}
+
 int main(void) {
     test_intersection();
+    check_cell_clicks();
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 4 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f, "defaults changed");
+    CHECK(cp.min_support == 4 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f && cp.cell_clicks == 0,
+          "defaults changed");
     /* A has four agreeing clicks: not enough when five are asked for */
     cp.min_support = 5;
     sam2_amg_result *none = empty_result();
@@ -173,6 +247,9 @@ int main(void) {
           "min_support 0 accepted");
     cp = sam2_consensus_default_params(), cp.vote_frac = 1.5f;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "vote_frac 1.5 accepted");
+    cp = sam2_consensus_default_params(), cp.cell_clicks = 2;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "cell_clicks"),
+          "cell_clicks 2 accepted");
     cp = sam2_consensus_default_params();
     res->width = W + 1;
     CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");

@@ -28,6 +28,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
+    else if (!strcmp(o, "--consensus-cell-clicks")) ok = cli_parse_bool(v, &r->cp.cell_clicks);
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
@@ -116,6 +117,10 @@ void robust_args_print_help(void) {
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
            "  --consensus-iou-thresh F          candidates considered: predicted IoU above it (%g)\n"
+           "  --consensus-cell-clicks true|false\n"
+           "                                    also ask at the centre of every cell of the grid: twice\n"
+           "                                    the answers to agree on, for about twice the time (%s;\n"
+           "                                    with true, --consensus-min-support 7 suits)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -124,7 +129,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           (double)c.pool_pred_iou_thresh, (double)g.min_region_frac, (double)g.pred_iou_thresh,
+           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", (double)g.min_region_frac, (double)g.pred_iou_thresh,
            (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
@@ -161,6 +166,11 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     sam2_amg_result *pool = NULL;
     sam2_status st = r->consensus ? sam2_amg_generate_pool(ctx, img, p, r->cp.pool_pred_iou_thresh, out, &pool)
                                   : sam2_amg_generate(ctx, img, p, out);
+    int whole = p->crop_n_layers <= 0; /* the context holds the whole image, not the last crop */
+    if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
+        if (!whole) st = sam2_set_image(ctx, img), whole = 1;
+        if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
+    }
     if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, &r->cp, *out);
     sam2_amg_result_free(pool);
     if (st != SAM2_OK || (!r->gap_fill && !r->merge)) {
@@ -168,7 +178,7 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
         free(px);
         return st;
     }
-    if (p->crop_n_layers > 0) st = sam2_set_image(ctx, img); /* the context holds the last crop */
+    if (!whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
     if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &r->mp, *out);
     if (st != SAM2_OK) {
@@ -224,6 +234,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "min_support", r->cp.min_support);
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
+        cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);
     } else {
         cJSON_AddFalseToObject(o, "consensus");
     }

@@ -59,12 +59,26 @@ PY
   python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-assert k["robust"]["consensus"]["min_support"] == 4 and k["robust"]["gap_fill"] is False
+c = k["robust"]["consensus"]
+assert c["min_support"] == 4 and c["cell_clicks"] is False and k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
 added = k["masks"][n:]
 assert len(added) >= 1 and all(m["source"] == "consensus" for m in added)
 PY
+  # with cell clicks the pool holds more answers: other votes, and the settings say so
+  expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+    --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" --output-mode coco_rle -o "$TMP/k1"
+  python3 - "$TMP/k.json" "$TMP/k1.json" <<'PY' && ok || bad "cell clicks changed nothing"
+import json, sys
+k, k1 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert k1["robust"]["consensus"]["cell_clicks"] is True and k1["robust"]["consensus"]["min_support"] == 7
+n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
+assert k1["masks"][:n] == k["masks"][:n], "the grid's records changed"
+assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k1["masks"]]
+PY
+  expect_fail "bad cell clicks value" "consensus-cell-clicks" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --consensus-cell-clicks maybe
   expect_fail "bad consensus value" "consensus-agree-iou" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-agree-iou 0
   expect_ok "eval robust" "$SAM2" eval "$TMP/b" "${B[@]}" --robust --json "$TMP/er.json"
   json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
