@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image_io.h"
 #include "npy.h"
 #include "sam2.h"
 
@@ -51,5 +52,13 @@ int test_compare(const char *label, const float *got, const float *want, int64_t
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated); NULL on failure. */
 char *test_read_file(const char *path, size_t *size);
+
+/* The demo model on a shapes-dev image: $SAM2_SOURCE_DIR/models/sam2-demo-
+ * shapes.{pt,yaml} and $SAM2_BENCH/shapes-dev/images/<name> in a context of
+ * 2 threads. 1 when *model, *ctx and *file are ready (test_demo_free them);
+ * 0 after saying why not (a missing file skips, a failed load also counts
+ * as a failure). */
+int test_demo_scene(const char *name, sam2_model **model, sam2_ctx **ctx, image_file *file);
+void test_demo_free(sam2_model *model, sam2_ctx *ctx, image_file *file);
 
 #endif

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image_io.h"
 #include "rle.h"
 #include "test.h"
 
@@ -110,27 +109,19 @@ static sam2_amg_result *make_pool(uint8_t *square_a) {
  * clicks sit at the centres between the grid's, the grid's candidates stay
  * as they were; explicit grids add nothing; another image is refused. */
 static void check_cell_clicks(void) {
-    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
-    char path[4096], model[4096], yaml[4096];
-    snprintf(path, sizeof path, "%s/shapes-dev/images/dev_013.png", bench ? bench : "");
-    snprintf(model, sizeof model, "%s/models/sam2-demo-shapes.pt", src ? src : "");
-    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src ? src : "");
-    if (!bench || !src || !test_file_exists(path)) {
-        printf("no $SAM2_BENCH / $SAM2_SOURCE_DIR: cell-click check skipped\n");
-        return;
-    }
     sam2_model *mdl = NULL;
     sam2_ctx *ctx = NULL;
     image_file f;
-    CHECK_OK(sam2_model_load(model, yaml, &mdl));
-    CHECK_OK(image_file_read(path, &f));
-    if (!mdl || sam2_ctx_new(mdl, 2, &ctx) != SAM2_OK) return;
+    if (!test_demo_scene("dev_013.png", &mdl, &ctx, &f)) return;
     sam2_image img = image_file_view(&f);
     sam2_amg_params p = sam2_amg_default_params();
     p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
     sam2_amg_result *out = NULL, *pool = NULL;
     CHECK_OK(sam2_amg_generate_pool(ctx, &img, &p, 0.1f, &out, &pool));
-    if (!pool || !out) return;
+    if (!pool || !out) {
+        test_demo_free(mdl, ctx, &f);
+        return;
+    }
     const int n0 = pool->n_masks, w = pool->width, h = pool->height;
     int64_t *areas = malloc(sizeof(int64_t) * (size_t)n0);
     for (int k = 0; k < n0; k++) areas[k] = pool->masks[k].area;
@@ -170,9 +161,7 @@ static void check_cell_clicks(void) {
     CHECK(sam2_amg_pool_add_cell_clicks(ctx, NULL, 0.1f, pool) == SAM2_ERR_PARAM, "NULL params accepted");
     free(areas);
     sam2_amg_result_free(out), sam2_amg_result_free(pool);
-    image_file_free(&f);
-    sam2_ctx_free(ctx);
-    sam2_model_free(mdl);
+    test_demo_free(mdl, ctx, &f);
 }
 
 int main(void) {

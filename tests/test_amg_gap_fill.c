@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "amg_gap_fill.h"
-#include "image_io.h"
 #include "rle.h"
 #include "test.h"
 
@@ -49,25 +48,10 @@ static void check_regions(void) {
 /* On a shapes-dev low-contrast scene with the strict setting, gap filling
  * adds masks that are mostly new, never touches the grid's, and covers more. */
 static void check_demo(void) {
-    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
-    if (!bench || !src) {
-        printf("no $SAM2_BENCH / $SAM2_SOURCE_DIR: demo-model check skipped\n");
-        return;
-    }
-    char path[4096], model[4096], yaml[4096];
-    snprintf(path, sizeof path, "%s/shapes-dev/images/dev_013.png", bench);
-    snprintf(model, sizeof model, "%s/models/sam2-demo-shapes.pt", src);
-    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src);
-    if (!test_file_exists(path)) {
-        printf("%s missing: demo-model check skipped\n", path);
-        return;
-    }
     sam2_model *mdl = NULL;
     sam2_ctx *ctx = NULL;
     image_file f;
-    CHECK_OK(sam2_model_load(model, yaml, &mdl));
-    CHECK_OK(image_file_read(path, &f));
-    if (!mdl || sam2_ctx_new(mdl, 2, &ctx) != SAM2_OK) return;
+    if (!test_demo_scene("dev_013.png", &mdl, &ctx, &f)) return;
     sam2_image img = image_file_view(&f);
     sam2_amg_params p = sam2_amg_default_params();
     p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
@@ -112,9 +96,7 @@ static void check_demo(void) {
     }
     sam2_amg_result_free(grid);
     sam2_amg_result_free(res);
-    image_file_free(&f);
-    sam2_ctx_free(ctx);
-    sam2_model_free(mdl);
+    test_demo_free(mdl, ctx, &f);
 }
 
 int main(void) {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image_io.h"
 #include "test.h"
 
 static sam2_amg_result *run(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p) {
@@ -14,21 +13,10 @@ static sam2_amg_result *run(sam2_ctx *ctx, const sam2_image *img, const sam2_amg
 }
 
 int main(void) {
-    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
-    char path[4096], model[4096], yaml[4096];
-    snprintf(path, sizeof path, "%s/shapes-dev/images/dev_001.png", bench ? bench : "");
-    snprintf(model, sizeof model, "%s/models/sam2-demo-shapes.pt", src ? src : ".");
-    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src ? src : ".");
-    if (!bench || !test_file_exists(path)) {
-        printf("no $SAM2_BENCH/shapes-dev: skipped\n");
-        return test_finish();
-    }
     sam2_model *m = NULL;
     sam2_ctx *ctx = NULL;
     image_file f;
-    CHECK_OK(sam2_model_load(model, yaml, &m));
-    CHECK_OK(image_file_read(path, &f));
-    if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) return test_finish();
+    if (!test_demo_scene("dev_001.png", &m, &ctx, &f)) return test_finish();
     sam2_image img = image_file_view(&f);
     /* the loose setting gives many touching, overlapping parts */
     sam2_amg_params p = sam2_amg_default_params();
@@ -73,8 +61,6 @@ int main(void) {
     }
     sam2_amg_result_free(base);
     sam2_amg_result_free(r);
-    image_file_free(&f);
-    sam2_ctx_free(ctx);
-    sam2_model_free(m);
+    test_demo_free(m, ctx, &f);
     return test_finish();
 }

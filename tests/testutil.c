@@ -63,3 +63,31 @@ char *test_read_file(const char *path, size_t *size) {
     }
     return buf;
 }
+
+int test_demo_scene(const char *name, sam2_model **model, sam2_ctx **ctx, image_file *file) {
+    const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
+    char path[4096], pt[4096], yaml[4096];
+    snprintf(path, sizeof path, "%s/shapes-dev/images/%s", bench ? bench : "", name);
+    snprintf(pt, sizeof pt, "%s/models/sam2-demo-shapes.pt", src ? src : ".");
+    snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src ? src : ".");
+    *model = NULL, *ctx = NULL;
+    if (!bench || !test_file_exists(path) || !test_file_exists(pt)) {
+        printf("no $SAM2_BENCH/shapes-dev or demo model: the demo-model check is skipped\n");
+        return 0;
+    }
+    CHECK_OK(sam2_model_load(pt, yaml, model));
+    if (!*model) return 0;
+    sam2_status st = image_file_read(path, file);
+    CHECK(st == SAM2_OK, "%s: %s", path, sam2_last_error());
+    if (st == SAM2_OK && sam2_ctx_new(*model, 2, ctx) == SAM2_OK) return 1;
+    if (st == SAM2_OK) image_file_free(file);
+    sam2_model_free(*model), *model = NULL;
+    CHECK(0, "no context for the demo model: %s", sam2_last_error());
+    return 0;
+}
+
+void test_demo_free(sam2_model *model, sam2_ctx *ctx, image_file *file) {
+    image_file_free(file);
+    sam2_ctx_free(ctx);
+    sam2_model_free(model);
+}
