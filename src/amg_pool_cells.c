@@ -13,15 +13,15 @@ sam2_status sam2_amg_pool_add_cell_clicks(sam2_ctx *ctx, const sam2_amg_params *
     if (!ctx || !params || !pool)
         return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_pool_add_cell_clicks: NULL argument");
     SAM2_TRY(sam2_amg_params_check(params)); /* also bounds points_per_side */
-    const int n = params->points_per_side - 1; /* cells per side */
+    const int N = params->points_per_side, n = N - 1; /* clicks, cells per side */
     if (params->point_grids || n < 1) return SAM2_OK; /* explicit grids: no cells to speak of */
     float *grid = malloc(sizeof(float) * 2 * (size_t)n * n); /* (n * n, 2) normalised x, y */
     if (!grid) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d cell clicks", n * n);
     /* the grid's clicks sit at (i + 0.5) / N: the cell centres at (i + 1) / N */
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++) {
-            grid[2 * ((size_t)y * n + x)] = (float)(x + 1) / (float)(n + 1);
-            grid[2 * ((size_t)y * n + x) + 1] = (float)(y + 1) / (float)(n + 1);
+            grid[2 * ((size_t)y * n + x)] = (float)(x + 1) / (float)N;
+            grid[2 * ((size_t)y * n + x) + 1] = (float)(y + 1) / (float)N;
         }
     const float *grids[1] = {grid};
     const int sizes[1] = {n * n};

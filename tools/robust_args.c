@@ -129,8 +129,8 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", (double)g.min_region_frac, (double)g.pred_iou_thresh,
-           (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
+           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", (double)g.min_region_frac,
+           (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
            "                                    its own: when both parts' answers include a confident mask\n"
