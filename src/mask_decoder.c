@@ -188,10 +188,15 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     memset(ws, 0, sizeof *ws);
 }
 
-int mask_decoder_group_size(const sam2_config *c) {
-    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, T = 8;
-    size_t per = two_way_work_floats(c, 2, T, HW, 1) - two_way_work_floats(c, 1, T, HW, 1) +
-                 (size_t)HW * d + 2 * (size_t)T * d;
+int mask_decoder_group_size(const sam2_config *c, int Ns, int implicit) {
+    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g;
+    const int T = (c->pred_obj_scores ? 1 : 0) + 1 + c->num_multimask_outputs + 1 + Ns;
+    size_t per;
+    if (implicit && twi_applies(c, T, HW)) /* a prompt touches its state and its masks only */
+        per = (size_t)HW * d + (size_t)(c->num_multimask_outputs + 1) * 16 * HW + 2 * (size_t)T * d;
+    else
+        per = two_way_work_floats(c, 2, T, HW, 1) - two_way_work_floats(c, 1, T, HW, 1) + (size_t)HW * d +
+              2 * (size_t)T * d;
     size_t n = ((size_t)16 << 20) / (per ? per : 1);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }

@@ -83,9 +83,13 @@ sam2_status mask_decoder_ws_init(const sam2_config *cfg, const mask_decoder_weig
                                  int n_threads, mask_decoder_ws *ws);
 void mask_decoder_ws_free(mask_decoder_ws *ws);
 
-/* How many prompts one mask_decoder_run should take (1..64) so that its
- * scratch stays around 64 MB: the per-prompt image tokens are (S/16)^2 x d. */
-int mask_decoder_group_size(const sam2_config *cfg);
+/* How many prompts of Ns sparse tokens one mask_decoder_run should take
+ * (1..64) so that the scratch it touches stays around 64 MB: per prompt the
+ * image tokens, (S/16)^2 x d, and their attention products, or, when the
+ * tokens stay implicit (implicit: no mask input and an IoU floor, see
+ * mask_decoder_run), the state in their place and the prompt's masks. More
+ * prompts per run share the token-side GEMMs and the image's keys. */
+int mask_decoder_group_size(const sam2_config *cfg, int Ns, int implicit);
 
 /* Decodes B <= ws->max_B prompts (Ns == ws->Ns) against one image.
  * image_embed (d, h*w) channels-first; image_pe (h*w, d); hr0 (d/8, 4h, 4w)

@@ -99,7 +99,8 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
     const int nt = c->num_multimask_outputs + 1, M = multimask ? nt - 1 : 1;
     const int Ns = (boxes ? 2 : 0) + N + (N > 0 || boxes ? 1 : 0), n1 = Ns ? Ns : 1;
     const int nthr = ctx->n_threads > 0 ? ctx->n_threads : 1;
-    int G = mask_decoder_group_size(c);
+    const float skip_floor = multimask ? iou_floor : NAN;
+    int G = mask_decoder_group_size(c, Ns, !mask_inputs && nt > 1 && !isnan(skip_floor));
     if (G > B) G = B;
     mask_decoder_ws *ws = &ctx->dec_ws; /* kept in the context: fresh pages cost more than the decoder */
     float *sparse = malloc(sizeof(float) * (size_t)G * n1 * d);         /* (G, Ns, d) */
@@ -107,7 +108,6 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
     float *ious = malloc(sizeof(float) * (size_t)G * nt);               /* (G, nt) */
     float *objs = malloc(sizeof(float) * (size_t)G);                    /* (G) */
     float *masks = malloc(sizeof(float) * (size_t)G * nt * LL);         /* (G, nt, LL), written for kept prompts */
-    const float skip_floor = multimask ? iou_floor : NAN;
     float *xy = malloc(sizeof(float) * 2 * (size_t)n1);                 /* (Ns, 2) */
     int *lab = malloc(sizeof(int) * (size_t)n1);                        /* (Ns) */
     sam2_status st = SAM2_OK;

@@ -10,7 +10,9 @@
  * for depth 2, the mean and squared norm of layer 0's tokens (doubles),
  * which layer 1's LayerNorm needs. Everything per pixel is stored pixel-
  * minor ((rows, HW)), so the per-head products and the softmaxes vectorise
- * across pixels and each prompt's remaining products are a few GEMMs. */
+ * across pixels. The image-sized passes run tile by tile of pixels with
+ * every prompt of the call inside a tile: the image's products (several
+ * MiB each) are then read once per call instead of once per prompt. */
 #include "two_way_implicit.h"
 
 #include <math.h>
@@ -18,7 +20,9 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_small.h"
 #include "ops.h"
+#include "vec16.h"
 
 /* Per-image products of S, each (I, HW) stored in blocks of 16 pixels,
  * (HW/16, I, 16), so that a block's rows are read as one contiguous run:
@@ -119,9 +123,22 @@ static size_t per_prompt_floats(const sam2_config *c, int T, int HW) {
            2 * (size_t)Kmax * (I > R ? I : R) + 2 * (size_t)R * I + 8 * (size_t)R + 8 * (size_t)HW;
 }
 
+static size_t first_consts_floats(int R);
+static size_t first_tile_floats(int R);
+static size_t second_consts_floats(int R, int Kmax);
+static size_t second_tile_floats(int R);
+static size_t t2i_floats(int B, int n, int H, int I, int d, int Kmax, int n_threads);
+
 size_t twi_work_floats(const sam2_config *c, int B, int T, int HW, int n_threads) {
     const int I = c->d_model / c->dec_attn_downsample;
-    return 3 * (size_t)B * T * I + (size_t)n_threads * per_prompt_floats(c, T, HW);
+    const int R = c->dec_heads * T;
+    const size_t pp = per_prompt_floats(c, T, HW), t1 = first_tile_floats(R), t2 = second_tile_floats(R);
+    const size_t c1 = first_consts_floats(R), c2 = second_consts_floats(R, kmax_of(c, T));
+    const size_t tile = t1 > t2 ? t1 : t2;
+    const size_t t2i = t2i_floats(B, T, c->dec_heads, I, c->d_model, kmax_of(c, T), n_threads);
+    size_t rest = (size_t)B * (c1 > c2 ? c1 : c2) + (size_t)n_threads * (pp > tile ? pp : tile);
+    rest = rest > t2i ? rest : t2i;
+    return 3 * (size_t)B * T * I + rest;
 }
 
 /* Prompts run side by side, one per thread with single-threaded GEMMs
@@ -201,23 +218,28 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
 
 /* --------------------------------------------------------- kernels */
 
-/* Sixteen pixels: the kernels below keep a few of these in registers. */
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-/* acc[q] = sum_i tr[q][i] * C[i][p0 .. p0+16), i < hd, for N = 4 or 8
- * tokens (rows of C with stride cs): one load of C feeds N products. */
-#define DOTN(N)                                                                      \
-    static inline void dot##N(const float *const *tr, int hd, const float *C, size_t cs, v16 *acc) { \
-        v16 a[N];                                                                    \
-        for (int q = 0; q < N; q++) a[q] = (v16){0};                                 \
-        for (int i = 0; i < hd; i++) {                                               \
-            v16 c;                                                                   \
-            memcpy(&c, C + (size_t)i * cs, sizeof c);                                \
-            for (int q = 0; q < N; q++) a[q] += tr[q][i] * c;                        \
-        }                                                                            \
-        for (int q = 0; q < N; q++) acc[q] = a[q];                                   \
+/* acc[q * V + v] = sum_i tr[q][i] * C[v * vs + i * cs + (0 .. 16)], i < hd,
+ * for N = 4 or 8 tokens and V = 1 or 2 blocks of 16 pixels (rows of a block
+ * cs apart, blocks vs apart): one load of C feeds N products. */
+#define DOTNV(N, V)                                                                                          \
+    static inline void dot##N##_##V(const float *const *tr, int hd, const float *C, size_t cs, size_t vs, v16 *acc) { \
+        v16 a[N * V];                                                                                        \
+        for (int q = 0; q < N * V; q++) a[q] = (v16){0};                                                     \
+        for (int i = 0; i < hd; i++) {                                                                       \
+            v16 c[V];                                                                                        \
+            for (int v = 0; v < V; v++) c[v] = in_register(load16(C + v * vs + (size_t)i * cs));             \
+            for (int q = 0; q < N; q++) {                                                                    \
+                const float t = tr[q][i];                                                                    \
+                for (int v = 0; v < V; v++) a[q * V + v] += t * c[v];                                        \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int q = 0; q < N * V; q++) acc[q] = a[q];                                                       \
     }
-DOTN(4)
+DOTNV(4, 1)
+DOTNV(4, 2)
+DOTNV(8, 1)
+DOTNV(8, 2)
 
 /* One token: four partial sums, so that the fused multiply-adds do not wait
  * on each other. */
@@ -237,48 +259,50 @@ static inline void dot1(const float *const *tr, int hd, const float *C, size_t c
     }
     acc[0] = (a[0] + a[1]) + (a[2] + a[3]);
 }
-DOTN(8)
 
 /* Y (H*T, HW), row h*T + j: scale * (alpha[p] * sum_i t[j][h*hd+i] CT[h*hd+i][p]
  * + sum_i t[j][h*hd+i] PT[h*hd+i][p]), alpha and PT optional; t (T, I).
- * Blocks of 16 pixels, tokens four at a time. */
+ * Two blocks of 16 pixels at a time (the heads of a pair in turn: memory
+ * order), tokens eight, four or one at a time. */
 static void head_prod(int H, int T, int hd, int HW, const float *t, float scale, const float *CT, const float *alpha,
                       const float *PT, float *Y, int n_threads) {
-    const int I = H * hd, nb = HW / 16;
-    const size_t cs = 16; /* rows of a block */
+    const int I = H * hd, nb = HW / 16, npair = (nb + 1) / 2;
+    const size_t cs = 16, vs = (size_t)I * 16; /* rows of a block, blocks */
 #pragma omp parallel for schedule(static) num_threads(n_threads)
-    for (int item = 0; item < H * nb; item++) {
-        const int h = item / nb, p0 = (item % nb) * 16;
-        const size_t off = ((size_t)(p0 / 16) * I + (size_t)h * hd) * 16;
+    for (int item = 0; item < H * npair; item++) {
+        const int h = item % H, b0 = (item / H) * 2, V = b0 + 1 < nb ? 2 : 1, p0 = b0 * 16;
+        const size_t off = ((size_t)b0 * I + (size_t)h * hd) * 16;
         const float *C = CT + off, *Pp = PT ? PT + off : NULL;
-        /* blocks of one head lie I * 16 floats apart, a stride the hardware
-         * prefetchers miss: fetch the block two items ahead */
-        if ((item % nb) + 2 < nb)
-            for (int i = 0; i < hd; i++) {
-                __builtin_prefetch(C + (size_t)2 * I * 16 + (size_t)i * cs, 0, 3);
-                if (Pp) __builtin_prefetch(Pp + (size_t)2 * I * 16 + (size_t)i * cs, 0, 3);
-            }
-        v16 al = {0};
-        if (alpha) memcpy(&al, alpha + p0, sizeof al);
-        for (int j0 = 0; j0 < T;) { /* tokens eight, four or one at a time (the last rows repeated) */
+        v16 al[2] = {{0}, {0}};
+        for (int v = 0; v < V && alpha; v++) al[v] = load16(alpha + p0 + 16 * v);
+        for (int j0 = 0; j0 < T;) { /* the last rows repeated to fill a group */
             const int w = T - j0 > 4 ? 8 : T - j0 > 1 ? 4 : 1;
             const float *tr[8];
             for (int q = 0; q < w; q++) tr[q] = t + (size_t)(j0 + q < T ? j0 + q : j0) * I + h * hd;
-            v16 a[8], b[8] = {{0}};
-            if (w == 8) {
-                dot8(tr, hd, C, cs, a);
-                if (Pp) dot8(tr, hd, Pp, cs, b);
-            } else if (w == 1) {
-                dot1(tr, hd, C, cs, a);
-                if (Pp) dot1(tr, hd, Pp, cs, b);
-            } else {
-                dot4(tr, hd, C, cs, a);
-                if (Pp) dot4(tr, hd, Pp, cs, b);
-            }
-            for (int q = 0; q < w && j0 + q < T; q++) {
-                v16 y = scale * ((alpha ? a[q] * al : a[q]) + b[q]);
-                memcpy(Y + (size_t)(h * T + j0 + q) * HW + p0, &y, sizeof y);
-            }
+            v16 a[16], b[16] = {{0}};
+            if (w == 8 && V == 2) {
+                dot8_2(tr, hd, C, cs, vs, a);
+                if (Pp) dot8_2(tr, hd, Pp, cs, vs, b);
+            } else if (w == 8) {
+                dot8_1(tr, hd, C, cs, vs, a);
+                if (Pp) dot8_1(tr, hd, Pp, cs, vs, b);
+            } else if (w == 4 && V == 2) {
+                dot4_2(tr, hd, C, cs, vs, a);
+                if (Pp) dot4_2(tr, hd, Pp, cs, vs, b);
+            } else if (w == 4) {
+                dot4_1(tr, hd, C, cs, vs, a);
+                if (Pp) dot4_1(tr, hd, Pp, cs, vs, b);
+            } else
+                for (int v = 0; v < V; v++) {
+                    dot1(tr, hd, C + v * vs, cs, a + v);
+                    if (Pp) dot1(tr, hd, Pp + v * vs, cs, b + v);
+                }
+            for (int q = 0; q < w && j0 + q < T; q++)
+                for (int v = 0; v < V; v++) {
+                    const v16 x = a[q * V + v];
+                    store16(Y + (size_t)(h * T + j0 + q) * HW + p0 + 16 * v,
+                            scale * ((alpha ? x * al[v] : x) + b[q * V + v]));
+                }
             j0 += w;
         }
     }
@@ -312,11 +336,8 @@ static void head_dot(int H, int n, int hd, int HW, const float *W, const float *
             const float *cb = CT + ((size_t)b * I + (size_t)h * hd) * 16;
             if (b + 2 < nb) /* the stride of head_prod's blocks: fetch ahead */
                 for (int i = 0; i < hd; i++) __builtin_prefetch(cb + (size_t)2 * I * 16 + (size_t)i * 16, 0, 3);
-            for (int i = 0; i < hd; i++) {
-                v16 cv;
-                memcpy(&cv, cb + (size_t)i * 16, sizeof cv);
-                acc[i] += wv * cv;
-            }
+            wv = in_register(wv);
+            for (int i = 0; i < hd; i++) acc[i] += wv * load16(cb + (size_t)i * 16);
         }
         for (int i = 0; i < hd; i++) {
             float sum = 0.0f;
@@ -404,103 +425,141 @@ static void col_weighted(const float *A, const float *v, int R, int HW, float *o
 
 /* ------------------------------------------- image-to-token updates */
 
+/* Pixels per tile of the image-to-token updates: every step there is per
+ * pixel, so a tile of the image's products is read once for all prompts of
+ * a call while it sits in the cache, and each prompt's intermediates stay
+ * there too. A multiple of 16 (head_prod's blocks). */
+#define TILE_PX 128
+
+/* Per-prompt constants of layer 0's update: G = U U^T and, for depth 2,
+ * Gg = (U g0^2) U^T stacked (2R, R), then U's sums: . 1, . g0, . g0^2,
+ * . g0 b0 (R each). */
+static size_t first_consts_floats(int R) { return 2 * (size_t)R * R + 4 * (size_t)R; }
+
+/* Per-thread scratch of one tile of layer 0's update: P, X, Xg (R, TILE_PX)
+ * each, PG (2R, TILE_PX), eight per-pixel sums and two per-pixel factors. */
+static size_t first_tile_floats(int R) { return (size_t)5 * R * TILE_PX + 10 * TILE_PX; }
+
 void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, const float *qa,
                    const float *queries, float *state, const two_way_cache *cache, int n_threads, float *work) {
     const attn_weights *a = &w->layers[0].i2t;
     const int d = c->d_model, H = c->dec_heads, I = a->internal, hd = I / H, R = H * T, D = c->dec_depth;
-    const int Kmax = kmax_of(c, T), K = R + 2;
+    const int Kmax = kmax_of(c, T), K = R + 2, nG = D == 2 ? 2 * R : R;
     const float scale = 1.0f / sqrtf((float)hd), *g0 = w->layers[0].n4_w, *b0 = w->layers[0].n4_b;
     const ix_view v = ix_layout(c, HW, cache->ix);
-    float *k = work, *vv = k + (size_t)B * T * I, *scratch = work + 3 * (size_t)B * T * I;
+    float *k = work, *vv = k + (size_t)B * T * I, *consts = work + 3 * (size_t)B * T * I;
+    float *tiles = consts + (size_t)B * first_consts_floats(R);
     linear(qa, B * T, d, a->k_w, a->k_b, I, k);
     linear(queries, B * T, d, a->v_w, a->v_b, I, vv);
     double sg = 0, sg2 = 0, sgb = 0, sb = 0, bb = 0;
     for (int e = 0; e < d; e++)
         sg += g0[e], sg2 += (double)g0[e] * g0[e], sgb += (double)g0[e] * b0[e], sb += b0[e], bb += (double)b0[e] * b0[e];
-    const int pt = prompt_threads(B, n_threads), inner = pt > 1 ? 1 : n_threads;
+    const int pt = prompt_threads(B, n_threads);
     const size_t ppf = per_prompt_floats(c, T, HW);
+    /* per prompt: the value rows U through the out-projection, their Gram
+     * matrices and sums, and the state's vectors and header */
 #pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
     for (int b = 0; b < B; b++) {
-        float *P = scratch + (size_t)omp_get_thread_num() * ppf, *X = P + (size_t)HW * R, *PG = X + (size_t)HW * R;
-        float *PGg = PG + (size_t)HW * R, *Xg = PGg + (size_t)HW * R; /* PGg right after PG: one GEMM */
-        float *U = Xg + (size_t)HW * R, *Ug = U + (size_t)R * d, *G = Ug + (size_t)R * d; /* G, Gg: (2R, R) */
-        float *vbd = G + 2 * (size_t)R * R, *vec = vbd + (size_t)R * I; /* usum, ug, ug2, ugb (R each) */
-        float *acc = vec + 4 * (size_t)R; /* 8 (HW) per-pixel sums */
-        const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
-        head_prod(H, T, hd, HW, kb, scale, v.ix[IX_Q0], NULL, NULL, P, inner);
-        softmax_groups_t(P, HW, H, T, NULL, acc);
-        out_rows(a, H, d, T, vb, vbd, U);
-        head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A0], NULL, NULL, X, inner); /* S . U without the bias share */
+        float *U = tiles + (size_t)omp_get_thread_num() * ppf, *Ug = U + (size_t)R * d, *vbd = Ug + (size_t)R * d;
+        float *G = consts + (size_t)b * first_consts_floats(R), *vec = G + 2 * (size_t)R * R;
+        out_rows(a, H, d, T, vv + (size_t)b * T * I, vbd, U);
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
-        int nG = R;
         if (D == 2) {
-            head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A0G], NULL, NULL, Xg, inner);
             for (int r = 0; r < R; r++)
                 for (int e = 0; e < d; e++) Ug[(size_t)r * d + e] = U[(size_t)r * d + e] * g0[e] * g0[e];
             gemm(0, 1, R, R, d, 1.0f, Ug, d, U, d, 0.0f, G + (size_t)R * R, R);
-            nG = 2 * R;
         }
-        gemm(0, 0, nG, HW, R, 1.0f, G, R, P, HW, 0.0f, PG, HW); /* G symmetric: (P G)^T = G P^T */
-        float *usum = vec, *ug = vec + R, *ug2 = ug + R, *ugb = ug2 + R;
         for (int r = 0; r < R; r++) {
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             for (int e = 0; e < d; e++) {
                 const double u = U[(size_t)r * d + e];
                 s0 += u, s1 += u * g0[e], s2 += u * g0[e] * g0[e], s3 += u * g0[e] * b0[e];
             }
-            usum[r] = (float)s0, ug[r] = (float)s1, ug2[r] = (float)s2, ugb[r] = (float)s3;
-        }
-        float *pu = acc, *pxs = acc + HW, *pgp = pxs + HW, *a1 = pgp + HW, *a2 = a1 + HW, *a3 = a2 + HW;
-        float *a4 = a3 + HW, *a5 = a4 + HW;
-        col_weighted(P, usum, R, HW, pu);
-        memset(pxs, 0, sizeof(float) * 2 * HW);
-        col_dots(P, X, R, HW, pxs);
-        col_dots(P, PG, R, HW, pgp);
-        if (D == 2) {
-            col_weighted(P, ug, R, HW, a1);
-            memset(a2, 0, sizeof(float) * 2 * HW);
-            col_dots(P, Xg, R, HW, a2);
-            col_dots(P, PGg, R, HW, a3);
-            col_weighted(P, ug2, R, HW, a4);
-            col_weighted(P, ugb, R, HW, a5);
+            vec[r] = (float)s0, vec[R + r] = (float)s1, vec[2 * R + r] = (float)s2, vec[3 * R + r] = (float)s3;
         }
         st_view s = st_layout(c, HW, Kmax, state + (size_t)b * HW * d);
         s.K[0] = K, s.K[1] = Kmax;
-        float *rs = X; /* X is spent: rstd and -rstd * mean per pixel */
-        for (int p = 0; p < HW; p++) {
-            const double *px = v.px + (size_t)p * PX_N;
-            const double m = (px[PX_SUM] + pu[p]) / d;
-            /* the bias share bo0 / H of every row of U, times P summed over
-             * all heads (each head's sums to 1), is s . bo0 */
-            const double sq = px[PX_SQ] + 2.0 * ((double)pxs[p] + px[PX_SBO0]) + pgp[p];
-            double var = sq / d - m * m;
-            var = var > 0 ? var : 0;
-            const double rstd = 1.0 / sqrt(var + 1e-5);
-            rs[p] = (float)rstd, rs[HW + p] = (float)(-rstd * m);
-            s.alpha[p] = (float)rstd;
-            if (D == 2) { /* mean and squared norm of layer 0's tokens */
-                const double xgsum = px[PX_SG] + a1[p];                                  /* x . g0 */
-                const double x2g2 = px[PX_SGSQ] + 2.0 * ((double)a2[p] + px[PX_SG2BO0]) + a3[p]; /* x^2 . g0^2 */
-                const double xg2 = px[PX_SG2] + a4[p], xgb = px[PX_SGB] + a5[p];         /* x . g0^2, x . g0 b0 */
-                const double yy = x2g2 - 2.0 * m * xg2 + m * m * sg2, yb = xgb - m * sgb;
-                s.mean0[p] = (rstd * (xgsum - m * sg) + sb) / d;
-                s.sq0[p] = rstd * rstd * yy + 2.0 * rstd * yb + bb;
-            }
-        }
-        for (int r = 0; r < R; r++) {
-            const float *pr = P + (size_t)r * HW;
-            float *lr = s.LT + (size_t)r * HW;
-#pragma omp simd
-            for (int p = 0; p < HW; p++) lr[p] = rs[p] * pr[p];
-        }
-        memcpy(s.LT + (size_t)R * HW, rs + HW, sizeof(float) * HW);
-        for (int p = 0; p < HW; p++) s.LT[(size_t)(R + 1) * HW + p] = 1.0f;
         for (int r = 0; r < R; r++)
             for (int e = 0; e < d; e++) s.Nm[(size_t)r * d + e] = U[(size_t)r * d + e] * g0[e];
         memcpy(s.Nm + (size_t)R * d, g0, sizeof(float) * d);
         memcpy(s.Nm + (size_t)(R + 1) * d, b0, sizeof(float) * d);
     }
+    /* per tile of pixels, every prompt: the probabilities, the update's
+     * products with the shared tokens and with itself, the LayerNorm's
+     * statistics and the state's rows */
+    const int ntile = (HW + TILE_PX - 1) / TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
+#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
+    for (int ti = 0; ti < ntile; ti++) {
+        const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
+        const size_t off = (size_t)p0 * I; /* p0 / 16 blocks of (I, 16) */
+        float *P = tiles + (size_t)omp_get_thread_num() * first_tile_floats(R), *X = P + (size_t)R * TILE_PX;
+        float *Xg = X + (size_t)R * TILE_PX, *PG = Xg + (size_t)R * TILE_PX, *acc = PG + 2 * (size_t)R * TILE_PX;
+        float *pu = acc, *pxs = pu + TILE_PX, *pgp = pxs + TILE_PX, *a1 = pgp + TILE_PX, *a2 = a1 + TILE_PX;
+        float *a3 = a2 + TILE_PX, *a4 = a3 + TILE_PX, *a5 = a4 + TILE_PX, *rs = a5 + TILE_PX, *rm = rs + TILE_PX;
+        for (int b = 0; b < B; b++) {
+            const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
+            const float *G = consts + (size_t)b * first_consts_floats(R), *vec = G + 2 * (size_t)R * R;
+            head_prod(H, T, hd, np, kb, scale, v.ix[IX_Q0] + off, NULL, NULL, P, 1);
+            softmax_groups_t(P, np, H, T, NULL, acc);
+            head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0] + off, NULL, NULL, X, 1); /* S . U without the bias share */
+            if (D == 2) head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0G] + off, NULL, NULL, Xg, 1);
+            mm_wide(nG, np, R, G, R, P, np, 0.0f, PG, np); /* G symmetric: (P G)^T = G P^T */
+            col_weighted(P, vec, R, np, pu);
+            memset(pxs, 0, sizeof(float) * np);
+            memset(pgp, 0, sizeof(float) * np);
+            col_dots(P, X, R, np, pxs);
+            col_dots(P, PG, R, np, pgp);
+            if (D == 2) {
+                col_weighted(P, vec + R, R, np, a1);
+                memset(a2, 0, sizeof(float) * np);
+                memset(a3, 0, sizeof(float) * np);
+                col_dots(P, Xg, R, np, a2);
+                col_dots(P, PG + (size_t)R * np, R, np, a3);
+                col_weighted(P, vec + 2 * R, R, np, a4);
+                col_weighted(P, vec + 3 * R, R, np, a5);
+            }
+            st_view s = st_layout(c, HW, Kmax, state + (size_t)b * HW * d);
+            for (int i = 0; i < np; i++) {
+                const int p = p0 + i;
+                const double *px = v.px + (size_t)p * PX_N;
+                const double m = (px[PX_SUM] + pu[i]) / d;
+                /* the bias share bo0 / H of every row of U, times P summed over
+                 * all heads (each head's sums to 1), is s . bo0 */
+                const double sq = px[PX_SQ] + 2.0 * ((double)pxs[i] + px[PX_SBO0]) + pgp[i];
+                double var = sq / d - m * m;
+                var = var > 0 ? var : 0;
+                const double rstd = 1.0 / sqrt(var + 1e-5);
+                rs[i] = (float)rstd, rm[i] = (float)(-rstd * m);
+                s.alpha[p] = (float)rstd;
+                if (D == 2) { /* mean and squared norm of layer 0's tokens */
+                    const double xgsum = px[PX_SG] + a1[i];                                  /* x . g0 */
+                    const double x2g2 = px[PX_SGSQ] + 2.0 * ((double)a2[i] + px[PX_SG2BO0]) + a3[i]; /* x^2 . g0^2 */
+                    const double xg2 = px[PX_SG2] + a4[i], xgb = px[PX_SGB] + a5[i];         /* x . g0^2, x . g0 b0 */
+                    const double yy = x2g2 - 2.0 * m * xg2 + m * m * sg2, yb = xgb - m * sgb;
+                    s.mean0[p] = (rstd * (xgsum - m * sg) + sb) / d;
+                    s.sq0[p] = rstd * rstd * yy + 2.0 * rstd * yb + bb;
+                }
+            }
+            for (int r = 0; r < R; r++) {
+                const float *pr = P + (size_t)r * np;
+                float *lr = s.LT + (size_t)r * HW + p0;
+#pragma omp simd
+                for (int i = 0; i < np; i++) lr[i] = rs[i] * pr[i];
+            }
+            memcpy(s.LT + (size_t)R * HW + p0, rm, sizeof(float) * np);
+            for (int i = 0; i < np; i++) s.LT[(size_t)(R + 1) * HW + p0 + i] = 1.0f;
+        }
+    }
 }
+
+/* Per-prompt constants of layer 1's update: the state's part of the scores
+ * and of the products with U, (Zt; NU) (2R, Kmax); G = U U^T (R, R); the
+ * score bias per row and U's row sums (R each). */
+static size_t second_consts_floats(int R, int Kmax) { return 2 * (size_t)R * Kmax + (size_t)R * R + 2 * (size_t)R; }
+
+/* Per-thread scratch of one tile of layer 1's update: P (R, TILE_PX), X
+ * (2R, TILE_PX), PG (R, TILE_PX), four per-pixel sums and two factors. */
+static size_t second_tile_floats(int R) { return (size_t)4 * R * TILE_PX + 6 * TILE_PX; }
 
 void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, int T, int HW, const float *qa,
                     const float *queries, float *state, const two_way_cache *cache, int n_threads, float *work) {
@@ -509,91 +568,139 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
     const int d = c->d_model, H = c->dec_heads, I = a->internal, hd = I / H, R = H * T, Kmax = kmax_of(c, T);
     const float scale = 1.0f / sqrtf((float)hd), *g1 = L1->n4_w, *b1 = L1->n4_b;
     const ix_view v = ix_layout(c, HW, cache->ix);
-    float *k = work, *vv = k + (size_t)B * T * I, *scratch = work + 3 * (size_t)B * T * I;
+    const size_t ncf = second_consts_floats(R, Kmax);
+    float *k = work, *vv = k + (size_t)B * T * I, *consts = work + 3 * (size_t)B * T * I;
+    float *tiles = consts + (size_t)B * ncf;
     linear(qa, B * T, d, a->k_w, a->k_b, I, k);
     linear(queries, B * T, d, a->v_w, a->v_b, I, vv);
-    const int pt = prompt_threads(B, n_threads), inner = pt > 1 ? 1 : n_threads;
+    const int pt = prompt_threads(B, n_threads);
     const size_t ppf = per_prompt_floats(c, T, HW);
+    /* per prompt: the state's vectors through the query weight and against
+     * U, U's Gram matrix and sums, the query bias's part of the scores; the
+     * state's vectors then take this LayerNorm's weight (the tiles below
+     * read only what is computed here, not the vectors) */
 #pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
     for (int b = 0; b < B; b++) {
-        float *P = scratch + (size_t)omp_get_thread_num() * ppf, *X = P + (size_t)HW * R, *X2 = X + (size_t)HW * R;
-        float *PG = X2 + (size_t)HW * R, *U = PG + (size_t)HW * R, *G = U + (size_t)R * d, *cb = G + (size_t)R * R;
-        float *usum = cb + R, *Zt = usum + R, *NQ = Zt + 2 * (size_t)R * Kmax; /* Zt then NU; NQ (K, I) */
-        float *bd = NQ + (size_t)Kmax * (I > R ? I : R), *acc = bd + (size_t)R * I;
+        float *U = tiles + (size_t)omp_get_thread_num() * ppf, *NQ = U + (size_t)R * d;
+        float *bd = NQ + (size_t)Kmax * (I > R ? I : R);
+        float *Zt = consts + (size_t)b * ncf, *G = Zt + 2 * (size_t)R * Kmax, *cb = G + (size_t)R * R, *usum = cb + R;
         const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
         st_view s = st_open(c, HW, state + (size_t)b * HW * d);
         const int K = s.K[0];
-        /* scores (keys + pe) Wq^T + bq against the tokens' keys: shared part
-         * scaled by alpha, positional part, state part, query bias */
-        head_prod(H, T, hd, HW, kb, scale, v.ix[IX_Q1], s.alpha, v.ix[IX_PQ1], P, inner);
         gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->q_w, d, 0.0f, NQ, I);
         block_diag(H, T, hd, kb, bd);
         gemm(0, 1, R, K, I, scale, bd, I, NQ, I, 0.0f, Zt, K);
-        /* the state's part of the scores and of layer 0's tokens . U in one
-         * product: (Zt; NU) (2R, K) times LT, into X (added to P) and X2 */
         out_rows(a, H, d, T, vb, bd, U);
-        float *NU = Zt + (size_t)R * K;
-        gemm(0, 1, R, K, d, 1.0f, U, d, s.Nm, d, 0.0f, NU, K);
-        gemm(0, 0, 2 * R, HW, K, 1.0f, Zt, K, s.LT, HW, 0.0f, X, HW);
-        for (size_t i = 0; i < (size_t)R * HW; i++) P[i] += X[i];
+        gemm(0, 1, R, K, d, 1.0f, U, d, s.Nm, d, 0.0f, Zt + (size_t)R * K, K); /* NU */
+        gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
         for (int h = 0; h < H; h++)
             for (int j = 0; j < T; j++) {
                 float sum = 0.0f;
                 for (int t = 0; t < hd; t++) sum += a->q_b[h * hd + t] * kb[(size_t)j * I + h * hd + t];
                 cb[h * T + j] = sum * scale;
             }
-        softmax_groups_t(P, HW, H, T, cb, acc);
-        /* layer 0's tokens . U: the shared part (times alpha below) */
-        head_prod(H, T, hd, HW, vb, 1.0f, v.ix[IX_A1], NULL, NULL, X, inner);
-        gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
-        gemm(0, 0, R, HW, R, 1.0f, G, R, P, HW, 0.0f, PG, HW);
         for (int r = 0; r < R; r++) {
             double s0 = 0;
             for (int e = 0; e < d; e++) s0 += U[(size_t)r * d + e];
             usum[r] = (float)s0;
         }
-        float *pu = acc, *pxs = acc + HW, *px2 = pxs + HW, *pgp = px2 + HW;
-        col_weighted(P, usum, R, HW, pu);
-        memset(pxs, 0, sizeof(float) * 3 * HW);
-        col_dots(P, X, R, HW, pxs);
-        col_dots(P, X2, R, HW, px2);
-        col_dots(P, PG, R, HW, pgp);
-        float *rs = X;
-        for (int p = 0; p < HW; p++) {
-            /* as in the first layer, the bias shares times P add up to one bo1 */
-            const double al = s.alpha[p], sgbo1 = v.px[(size_t)p * PX_N + PX_SGBO1];
-            const double pk = al * ((double)pxs[p] + sgbo1) + px2[p];
-            const double m = s.mean0[p] + pu[p] / d, sq = s.sq0[p] + 2.0 * pk + pgp[p];
-            double var = sq / d - m * m;
-            var = var > 0 ? var : 0;
-            const double rstd = 1.0 / sqrt(var + 1e-5);
-            rs[p] = (float)rstd, rs[HW + p] = (float)(-rstd * m);
-            s.alpha[p] = (float)(rstd * al);
-        }
-        for (int r = 0; r < K; r++) {
-            float *lr = s.LT + (size_t)r * HW;
-#pragma omp simd
-            for (int p = 0; p < HW; p++) lr[p] *= rs[p];
-        }
-        for (int r = 0; r < R; r++) {
-            const float *pr = P + (size_t)r * HW;
-            float *lr = s.LT + (size_t)(K + r) * HW;
-#pragma omp simd
-            for (int p = 0; p < HW; p++) lr[p] = rs[p] * pr[p];
-        }
-        memcpy(s.LT + (size_t)(K + R) * HW, rs + HW, sizeof(float) * HW);
-        for (int p = 0; p < HW; p++) s.LT[(size_t)(K + R + 1) * HW + p] = 1.0f;
         for (int r = 0; r < K; r++)
             for (int e = 0; e < d; e++) s.Nm[(size_t)r * d + e] *= g1[e];
         for (int r = 0; r < R; r++)
             for (int e = 0; e < d; e++) s.Nm[(size_t)(K + r) * d + e] = U[(size_t)r * d + e] * g1[e];
         memcpy(s.Nm + (size_t)(K + R) * d, g1, sizeof(float) * d);
         memcpy(s.Nm + (size_t)(K + R + 1) * d, b1, sizeof(float) * d);
-        s.K[0] = K + R + 2;
+    }
+    /* per tile of pixels, every prompt: scores, probabilities, the new
+     * LayerNorm's statistics, the state's rows rescaled and extended */
+    const int ntile = (HW + TILE_PX - 1) / TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
+#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
+    for (int ti = 0; ti < ntile; ti++) {
+        const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
+        const size_t off = (size_t)p0 * I; /* p0 / 16 blocks of (I, 16) */
+        float *P = tiles + (size_t)omp_get_thread_num() * second_tile_floats(R), *X = P + (size_t)R * TILE_PX;
+        float *X2 = X + (size_t)R * np, *PG = X + 2 * (size_t)R * TILE_PX, *acc = PG + (size_t)R * TILE_PX;
+        float *pu = acc, *pxs = pu + TILE_PX, *px2 = pxs + TILE_PX, *pgp = px2 + TILE_PX, *rs = pgp + TILE_PX;
+        float *rm = rs + TILE_PX;
+        for (int b = 0; b < B; b++) {
+            const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
+            const float *Zt = consts + (size_t)b * ncf, *G = Zt + 2 * (size_t)R * Kmax, *cb = G + (size_t)R * R;
+            const float *usum = cb + R;
+            st_view s = st_open(c, HW, state + (size_t)b * HW * d);
+            const int K = s.K[0];
+            /* scores (keys + pe) Wq^T + bq against the tokens' keys: shared
+             * part scaled by alpha, positional part, state part, query bias;
+             * the state's part of layer 0's tokens . U in the same product */
+            head_prod(H, T, hd, np, kb, scale, v.ix[IX_Q1] + off, s.alpha + p0, v.ix[IX_PQ1] + off, P, 1);
+            mm_wide(2 * R, np, K, Zt, K, s.LT + p0, HW, 0.0f, X, np);
+            for (size_t i = 0; i < (size_t)R * np; i++) P[i] += X[i];
+            softmax_groups_t(P, np, H, T, cb, acc);
+            /* layer 0's tokens . U: the shared part (times alpha below) */
+            head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A1] + off, NULL, NULL, X, 1);
+            mm_wide(R, np, R, G, R, P, np, 0.0f, PG, np);
+            col_weighted(P, usum, R, np, pu);
+            memset(pxs, 0, sizeof(float) * np);
+            memset(px2, 0, sizeof(float) * np);
+            memset(pgp, 0, sizeof(float) * np);
+            col_dots(P, X, R, np, pxs);
+            col_dots(P, X2, R, np, px2);
+            col_dots(P, PG, R, np, pgp);
+            for (int i = 0; i < np; i++) {
+                const int p = p0 + i;
+                /* as in the first layer, the bias shares times P add up to one bo1 */
+                const double al = s.alpha[p], sgbo1 = v.px[(size_t)p * PX_N + PX_SGBO1];
+                const double pk = al * ((double)pxs[i] + sgbo1) + px2[i];
+                const double m = s.mean0[p] + pu[i] / d, sq = s.sq0[p] + 2.0 * pk + pgp[i];
+                double var = sq / d - m * m;
+                var = var > 0 ? var : 0;
+                const double rstd = 1.0 / sqrt(var + 1e-5);
+                rs[i] = (float)rstd, rm[i] = (float)(-rstd * m);
+                s.alpha[p] = (float)(rstd * al);
+            }
+            for (int r = 0; r < K; r++) {
+                float *lr = s.LT + (size_t)r * HW + p0;
+#pragma omp simd
+                for (int i = 0; i < np; i++) lr[i] *= rs[i];
+            }
+            for (int r = 0; r < R; r++) {
+                const float *pr = P + (size_t)r * np;
+                float *lr = s.LT + (size_t)(K + r) * HW + p0;
+#pragma omp simd
+                for (int i = 0; i < np; i++) lr[i] = rs[i] * pr[i];
+            }
+            memcpy(s.LT + (size_t)(K + R) * HW + p0, rm, sizeof(float) * np);
+            for (int i = 0; i < np; i++) s.LT[(size_t)(K + R + 1) * HW + p0 + i] = 1.0f;
+        }
+    }
+    for (int b = 0; b < B; b++) {
+        st_view s = st_open(c, HW, state + (size_t)b * HW * d);
+        s.K[0] += R + 2;
     }
 }
 
 /* ------------------------------------------------ token-to-image */
+
+/* Pixels per tile of the token-to-image attention: longer than TILE_PX, as
+ * each tile ends in dot products along its pixels. */
+#define T2I_TILE_PX 256
+
+/* Floats of twi_t2i's scratch after q and o for B prompts of n query
+ * tokens: each prompt's score rows on the state (Rn, Kmax); per thread a
+ * tile of scores (Rn, T2I_TILE_PX), a head_dot output (n, I) and every
+ * prompt's running softmax (t2i_run_floats); per thread the products of
+ * one prompt with the weights. */
+static size_t t2i_run_floats(int Rn, int n, int I, int Kmax) {
+    return 2 * (size_t)Rn + (size_t)Rn * Kmax + (size_t)n * I; /* maximum, sum, . state rows, . shared values */
+}
+static size_t t2i_weights_floats(int Rn, int I, int d, int Kmax) {
+    const size_t nw = (size_t)Kmax * I > (size_t)Rn * d ? (size_t)Kmax * I : (size_t)Rn * d;
+    return nw + (size_t)Rn * I;
+}
+static size_t t2i_floats(int B, int n, int H, int I, int d, int Kmax, int n_threads) {
+    const int Rn = H * n;
+    const size_t tile = (size_t)Rn * T2I_TILE_PX + (size_t)n * I + (size_t)B * t2i_run_floats(Rn, n, I, Kmax);
+    return (size_t)B * Rn * Kmax + (size_t)n_threads * (tile + t2i_weights_floats(Rn, I, d, Kmax));
+}
 
 void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, int n, int HW, const float *q_in,
              const float *state, size_t sstride, float *out, const two_way_cache *cache, int n_threads, float *work) {
@@ -604,29 +711,23 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
     const ix_view v = ix_layout(c, HW, cache->ix);
     const float *CK = v.ix[final ? IX_KF : IX_K1], *CV = v.ix[final ? IX_VF : IX_V1];
     const float *pe_kt = v.ix[final ? IX_PKF : IX_PK1];
-    float *q = work, *o = q + (size_t)B * n * I, *scratch = work + 3 * (size_t)B * n * I;
-    linear(q_in, B * n, d, a->q_w, a->q_b, I, q);
-    const int pt = prompt_threads(B, n_threads), inner = pt > 1 ? 1 : n_threads;
     /* the states' width comes from the transformer's tokens, not these n */
     const int Kmax = st_open(c, HW, state).Kmax;
-    const size_t nw = (size_t)Kmax * I > (size_t)Rn * d ? (size_t)Kmax * I : (size_t)Rn * d;
-    const size_t ppf = (size_t)Rn * HW + 2 * (size_t)Rn * Kmax + nw + 2 * (size_t)Rn * I;
+    const size_t run = t2i_run_floats(Rn, n, I, Kmax), wf = t2i_weights_floats(Rn, I, d, Kmax);
+    const size_t nw = wf - (size_t)Rn * I, tile = (size_t)Rn * T2I_TILE_PX + (size_t)n * I + (size_t)B * run;
+    float *q = work, *o = q + (size_t)B * n * I, *Zall = work + 3 * (size_t)B * n * I;
+    float *tiles = Zall + (size_t)B * Rn * Kmax, *wts = tiles + (size_t)n_threads * tile;
+    linear(q_in, B * n, d, a->q_w, a->q_b, I, q);
+    const int pt = prompt_threads(B, n_threads);
+    /* per prompt: the query rows against the state's vectors through the
+     * key weight, (Nm W^T) first, or for few query rows the rows through W
+     * first, whichever is less work */
 #pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
     for (int b = 0; b < B; b++) {
         const st_view s = st_open(c, HW, state + (size_t)b * sstride);
-        const int K = s.K[0];
-        float *Sr = scratch + (size_t)omp_get_thread_num() * ppf;
-        float *Zt = Sr + (size_t)Rn * HW, *WL = Zt + (size_t)Rn * K, *NW = WL + (size_t)Rn * K;
-        float *bd = NW + nw, *OV = bd + (size_t)Rn * I;
-        /* the state's vectors through a weight: (Nm W^T) first, or for few
-         * query rows the rows through W first, whichever is less work */
-        const int rows_first = (double)Rn * d * (I + K) < (double)K * I * (d + Rn);
-        const float *qb = q + (size_t)b * n * I;
-        float *ob = o + (size_t)b * n * I;
-        /* scores: shared part scaled by alpha, positional part, state part
-         * (the key bias shifts a whole row, so it drops out) */
-        head_prod(H, n, hd, HW, qb, scale, CK, s.alpha, pe_kt, Sr, inner);
-        block_diag(H, n, hd, qb, bd);
+        const int K = s.K[0], rows_first = (double)Rn * d * (I + K) < (double)K * I * (d + Rn);
+        float *NW = wts + (size_t)omp_get_thread_num() * wf, *bd = NW + nw, *Zt = Zall + (size_t)b * Rn * Kmax;
+        block_diag(H, n, hd, q + (size_t)b * n * I, bd);
         if (rows_first) {
             gemm(0, 0, Rn, d, I, scale, bd, I, a->k_w, d, 0.0f, NW, d);
             gemm(0, 1, Rn, K, d, 1.0f, NW, d, s.Nm, d, 0.0f, Zt, K);
@@ -634,22 +735,99 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
             gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->k_w, d, 0.0f, NW, I);
             gemm(0, 1, Rn, K, I, scale, bd, I, NW, I, 0.0f, Zt, K);
         }
-        gemm(0, 0, Rn, HW, K, 1.0f, Zt, K, s.LT, HW, 1.0f, Sr, HW);
-        op_softmax_rows(Sr, Rn, HW, inner);
-        /* values: the probabilities on the state, then on the shared part */
-        gemm(0, 1, Rn, K, HW, 1.0f, Sr, HW, s.LT, HW, 0.0f, WL, K);
-        for (int r = 0; r < Rn; r++) {
-            float *row = Sr + (size_t)r * HW;
-#pragma omp simd
-            for (int p = 0; p < HW; p++) row[p] *= s.alpha[p];
+    }
+    /* tiles of pixels split between threads, every prompt per tile: the
+     * scores (shared part scaled by alpha, positional part, state part; the
+     * key bias shifts a whole row and drops out), then a running softmax
+     * along the pixels whose exponentials meet the state's rows and the
+     * shared values while the tile is at hand */
+    const int ntile = (HW + T2I_TILE_PX - 1) / T2I_TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
+    int used = 1;
+#pragma omp parallel num_threads(tt) if (tt > 1 && gemm_nested_ok())
+    {
+        const int th = omp_get_thread_num(), nth = omp_get_num_threads();
+        if (th == 0) used = nth;
+        float *S = tiles + (size_t)th * tile, *oh = S + (size_t)Rn * T2I_TILE_PX, *acc = oh + (size_t)n * I;
+        for (int b = 0; b < B; b++) {
+            float *m = acc + (size_t)b * run, *sum = m + Rn, *WL = sum + Rn;
+            for (int r = 0; r < Rn; r++) m[r] = -INFINITY, sum[r] = 0.0f;
+            memset(WL, 0, sizeof(float) * ((size_t)Rn * Kmax + (size_t)n * I));
         }
-        head_dot(H, n, hd, HW, Sr, CV, ob, inner);
+        const int t0 = (int)((long)ntile * th / nth), t1 = (int)((long)ntile * (th + 1) / nth);
+        for (int ti = t0; ti < t1; ti++) {
+            const int p0 = ti * T2I_TILE_PX, np = HW - p0 < T2I_TILE_PX ? HW - p0 : T2I_TILE_PX;
+            const size_t off = (size_t)p0 * I;
+            for (int b = 0; b < B; b++) {
+                const st_view s = st_open(c, HW, state + (size_t)b * sstride);
+                const int K = s.K[0];
+                float *m = acc + (size_t)b * run, *sum = m + Rn, *WL = sum + Rn, *OH = WL + (size_t)Rn * Kmax;
+                head_prod(H, n, hd, np, q + (size_t)b * n * I, scale, CK + off, s.alpha + p0, pe_kt + off, S, 1);
+                mm_wide(Rn, np, K, Zall + (size_t)b * Rn * Kmax, K, s.LT + p0, HW, 1.0f, S, np);
+                for (int r = 0; r < Rn; r++) {
+                    float *row = S + (size_t)r * np, mt = m[r];
+                    for (int i = 0; i < np; i++) mt = row[i] > mt ? row[i] : mt;
+                    if (mt > m[r]) { /* a new maximum: what was summed so far shrinks */
+                        const float f = m[r] == -INFINITY ? 0.0f : expf(m[r] - mt);
+                        float *oh_r = OH + (size_t)(r % n) * I + (size_t)(r / n) * hd;
+                        sum[r] *= f;
+                        for (int k = 0; k < K; k++) WL[(size_t)r * K + k] *= f;
+                        for (int i = 0; i < hd; i++) oh_r[i] *= f;
+                        m[r] = mt;
+                    }
+                    for (int i = 0; i < np; i++) row[i] -= mt;
+                    op_exp_nonpos(row, np);
+                    float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+                    for (int i = 0; i < np; i++) total += row[i];
+                    sum[r] += total;
+                }
+                /* values: the exponentials on the state, then on the shared part */
+                mm_dots(Rn, K, np, S, np, s.LT + p0, HW, 1.0f, WL, K);
+                for (int r = 0; r < Rn; r++) {
+                    float *row = S + (size_t)r * np;
+#pragma omp simd
+                    for (int i = 0; i < np; i++) row[i] *= s.alpha[p0 + i];
+                }
+                head_dot(H, n, hd, np, S, CV + off, oh, 1);
+                for (size_t i = 0; i < (size_t)n * I; i++) OH[i] += oh[i];
+            }
+        }
+    }
+    /* per prompt: the threads' running sums merged and normalised, then the
+     * state's part of the values through the value weight */
+#pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
+    for (int b = 0; b < B; b++) {
+        const st_view s = st_open(c, HW, state + (size_t)b * sstride);
+        const int K = s.K[0], rows_first = (double)Rn * d * (I + K) < (double)K * I * (d + Rn);
+        float *NW = wts + (size_t)omp_get_thread_num() * wf, *OV = NW + nw;
+        float *m0 = tiles + (size_t)Rn * T2I_TILE_PX + (size_t)n * I + (size_t)b * run; /* thread 0's */
+        float *sum0 = m0 + Rn, *WL0 = sum0 + Rn, *OH0 = WL0 + (size_t)Rn * Kmax;
+        for (int t = 1; t < used; t++) {
+            const float *mt = m0 + (size_t)t * tile, *sumt = mt + Rn, *WLt = sumt + Rn, *OHt = WLt + (size_t)Rn * Kmax;
+            for (int r = 0; r < Rn; r++) {
+                const float mx = mt[r] > m0[r] ? mt[r] : m0[r];
+                const float f0 = m0[r] == -INFINITY ? 0.0f : expf(m0[r] - mx);
+                const float ft = mt[r] == -INFINITY ? 0.0f : expf(mt[r] - mx);
+                const size_t oo = (size_t)(r % n) * I + (size_t)(r / n) * hd;
+                sum0[r] = sum0[r] * f0 + sumt[r] * ft;
+                for (int k = 0; k < K; k++) WL0[(size_t)r * K + k] = WL0[(size_t)r * K + k] * f0 + WLt[(size_t)r * K + k] * ft;
+                for (int i = 0; i < hd; i++) OH0[oo + i] = OH0[oo + i] * f0 + OHt[oo + i] * ft;
+                m0[r] = mx;
+            }
+        }
+        float *ob = o + (size_t)b * n * I;
+        for (int r = 0; r < Rn; r++) {
+            const float inv = 1.0f / sum0[r];
+            const size_t oo = (size_t)(r % n) * I + (size_t)(r / n) * hd;
+            for (int k = 0; k < K; k++) WL0[(size_t)r * K + k] *= inv;
+            for (int i = 0; i < hd; i++) ob[oo + i] = OH0[oo + i] * inv;
+        }
         if (rows_first) {
-            gemm(0, 0, Rn, d, K, 1.0f, WL, K, s.Nm, d, 0.0f, NW, d);
+            gemm(0, 0, Rn, d, K, 1.0f, WL0, K, s.Nm, d, 0.0f, NW, d);
             gemm(0, 1, Rn, I, d, 1.0f, NW, d, a->v_w, d, 0.0f, OV, I);
         } else {
             gemm(0, 1, K, I, d, 1.0f, s.Nm, d, a->v_w, d, 0.0f, NW, I);
-            gemm(0, 0, Rn, I, K, 1.0f, WL, K, NW, I, 0.0f, OV, I);
+            gemm(0, 0, Rn, I, K, 1.0f, WL0, K, NW, I, 0.0f, OV, I);
         }
         for (int h = 0; h < H; h++)
             for (int j = 0; j < n; j++)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_small.h"
 #include "ops.h"
 #include "two_way_implicit.h"
 
@@ -142,6 +143,27 @@ static void attend(const float *q, int q_shared, const float *kt, const float *v
     }
 }
 
+/* attend() for keys and values shared by every prompt and many query rows
+ * in all (a grid's tokens against one image): each head's scores of a
+ * block of MC rows as one GEMM, softmax along the row, then one GEMM with
+ * the values, so the image's keys and values are read once per block
+ * instead of once per query. Parallel over (head, block); scratch holds
+ * n_threads * MC * Nk floats. */
+static void attend_shared_kv(const float *q, const float *kt, const float *vt, float *o, int B, int heads, int Nq,
+                             int Nk, int I, int n_threads, float *scratch, int MC) {
+    const int hd = I / heads, M = B * Nq, nmc = (M + MC - 1) / MC;
+    const float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads)
+    for (int item = 0; item < heads * nmc; item++) {
+        const int h = item / nmc, r0 = (item % nmc) * MC, n = M - r0 < MC ? M - r0 : MC;
+        float *S = scratch + (size_t)omp_get_thread_num() * MC * Nk;
+        mm_wide(n, Nk, hd, q + (size_t)r0 * I + h * hd, I, kt + (size_t)h * hd * Nk, Nk, 0.0f, S, Nk);
+        for (size_t i = 0; i < (size_t)n * Nk; i++) S[i] *= scale;
+        op_softmax_rows(S, n, Nk, 1);
+        mm_dots(n, hd, Nk, S, Nk, vt + (size_t)h * hd * Nk, Nk, 0.0f, o + (size_t)r0 * I + h * hd, I);
+    }
+}
+
 /* A projection produced transposed, for nb sequences: yt (nb, N_out, n)
  * with yt[b] = W (N_out, d) @ x[b]^T + bias, x (nb, n, d). */
 static void linear_t(const float *x, int nb, int n, int d, const float *W, const float *bias, int N_out, float *yt) {
@@ -170,8 +192,18 @@ static void mha_pre(const attn_weights *a, int heads, int d, int B, int Nq, int 
     if (!q_pre) linear(q_in, Bq * Nq, d, a->q_w, a->q_b, I, q);
     if (!kt_pre) linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt);
     if (!vt_pre) linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt);
-    attend(q_pre ? q_pre : q, q_shared, kt_pre ? kt_pre : kt, vt_pre ? vt_pre : vt, kv_shared, o, B, heads, Nq, Nk, I,
-           n_threads, ts);
+    /* shared keys and values, per-prompt queries: the room of the
+     * per-prompt keys and values mha_work_floats counts is free for the
+     * score blocks */
+    const size_t spare = kv_shared && !q_shared ? (size_t)(B - 1) * 2 * I * Nk : 0;
+    const size_t fit = n_threads > 0 && Nk > 0 ? spare / ((size_t)n_threads * Nk) : 0;
+    const int MC = fit < 32 ? (int)fit : B * Nq < 32 ? B * Nq : 32;
+    if (MC >= 8 && Nk >= 512 && gemm_nested_ok())
+        attend_shared_kv(q_pre ? q_pre : q, kt_pre ? kt_pre : kt, vt_pre ? vt_pre : vt, o, B, heads, Nq, Nk, I,
+                         n_threads, ts + (size_t)n_threads * attn_thread_floats(Nq, Nk, I / heads), MC);
+    else
+        attend(q_pre ? q_pre : q, q_shared, kt_pre ? kt_pre : kt, vt_pre ? vt_pre : vt, kv_shared, o, B, heads, Nq, Nk,
+               I, n_threads, ts);
     linear(o, B * Nq, I, a->o_w, a->o_b, d, out);
 }
 

@@ -1,0 +1,96 @@
+/* test_gemm_small.c - the implicit decoder's small products against a
+ * double-precision reference: every block shape and edge (rows not a
+ * multiple of 4, columns not a multiple of 64 or 16, reductions not a
+ * multiple of 16), leading dimensions wider than the matrices, beta 0
+ * (C not read: it starts as NaN) and 1. */
+#include <math.h>
+#include <stdint.h>
+
+#include "gemm_small.h"
+#include "test.h"
+
+static float rnd(uint64_t *s) {
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return (float)(*s >> 40) / (float)(1 << 24) * 2.0f - 1.0f;
+}
+
+/* max |got - want| / (sum |a b| terms) over C: a relative error per entry
+ * that float rounding keeps near 1e-7 whatever the order of the sums */
+static double check_wide(int M, int N, int K, float beta, uint64_t *s) {
+    const int lda = K + 3, ldb = N + 5, ldc = N + 7;
+    float *A = malloc(sizeof(float) * M * lda), *B = malloc(sizeof(float) * K * ldb);
+    float *C = malloc(sizeof(float) * M * ldc), *C0 = malloc(sizeof(float) * M * ldc);
+    for (int i = 0; i < M * lda; i++) A[i] = rnd(s);
+    for (int i = 0; i < K * ldb; i++) B[i] = rnd(s);
+    for (int i = 0; i < M * ldc; i++) C0[i] = C[i] = beta != 0.0f ? rnd(s) : NAN;
+    mm_wide(M, N, K, A, lda, B, ldb, beta, C, ldc);
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            const size_t at = (size_t)i * ldc + j;
+            if (j >= N) { /* outside C: untouched */
+                worst = fmax(worst, isnan(C0[at]) ? (isnan(C[at]) ? 0 : 1) : (C[at] == C0[at] ? 0 : 1));
+                continue;
+            }
+            double want = beta != 0.0f ? C0[at] : 0.0, mag = fabs(want) + 1e-30;
+            for (int k = 0; k < K; k++) {
+                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
+                want += t, mag += fabs(t);
+            }
+            worst = fmax(worst, isnan(C[at]) ? 1.0 : fabs(C[at] - want) / mag);
+        }
+    free(A), free(B), free(C), free(C0);
+    return worst;
+}
+
+static double check_dots(int M, int N, int K, float beta, uint64_t *s) {
+    const int lda = K + 3, ldb = K + 1, ldc = N + 2;
+    float *A = malloc(sizeof(float) * M * lda), *B = malloc(sizeof(float) * N * ldb);
+    float *C = malloc(sizeof(float) * M * ldc), *C0 = malloc(sizeof(float) * M * ldc);
+    for (int i = 0; i < M * lda; i++) A[i] = rnd(s);
+    for (int i = 0; i < N * ldb; i++) B[i] = rnd(s);
+    for (int i = 0; i < M * ldc; i++) C0[i] = C[i] = beta != 0.0f ? rnd(s) : NAN;
+    mm_dots(M, N, K, A, lda, B, ldb, beta, C, ldc);
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            const size_t at = (size_t)i * ldc + j;
+            if (j >= N) {
+                worst = fmax(worst, isnan(C0[at]) ? (isnan(C[at]) ? 0 : 1) : (C[at] == C0[at] ? 0 : 1));
+                continue;
+            }
+            double want = beta != 0.0f ? C0[at] : 0.0, mag = fabs(want) + 1e-30;
+            for (int k = 0; k < K; k++) {
+                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)j * ldb + k];
+                want += t, mag += fabs(t);
+            }
+            worst = fmax(worst, isnan(C[at]) ? 1.0 : fabs(C[at] - want) / mag);
+        }
+    free(A), free(B), free(C), free(C0);
+    return worst;
+}
+
+int main(void) {
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    /* rows 1 .. 9 (blocks of 4 and the rest), columns across the 64-wide
+     * panels, the 16-wide vectors and single columns, reductions short and
+     * long */
+    const int Ms[] = {1, 3, 4, 9}, Ns[] = {1, 15, 16, 63, 64, 100, 130}, Ks[] = {1, 7, 16, 66, 300};
+    double ww = 0, wd = 0;
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 7; b++)
+            for (int k = 0; k < 5; k++)
+                for (int beta = 0; beta < 2; beta++) {
+                    ww = fmax(ww, check_wide(Ms[a], Ns[b], Ks[k], (float)beta, &s));
+                    wd = fmax(wd, check_dots(Ms[a], Ns[b], Ks[k], (float)beta, &s));
+                }
+    printf("  mm_wide worst relative error %.2e, mm_dots %.2e\n", ww, wd);
+    CHECK(ww < 1e-6, "mm_wide differs from the reference: %g", ww);
+    CHECK(wd < 1e-6, "mm_dots differs from the reference: %g", wd);
+    /* the decoder's shapes: 128 rows of 66 against 4096 pixels and the
+     * probabilities of 64 rows against 132 state rows over a tile */
+    CHECK(check_wide(128, 4096, 66, 0.0f, &s) < 1e-6, "mm_wide at the decoder's shape");
+    CHECK(check_dots(64, 132, 256, 1.0f, &s) < 1e-6, "mm_dots at the decoder's shape");
+    CHECK(check_dots(8, 132, 4096 + 9, 0.0f, &s) < 1e-6, "mm_dots along a long reduction with a tail");
+    return test_finish();
+}
