@@ -404,22 +404,34 @@ static void out_rows(const attn_weights *a, int H, int d, int T, const float *v,
     gemm(0, 1, R, d, I, 1.0f, vbd, I, a->o_w, I, 1.0f, U, d);
 }
 
-/* out[p] += sum_r A[r][p] * B[r][p] over R rows of (R, HW). */
-static void col_dots(const float *A, const float *B, int R, int HW, float *out) {
-    for (int r = 0; r < R; r++) {
-        const float *a = A + (size_t)r * HW, *b = B + (size_t)r * HW;
-#pragma omp simd
-        for (int p = 0; p < HW; p++) out[p] += a[p] * b[p];
+/* Sums over the R rows of the probabilities P (R, np) at every pixel, all
+ * in one pass over P: vo[v][p] = sum_r P[r][p] * vec[v][r] for nv row
+ * weights and mo[m][p] = sum_r P[r][p] * mat[m][r][p] for nm matrices (R,
+ * np), r in order. Blocks of 16 pixels keep the nv + nm sums in registers. */
+static inline __attribute__((always_inline)) void col_sums(const float *P, int R, int np, int nv,
+                                                           const float *const *vec, float *const *vo, int nm,
+                                                           const float *const *mat, float *const *mo) {
+    const int nb = np / 16;
+    for (int b = 0; b < nb; b++) {
+        const size_t p0 = (size_t)b * 16;
+        v16 acc[8] = {{0}};
+        for (int r = 0; r < R; r++) {
+            const v16 pr = load16(P + (size_t)r * np + p0);
+            for (int v = 0; v < nv; v++) acc[v] += pr * vec[v][r];
+            for (int m = 0; m < nm; m++) acc[nv + m] += pr * load16(mat[m] + (size_t)r * np + p0);
+        }
+        for (int v = 0; v < nv; v++) store16(vo[v] + p0, acc[v]);
+        for (int m = 0; m < nm; m++) store16(mo[m] + p0, acc[nv + m]);
     }
-}
-
-/* out[p] = sum_r A[r][p] * v[r]. */
-static void col_weighted(const float *A, const float *v, int R, int HW, float *out) {
-    memset(out, 0, sizeof(float) * HW);
-    for (int r = 0; r < R; r++) {
-        const float *a = A + (size_t)r * HW, vr = v[r];
-#pragma omp simd
-        for (int p = 0; p < HW; p++) out[p] += a[p] * vr;
+    for (int p = nb * 16; p < np; p++) {
+        float acc[8] = {0};
+        for (int r = 0; r < R; r++) {
+            const float pr = P[(size_t)r * np + p];
+            for (int v = 0; v < nv; v++) acc[v] += pr * vec[v][r];
+            for (int m = 0; m < nm; m++) acc[nv + m] += pr * mat[m][(size_t)r * np + p];
+        }
+        for (int v = 0; v < nv; v++) vo[v][p] = acc[v];
+        for (int m = 0; m < nm; m++) mo[m][p] = acc[nv + m];
     }
 }
 
@@ -504,19 +516,15 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
             head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0] + off, NULL, NULL, X, 1); /* S . U without the bias share */
             if (D == 2) head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0G] + off, NULL, NULL, Xg, 1);
             mm_wide(nG, np, R, G, R, P, np, 0.0f, PG, np); /* G symmetric: (P G)^T = G P^T */
-            col_weighted(P, vec, R, np, pu);
-            memset(pxs, 0, sizeof(float) * np);
-            memset(pgp, 0, sizeof(float) * np);
-            col_dots(P, X, R, np, pxs);
-            col_dots(P, PG, R, np, pgp);
             if (D == 2) {
-                col_weighted(P, vec + R, R, np, a1);
-                memset(a2, 0, sizeof(float) * np);
-                memset(a3, 0, sizeof(float) * np);
-                col_dots(P, Xg, R, np, a2);
-                col_dots(P, PG + (size_t)R * np, R, np, a3);
-                col_weighted(P, vec + 2 * R, R, np, a4);
-                col_weighted(P, vec + 3 * R, R, np, a5);
+                const float *vs[4] = {vec, vec + R, vec + 2 * R, vec + 3 * R};
+                const float *ms[4] = {X, PG, Xg, PG + (size_t)R * np};
+                float *vo[4] = {pu, a1, a4, a5}, *mo[4] = {pxs, pgp, a2, a3};
+                col_sums(P, R, np, 4, vs, vo, 4, ms, mo);
+            } else {
+                const float *vs[1] = {vec}, *ms[2] = {X, PG};
+                float *vo[1] = {pu}, *mo[2] = {pxs, pgp};
+                col_sums(P, R, np, 1, vs, vo, 2, ms, mo);
             }
             st_view s = st_layout(c, HW, Kmax, state + (size_t)b * HW * d);
             for (int i = 0; i < np; i++) {
@@ -638,13 +646,11 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
             /* layer 0's tokens . U: the shared part (times alpha below) */
             head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A1] + off, NULL, NULL, X, 1);
             mm_wide(R, np, R, G, R, P, np, 0.0f, PG, np);
-            col_weighted(P, usum, R, np, pu);
-            memset(pxs, 0, sizeof(float) * np);
-            memset(px2, 0, sizeof(float) * np);
-            memset(pgp, 0, sizeof(float) * np);
-            col_dots(P, X, R, np, pxs);
-            col_dots(P, X2, R, np, px2);
-            col_dots(P, PG, R, np, pgp);
+            {
+                const float *vs[1] = {usum}, *ms[3] = {X, X2, PG};
+                float *vo[1] = {pu}, *mo[3] = {pxs, px2, pgp};
+                col_sums(P, R, np, 1, vs, vo, 3, ms, mo);
+            }
             for (int i = 0; i < np; i++) {
                 const int p = p0 + i;
                 /* as in the first layer, the bias shares times P add up to one bo1 */
