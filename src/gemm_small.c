@@ -30,34 +30,47 @@ WIDE_BLOCK(1, 4)
 WIDE_BLOCK(4, 1)
 WIDE_BLOCK(1, 1)
 
-void mm_wide(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+/* mm_wide, or with upper = 1 for an upper-triangular A (M = K, zeros below
+ * the diagonal): each block of rows starts its sums at its first row. */
+static void wide(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                 int upper) {
     const int N64 = N / 64 * 64, N16 = N / 16 * 16;
     /* a panel of 64 columns of B (K x 64) stays in the first-level cache
      * while every row of A passes over it */
     for (int j = 0; j < N16; j += 64) {
-        const int wide = j < N64;
+        const int full = j < N64;
         int i = 0;
         for (; i + 4 <= M; i += 4) {
-            const float *a = A + (size_t)i * lda;
+            const int k0 = upper ? i : 0;
+            const float *a = A + (size_t)i * lda + k0, *b = B + (size_t)k0 * ldb;
             float *c = C + (size_t)i * ldc;
-            if (wide) wide_4x4(K, a, lda, B + j, ldb, beta, c + j, ldc);
+            if (full) wide_4x4(K - k0, a, lda, b + j, ldb, beta, c + j, ldc);
             else
-                for (int jj = j; jj < N16; jj += 16) wide_4x1(K, a, lda, B + jj, ldb, beta, c + jj, ldc);
+                for (int jj = j; jj < N16; jj += 16) wide_4x1(K - k0, a, lda, b + jj, ldb, beta, c + jj, ldc);
         }
         for (; i < M; i++) {
-            const float *a = A + (size_t)i * lda;
+            const int k0 = upper ? i : 0;
+            const float *a = A + (size_t)i * lda + k0, *b = B + (size_t)k0 * ldb;
             float *c = C + (size_t)i * ldc;
-            if (wide) wide_1x4(K, a, lda, B + j, ldb, beta, c + j, ldc);
+            if (full) wide_1x4(K - k0, a, lda, b + j, ldb, beta, c + j, ldc);
             else
-                for (int jj = j; jj < N16; jj += 16) wide_1x1(K, a, lda, B + jj, ldb, beta, c + jj, ldc);
+                for (int jj = j; jj < N16; jj += 16) wide_1x1(K - k0, a, lda, b + jj, ldb, beta, c + jj, ldc);
         }
     }
     for (int i = 0; i < M; i++) /* the last columns, one by one, k in order */
         for (int j = N16; j < N; j++) {
             float s = beta != 0.0f ? C[(size_t)i * ldc + j] : 0.0f;
-            for (int k = 0; k < K; k++) s += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
+            for (int k = upper ? i : 0; k < K; k++) s += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
             C[(size_t)i * ldc + j] = s;
         }
+}
+
+void mm_wide(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    wide(M, N, K, A, lda, B, ldb, beta, C, ldc, 0);
+}
+
+void mm_wide_upper(int M, int N, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+    wide(M, N, M, A, lda, B, ldb, 0.0f, C, ldc, 1);
 }
 
 typedef int i16 __attribute__((vector_size(64)));

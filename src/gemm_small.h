@@ -10,6 +10,11 @@
  * For small M and K and long rows N. */
 void mm_wide(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* C (M, N) = A (M, M) B (M, N) for an upper-triangular A whose entries
+ * below the diagonal are zero (those within a block of four rows are read):
+ * about half the work of mm_wide. */
+void mm_wide_upper(int M, int N, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+
 /* C (M, N) = A (M, K) B (N, K)^T + beta C, beta 0 or 1: dot products of
  * rows along a long K. */
 void mm_dots(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);

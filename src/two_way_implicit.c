@@ -404,6 +404,13 @@ static void out_rows(const attn_weights *a, int H, int d, int T, const float *v,
     gemm(0, 1, R, d, I, 1.0f, vbd, I, a->o_w, I, 1.0f, U, d);
 }
 
+/* A symmetric G (R, R) in place as the upper triangle of 2 G - diag(G):
+ * then p . (G p) = p . (upper p), at half the multiply-adds. */
+static void to_upper(float *G, int R) {
+    for (int r = 0; r < R; r++)
+        for (int s = 0; s < R; s++) G[(size_t)r * R + s] = s < r ? 0.0f : s > r ? 2.0f * G[(size_t)r * R + s] : G[(size_t)r * R + s];
+}
+
 /* Sums over the R rows of the probabilities P (R, np) at every pixel, all
  * in one pass over P: vo[v][p] = sum_r P[r][p] * vec[v][r] for nv row
  * weights and mo[m][p] = sum_r P[r][p] * mat[m][r][p] for nm matrices (R,
@@ -444,7 +451,7 @@ static inline __attribute__((always_inline)) void col_sums(const float *P, int R
 #define TILE_PX 128
 
 /* Per-prompt constants of layer 0's update: G = U U^T and, for depth 2,
- * Gg = (U g0^2) U^T stacked (2R, R), then U's sums: . 1, . g0, . g0^2,
+ * Gg = (U g0^2) U^T stacked (2R, R), each as its upper triangle (to_upper), then U's sums: . 1, . g0, . g0^2,
  * . g0 b0 (R each). */
 static size_t first_consts_floats(int R) { return 2 * (size_t)R * R + 4 * (size_t)R; }
 
@@ -456,7 +463,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
                    const float *queries, float *state, const two_way_cache *cache, int n_threads, float *work) {
     const attn_weights *a = &w->layers[0].i2t;
     const int d = c->d_model, H = c->dec_heads, I = a->internal, hd = I / H, R = H * T, D = c->dec_depth;
-    const int Kmax = kmax_of(c, T), K = R + 2, nG = D == 2 ? 2 * R : R;
+    const int Kmax = kmax_of(c, T), K = R + 2;
     const float scale = 1.0f / sqrtf((float)hd), *g0 = w->layers[0].n4_w, *b0 = w->layers[0].n4_b;
     const ix_view v = ix_layout(c, HW, cache->ix);
     float *k = work, *vv = k + (size_t)B * T * I, *consts = work + 3 * (size_t)B * T * I;
@@ -476,10 +483,12 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
         float *G = consts + (size_t)b * first_consts_floats(R), *vec = G + 2 * (size_t)R * R;
         out_rows(a, H, d, T, vv + (size_t)b * T * I, vbd, U);
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
+        to_upper(G, R);
         if (D == 2) {
             for (int r = 0; r < R; r++)
                 for (int e = 0; e < d; e++) Ug[(size_t)r * d + e] = U[(size_t)r * d + e] * g0[e] * g0[e];
             gemm(0, 1, R, R, d, 1.0f, Ug, d, U, d, 0.0f, G + (size_t)R * R, R);
+            to_upper(G + (size_t)R * R, R);
         }
         for (int r = 0; r < R; r++) {
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -515,7 +524,8 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
             softmax_groups_t(P, np, H, T, NULL, acc);
             head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0] + off, NULL, NULL, X, 1); /* S . U without the bias share */
             if (D == 2) head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0G] + off, NULL, NULL, Xg, 1);
-            mm_wide(nG, np, R, G, R, P, np, 0.0f, PG, np); /* G symmetric: (P G)^T = G P^T */
+            mm_wide_upper(R, np, G, R, P, np, PG, np); /* the quadratic forms' halves, (R, np) each */
+            if (D == 2) mm_wide_upper(R, np, G + (size_t)R * R, R, P, np, PG + (size_t)R * np, np);
             if (D == 2) {
                 const float *vs[4] = {vec, vec + R, vec + 2 * R, vec + 3 * R};
                 const float *ms[4] = {X, PG, Xg, PG + (size_t)R * np};
@@ -561,7 +571,8 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
 }
 
 /* Per-prompt constants of layer 1's update: the state's part of the scores
- * and of the products with U, (Zt; NU) (2R, Kmax); G = U U^T (R, R); the
+ * and of the products with U, (Zt; NU) (2R, Kmax); G = U U^T (R, R) as its
+ * upper triangle; the
  * score bias per row and U's row sums (R each). */
 static size_t second_consts_floats(int R, int Kmax) { return 2 * (size_t)R * Kmax + (size_t)R * R + 2 * (size_t)R; }
 
@@ -601,6 +612,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
         out_rows(a, H, d, T, vb, bd, U);
         gemm(0, 1, R, K, d, 1.0f, U, d, s.Nm, d, 0.0f, Zt + (size_t)R * K, K); /* NU */
         gemm(0, 1, R, R, d, 1.0f, U, d, U, d, 0.0f, G, R);
+        to_upper(G, R);
         for (int h = 0; h < H; h++)
             for (int j = 0; j < T; j++) {
                 float sum = 0.0f;
@@ -645,7 +657,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
             softmax_groups_t(P, np, H, T, cb, acc);
             /* layer 0's tokens . U: the shared part (times alpha below) */
             head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A1] + off, NULL, NULL, X, 1);
-            mm_wide(R, np, R, G, R, P, np, 0.0f, PG, np);
+            mm_wide_upper(R, np, G, R, P, np, PG, np);
             {
                 const float *vs[1] = {usum}, *ms[3] = {X, X2, PG};
                 float *vo[1] = {pu}, *mo[3] = {pxs, px2, pgp};

@@ -70,6 +70,30 @@ static double check_dots(int M, int N, int K, float beta, uint64_t *s) {
     return worst;
 }
 
+/* mm_wide_upper with an upper-triangular A against a double reference */
+static double check_upper(int M, int N, uint64_t *s) {
+    const int lda = M + 2, ldb = N + 3, ldc = N + 1;
+    const size_t na = (size_t)M * lda, nb = (size_t)M * ldb, nc = (size_t)M * ldc;
+    float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *C = malloc(sizeof(float) * nc);
+    for (size_t i = 0; i < na; i++) A[i] = (int)(i % lda) < (int)(i / lda) ? 0.0f : rnd(s);
+    for (size_t i = 0; i < nb; i++) B[i] = rnd(s);
+    for (size_t i = 0; i < nc; i++) C[i] = NAN;
+    mm_wide_upper(M, N, A, lda, B, ldb, C, ldc);
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double want = 0, mag = 1e-30;
+            for (int k = 0; k < M; k++) {
+                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
+                want += t, mag += fabs(t);
+            }
+            const float got = C[(size_t)i * ldc + j];
+            worst = fmax(worst, isnan(got) ? 1.0 : fabs(got - want) / mag);
+        }
+    free(A), free(B), free(C);
+    return worst;
+}
+
 int main(void) {
     uint64_t s = 0x9E3779B97F4A7C15ull;
     /* rows 1 .. 9 (blocks of 4 and the rest), columns across the 64-wide
@@ -84,7 +108,12 @@ int main(void) {
                     ww = fmax(ww, check_wide(Ms[a], Ns[b], Ks[k], (float)beta, &s));
                     wd = fmax(wd, check_dots(Ms[a], Ns[b], Ks[k], (float)beta, &s));
                 }
-    printf("  mm_wide worst relative error %.2e, mm_dots %.2e\n", ww, wd);
+    double wu = 0;
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 7; b++) wu = fmax(wu, check_upper(Ms[a] + 4 * b, Ns[b], &s));
+    wu = fmax(wu, check_upper(64, 128, &s));
+    printf("  mm_wide worst relative error %.2e, mm_dots %.2e, mm_wide_upper %.2e\n", ww, wd, wu);
+    CHECK(wu < 1e-6, "mm_wide_upper differs from the reference: %g", wu);
     CHECK(ww < 1e-6, "mm_wide differs from the reference: %g", ww);
     CHECK(wd < 1e-6, "mm_dots differs from the reference: %g", wd);
     /* the decoder's shapes: 128 rows of 66 against 4096 pixels and the
