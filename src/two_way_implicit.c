@@ -24,9 +24,8 @@
 #include "ops.h"
 #include "vec16.h"
 
-/* Per-image products of S, each (I, HW) stored in blocks of 16 pixels,
- * (HW/16, I, 16), so that a block's rows are read as one contiguous run:
- * layer 0's image-to-token queries (with bias) and
+/* Per-image products of S, each (I, HW), a tile's part of a row read as
+ * one contiguous run: layer 0's image-to-token queries (with bias) and
  * out-projection S Wo0; the final attention's keys and values on S g and
  * the positional part of its keys; for depth 2 also S g0^2 Wo0, layer 1's
  * token-to-image keys and values, image-to-token queries and
@@ -42,15 +41,8 @@ enum { PX_SUM, PX_SQ, PX_SBO0, PX_SG, PX_SGSQ, PX_SG2BO0, PX_SG2, PX_SGB, PX_SGB
 
 static int n_ix(const sam2_config *c) { return c->dec_depth == 2 ? IX_MAX : IX_A0G; }
 
-/* Floats of one blocked (I, HW) product (HW rounded up to 16). */
-static size_t ix_floats(int HW, int I) { return (size_t)(HW + 15) / 16 * 16 * I; }
-
-/* Blocked copy of y (I, HW) with row stride ldy. */
-static void to_blocks(const float *y, size_t ldy, int I, int HW, float *out) {
-    memset(out, 0, sizeof(float) * ix_floats(HW, I));
-    for (int i = 0; i < I; i++)
-        for (int p = 0; p < HW; p++) out[((size_t)(p / 16) * I + i) * 16 + p % 16] = y[(size_t)i * ldy + p];
-}
+/* Floats of one (I, HW) product. */
+static size_t ix_floats(int HW, int I) { return (size_t)HW * I; }
 
 static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * (c->dec_heads * T + 2); }
 
@@ -59,7 +51,6 @@ static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * (c->dec_
 typedef struct ix_view {
     float *src, *ix[IX_MAX], *g, *wsc;
     double *px;
-    float *tmp; /* (I, HW) a product before blocking */
 } ix_view;
 
 static ix_view ix_layout(const sam2_config *c, int HW, float *base) {
@@ -73,14 +64,12 @@ static ix_view ix_layout(const sam2_config *c, int HW, float *base) {
     v.wsc = p, p += (size_t)d * I;
     p += ((size_t)(p - base)) & 1; /* doubles on 8 bytes */
     v.px = (double *)(void *)p;
-    v.tmp = (float *)(void *)(v.px + (size_t)HW * PX_N);
     return v;
 }
 
 size_t twi_image_floats(const sam2_config *c, int HW) {
     const int d = c->d_model, I = d / c->dec_attn_downsample;
-    return (size_t)HW * d + (size_t)n_ix(c) * ix_floats(HW, I) + d + (size_t)d * I + 1 + 2 * (size_t)HW * PX_N +
-           (size_t)HW * I;
+    return (size_t)HW * d + (size_t)n_ix(c) * ix_floats(HW, I) + d + (size_t)d * I + 1 + 2 * (size_t)HW * PX_N;
 }
 
 /* The state of one prompt. */
@@ -161,8 +150,7 @@ static void project_t(const sam2_config *c, int HW, const float *S, const float 
             const float f = (g ? g[e] : 1.0f) * (g2 ? g2[e] : 1.0f);
             wsc[(size_t)i * d + e] = (w_rows_out ? W[(size_t)e * I + i] : W[(size_t)i * d + e]) * f;
         }
-    gemm(0, 1, I, HW, d, 1.0f, wsc, d, S, d, 0.0f, v->tmp, HW);
-    to_blocks(v->tmp, (size_t)HW, I, HW, y);
+    gemm(0, 1, I, HW, d, 1.0f, wsc, d, S, d, 0.0f, y, HW);
 }
 
 void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, const float *src, const float *kpe,
@@ -197,8 +185,8 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
         }
         memcpy(v.px + (size_t)p * PX_N, a, sizeof a);
     }
-    for (int p = 0; p < HW; p++) /* layer 0's queries, with their bias, blocked */
-        for (int i = 0; i < I; i++) v.ix[IX_Q0][((size_t)(p / 16) * I + i) * 16 + p % 16] = i2t_q[(size_t)p * I + i];
+    for (int p = 0; p < HW; p++) /* layer 0's queries, with their bias, transposed */
+        for (int i = 0; i < I; i++) v.ix[IX_Q0][(size_t)i * HW + p] = i2t_q[(size_t)p * I + i];
     for (int e = 0; e < d; e++) v.g[e] = g0[e] * (D == 2 ? w->layers[1].n4_w[e] : 1.0f);
     project_t(c, HW, src, w->layers[0].i2t.o_w, 1, NULL, NULL, &v, v.ix[IX_A0]);
     project_t(c, HW, src, w->final_attn.k_w, 0, v.g, NULL, &v, v.ix[IX_KF]);
@@ -219,133 +207,33 @@ void twi_prepare(const sam2_config *c, const mask_decoder_weights *w, int HW, co
 /* --------------------------------------------------------- kernels */
 
 
-/* acc[q * V + v] = sum_i tr[q][i] * C[v * vs + i * cs + (0 .. 16)], i < hd,
- * for N = 4 or 8 tokens and V = 1 or 2 blocks of 16 pixels (rows of a block
- * cs apart, blocks vs apart): one load of C feeds N products. */
-#define DOTNV(N, V)                                                                                          \
-    static inline void dot##N##_##V(const float *const *tr, int hd, const float *C, size_t cs, size_t vs, v16 *acc) { \
-        v16 a[N * V];                                                                                        \
-        for (int q = 0; q < N * V; q++) a[q] = (v16){0};                                                     \
-        for (int i = 0; i < hd; i++) {                                                                       \
-            v16 c[V];                                                                                        \
-            for (int v = 0; v < V; v++) c[v] = in_register(load16(C + v * vs + (size_t)i * cs));             \
-            for (int q = 0; q < N; q++) {                                                                    \
-                const float t = tr[q][i];                                                                    \
-                for (int v = 0; v < V; v++) a[q * V + v] += t * c[v];                                        \
-            }                                                                                                \
-        }                                                                                                    \
-        for (int q = 0; q < N * V; q++) acc[q] = a[q];                                                       \
-    }
-DOTNV(4, 1)
-DOTNV(4, 2)
-DOTNV(8, 1)
-DOTNV(8, 2)
-
-/* One token: four partial sums, so that the fused multiply-adds do not wait
- * on each other. */
-static inline void dot1(const float *const *tr, int hd, const float *C, size_t cs, v16 *acc) {
-    v16 a[4] = {{0}, {0}, {0}, {0}};
-    int i = 0;
-    for (; i + 4 <= hd; i += 4)
-        for (int u = 0; u < 4; u++) {
-            v16 c;
-            memcpy(&c, C + (size_t)(i + u) * cs, sizeof c);
-            a[u] += tr[0][i + u] * c;
-        }
-    for (; i < hd; i++) {
-        v16 c;
-        memcpy(&c, C + (size_t)i * cs, sizeof c);
-        a[0] += tr[0][i] * c;
-    }
-    acc[0] = (a[0] + a[1]) + (a[2] + a[3]);
-}
-
-/* Y (H*T, HW), row h*T + j: scale * (alpha[p] * sum_i t[j][h*hd+i] CT[h*hd+i][p]
- * + sum_i t[j][h*hd+i] PT[h*hd+i][p]), alpha and PT optional; t (T, I).
- * Two blocks of 16 pixels at a time (the heads of a pair in turn: memory
- * order), tokens eight, four or one at a time. */
-static void head_prod(int H, int T, int hd, int HW, const float *t, float scale, const float *CT, const float *alpha,
-                      const float *PT, float *Y, int n_threads) {
-    const int I = H * hd, nb = HW / 16, npair = (nb + 1) / 2;
-    const size_t cs = 16, vs = (size_t)I * 16; /* rows of a block, blocks */
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-    for (int item = 0; item < H * npair; item++) {
-        const int h = item % H, b0 = (item / H) * 2, V = b0 + 1 < nb ? 2 : 1, p0 = b0 * 16;
-        const size_t off = ((size_t)b0 * I + (size_t)h * hd) * 16;
-        const float *C = CT + off, *Pp = PT ? PT + off : NULL;
-        v16 al[2] = {{0}, {0}};
-        for (int v = 0; v < V && alpha; v++) al[v] = load16(alpha + p0 + 16 * v);
-        for (int j0 = 0; j0 < T;) { /* the last rows repeated to fill a group */
-            const int w = T - j0 > 4 ? 8 : T - j0 > 1 ? 4 : 1;
-            const float *tr[8];
-            for (int q = 0; q < w; q++) tr[q] = t + (size_t)(j0 + q < T ? j0 + q : j0) * I + h * hd;
-            v16 a[16], b[16] = {{0}};
-            if (w == 8 && V == 2) {
-                dot8_2(tr, hd, C, cs, vs, a);
-                if (Pp) dot8_2(tr, hd, Pp, cs, vs, b);
-            } else if (w == 8) {
-                dot8_1(tr, hd, C, cs, vs, a);
-                if (Pp) dot8_1(tr, hd, Pp, cs, vs, b);
-            } else if (w == 4 && V == 2) {
-                dot4_2(tr, hd, C, cs, vs, a);
-                if (Pp) dot4_2(tr, hd, Pp, cs, vs, b);
-            } else if (w == 4) {
-                dot4_1(tr, hd, C, cs, vs, a);
-                if (Pp) dot4_1(tr, hd, Pp, cs, vs, b);
-            } else
-                for (int v = 0; v < V; v++) {
-                    dot1(tr, hd, C + v * vs, cs, a + v);
-                    if (Pp) dot1(tr, hd, Pp + v * vs, cs, b + v);
-                }
-            for (int q = 0; q < w && j0 + q < T; q++)
-                for (int v = 0; v < V; v++) {
-                    const v16 x = a[q * V + v];
-                    store16(Y + (size_t)(h * T + j0 + q) * HW + p0 + 16 * v,
-                            scale * ((alpha ? x * al[v] : x) + b[q * V + v]));
-                }
-            j0 += w;
-        }
-    }
-    for (int p = nb * 16; p < HW; p++) /* the last pixels, one by one */
-        for (int h = 0; h < H; h++)
+/* Y (H*T, np), row h*T + j: scale * (alpha[p] * sum_i t[j][h*hd+i] CT[h*hd+i][p0+p]
+ * + sum_i t[j][h*hd+i] PT[h*hd+i][p0+p]) for the np pixels from p0 of
+ * (I, HW) products CT and PT; alpha (from p0) and PT optional; t (T, I). */
+static void head_prod(int H, int T, int hd, int HW, int p0, int np, const float *t, float scale, const float *CT,
+                      const float *alpha, const float *PT, float *Y) {
+    const int I = H * hd;
+    for (int h = 0; h < H; h++) {
+        float *Yh = Y + (size_t)h * T * np;
+        mm_wide(T, np, hd, t + h * hd, I, CT + (size_t)h * hd * HW + p0, HW, 0.0f, Yh, np);
+        if (alpha)
             for (int j = 0; j < T; j++) {
-                const float *tj = t + (size_t)j * I + h * hd;
-                float acc = 0.0f, acc2 = 0.0f;
-                for (int i = 0; i < hd; i++) {
-                    const size_t at = ((size_t)(p / 16) * I + h * hd + i) * 16 + p % 16;
-                    acc += tj[i] * CT[at];
-                    if (PT) acc2 += tj[i] * PT[at];
-                }
-                Y[(size_t)(h * T + j) * HW + p] = scale * ((alpha ? acc * alpha[p] : acc) + acc2);
+                float *y = Yh + (size_t)j * np;
+#pragma omp simd
+                for (int i = 0; i < np; i++) y[i] *= alpha[i];
             }
+        if (PT) mm_wide(T, np, hd, t + h * hd, I, PT + (size_t)h * hd * HW + p0, HW, 1.0f, Yh, np);
+        if (scale != 1.0f)
+            for (size_t i = 0; i < (size_t)T * np; i++) Yh[i] *= scale;
+    }
 }
 
-/* o (n, I), columns of head h: o[j][h*hd+i] = sum_p W[h*n+j][p] CT[h*hd+i][p],
- * CT blocked; hd <= 16. */
-static void head_dot(int H, int n, int hd, int HW, const float *W, const float *CT, float *o, int n_threads) {
-    const int I = H * hd, nb = HW / 16;
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-    for (int r = 0; r < H * n; r++) {
-        const int h = r / n, j = r % n;
-        const float *wr = W + (size_t)r * HW;
-        v16 acc[16];
-        for (int i = 0; i < hd; i++) acc[i] = (v16){0};
-        for (int b = 0; b < nb; b++) {
-            v16 wv;
-            memcpy(&wv, wr + (size_t)b * 16, sizeof wv);
-            const float *cb = CT + ((size_t)b * I + (size_t)h * hd) * 16;
-            if (b + 2 < nb) /* the stride of head_prod's blocks: fetch ahead */
-                for (int i = 0; i < hd; i++) __builtin_prefetch(cb + (size_t)2 * I * 16 + (size_t)i * 16, 0, 3);
-            wv = in_register(wv);
-            for (int i = 0; i < hd; i++) acc[i] += wv * load16(cb + (size_t)i * 16);
-        }
-        for (int i = 0; i < hd; i++) {
-            float sum = 0.0f;
-            for (int q = 0; q < 16; q++) sum += acc[i][q];
-            for (int p = nb * 16; p < HW; p++) sum += wr[p] * CT[((size_t)(p / 16) * I + h * hd + i) * 16 + p % 16];
-            o[(size_t)j * I + h * hd + i] = sum;
-        }
-    }
+/* o (n, I), columns of head h: o[j][h*hd+i] = sum_p W[h*n+j][p] CT[h*hd+i][p0+p]
+ * over the np pixels from p0 of the (I, HW) product CT; W (H*n, np). */
+static void head_dot(int H, int n, int hd, int HW, int p0, int np, const float *W, const float *CT, float *o) {
+    const int I = H * hd;
+    for (int h = 0; h < H; h++)
+        mm_dots(n, hd, np, W + (size_t)h * n * np, np, CT + (size_t)h * hd * HW + p0, HW, 0.0f, o + h * hd, I);
 }
 
 /* Softmax within each head's group of T rows of P (H*T, HW), per pixel,
@@ -512,7 +400,6 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
 #pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
     for (int ti = 0; ti < ntile; ti++) {
         const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
-        const size_t off = (size_t)p0 * I; /* p0 / 16 blocks of (I, 16) */
         float *P = tiles + (size_t)omp_get_thread_num() * first_tile_floats(R), *X = P + (size_t)R * TILE_PX;
         float *Xg = X + (size_t)R * TILE_PX, *PG = Xg + (size_t)R * TILE_PX, *acc = PG + 2 * (size_t)R * TILE_PX;
         float *pu = acc, *pxs = pu + TILE_PX, *pgp = pxs + TILE_PX, *a1 = pgp + TILE_PX, *a2 = a1 + TILE_PX;
@@ -520,10 +407,10 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
         for (int b = 0; b < B; b++) {
             const float *kb = k + (size_t)b * T * I, *vb = vv + (size_t)b * T * I;
             const float *G = consts + (size_t)b * first_consts_floats(R), *vec = G + 2 * (size_t)R * R;
-            head_prod(H, T, hd, np, kb, scale, v.ix[IX_Q0] + off, NULL, NULL, P, 1);
+            head_prod(H, T, hd, HW, p0, np, kb, scale, v.ix[IX_Q0], NULL, NULL, P);
             softmax_groups_t(P, np, H, T, NULL, acc);
-            head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0] + off, NULL, NULL, X, 1); /* S . U without the bias share */
-            if (D == 2) head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A0G] + off, NULL, NULL, Xg, 1);
+            head_prod(H, T, hd, HW, p0, np, vb, 1.0f, v.ix[IX_A0], NULL, NULL, X); /* S . U without the bias share */
+            if (D == 2) head_prod(H, T, hd, HW, p0, np, vb, 1.0f, v.ix[IX_A0G], NULL, NULL, Xg);
             mm_wide_upper(R, np, G, R, P, np, PG, np); /* the quadratic forms' halves, (R, np) each */
             if (D == 2) mm_wide_upper(R, np, G + (size_t)R * R, R, P, np, PG + (size_t)R * np, np);
             if (D == 2) {
@@ -637,7 +524,6 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
 #pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
     for (int ti = 0; ti < ntile; ti++) {
         const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
-        const size_t off = (size_t)p0 * I; /* p0 / 16 blocks of (I, 16) */
         float *P = tiles + (size_t)omp_get_thread_num() * second_tile_floats(R), *X = P + (size_t)R * TILE_PX;
         float *X2 = X + (size_t)R * np, *PG = X + 2 * (size_t)R * TILE_PX, *acc = PG + (size_t)R * TILE_PX;
         float *pu = acc, *pxs = pu + TILE_PX, *px2 = pxs + TILE_PX, *pgp = px2 + TILE_PX, *rs = pgp + TILE_PX;
@@ -651,12 +537,12 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
             /* scores (keys + pe) Wq^T + bq against the tokens' keys: shared
              * part scaled by alpha, positional part, state part, query bias;
              * the state's part of layer 0's tokens . U in the same product */
-            head_prod(H, T, hd, np, kb, scale, v.ix[IX_Q1] + off, s.alpha + p0, v.ix[IX_PQ1] + off, P, 1);
+            head_prod(H, T, hd, HW, p0, np, kb, scale, v.ix[IX_Q1], s.alpha + p0, v.ix[IX_PQ1], P);
             mm_wide(2 * R, np, K, Zt, K, s.LT + p0, HW, 0.0f, X, np);
             for (size_t i = 0; i < (size_t)R * np; i++) P[i] += X[i];
             softmax_groups_t(P, np, H, T, cb, acc);
             /* layer 0's tokens . U: the shared part (times alpha below) */
-            head_prod(H, T, hd, np, vb, 1.0f, v.ix[IX_A1] + off, NULL, NULL, X, 1);
+            head_prod(H, T, hd, HW, p0, np, vb, 1.0f, v.ix[IX_A1], NULL, NULL, X);
             mm_wide_upper(R, np, G, R, P, np, PG, np);
             {
                 const float *vs[1] = {usum}, *ms[3] = {X, X2, PG};
@@ -774,12 +660,11 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
         const int t0 = (int)((long)ntile * th / nth), t1 = (int)((long)ntile * (th + 1) / nth);
         for (int ti = t0; ti < t1; ti++) {
             const int p0 = ti * T2I_TILE_PX, np = HW - p0 < T2I_TILE_PX ? HW - p0 : T2I_TILE_PX;
-            const size_t off = (size_t)p0 * I;
             for (int b = 0; b < B; b++) {
                 const st_view s = st_open(c, HW, state + (size_t)b * sstride);
                 const int K = s.K[0];
                 float *m = acc + (size_t)b * run, *sum = m + Rn, *WL = sum + Rn, *OH = WL + (size_t)Rn * Kmax;
-                head_prod(H, n, hd, np, q + (size_t)b * n * I, scale, CK + off, s.alpha + p0, pe_kt + off, S, 1);
+                head_prod(H, n, hd, HW, p0, np, q + (size_t)b * n * I, scale, CK, s.alpha + p0, pe_kt, S);
                 mm_wide(Rn, np, K, Zall + (size_t)b * Rn * Kmax, K, s.LT + p0, HW, 1.0f, S, np);
                 for (int r = 0; r < Rn; r++) {
                     float *row = S + (size_t)r * np, mt = m[r];
@@ -806,7 +691,7 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
 #pragma omp simd
                     for (int i = 0; i < np; i++) row[i] *= s.alpha[p0 + i];
                 }
-                head_dot(H, n, hd, np, S, CV + off, oh, 1);
+                head_dot(H, n, hd, HW, p0, np, S, CV, oh);
                 for (size_t i = 0; i < (size_t)n * I; i++) OH[i] += oh[i];
             }
         }
