@@ -159,7 +159,8 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
         ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
         ws->keys1 = malloc(sizeof(float) * (size_t)HW * c->d_model);
-        pe_ok = pe_ok && ws->cache.ix && ws->keys1;
+        ws->cache.up_src = malloc(sizeof(float) * (size_t)HW * c->d_model);
+        pe_ok = pe_ok && ws->cache.ix && ws->keys1 && ws->cache.up_src;
     }
     for (int l = 1; l <= c->dec_depth; l++) {
         pe_ok = pe_ok && (ws->cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc));
@@ -180,6 +181,7 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->image_pe);
     free(ws->keep);
     free(ws->keys1);
+    free(ws->cache.up_src);
     free(ws->cache.ix);
     free(ws->up_w[0]), free(ws->up_w[1]);
     free(ws->cache.t2i_kt), free(ws->cache.t2i_vt), free(ws->cache.i2t_q);
@@ -201,15 +203,12 @@ int mask_decoder_group_size(const sam2_config *c, int Ns, int implicit) {
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-/* 2x2 stride-2 transposed convolution of channels-last x (h*w, Cin) with
- * weight wt (Cin, 2, 2, Cout) (taps outermost, see mask_decoder_ws), then +
- * bias, then + a channels-first skip (Cout, 2h, 2w) when given: out
- * channels-last (2h*2w, Cout). tmp holds h*w*Cout*4 floats. Output rows
- * are filled one at a time so that the skip is read along its rows. */
-static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
-                   const float *skip, float *out, float *tmp) {
-    float *y = tmp; /* (h*w, 4*Cout): tap (ky, kx) of channel c at (2*ky + kx)*Cout + c */
-    gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
+/* The second half of a 2x2 stride-2 transposed convolution: the product y
+ * (h*w, 4*Cout) of the input with the weight, each pixel's four taps
+ * placed on the doubled grid, + bias, + a channels-first skip (Cout, 2h,
+ * 2w) when given: out channels-last (2h*2w, Cout). Output rows are filled
+ * one at a time so that the skip is read along its rows. */
+static void upconv_place(const float *y, int h, int w, const float *bias, int Cout, const float *skip, float *out) {
     const int W2 = 2 * w, H2 = 2 * h;
     const size_t HW2 = (size_t)H2 * W2;
 #pragma omp parallel for schedule(static) if (HW2 * Cout > 65536)
@@ -230,9 +229,20 @@ static void upconv(const float *x, int h, int w, int Cin, const float *wt, const
     }
 }
 
+/* The whole transposed convolution of channels-last x (h*w, Cin) with
+ * weight wt (Cin, 2, 2, Cout) (taps outermost, see mask_decoder_ws). tmp
+ * holds h*w*Cout*4 floats. */
+static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
+                   const float *skip, float *out, float *tmp) {
+    float *y = tmp; /* (h*w, 4*Cout): tap (ky, kx) of channel c at (2*ky + kx)*Cout + c */
+    gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
+    upconv_place(y, h, w, bias, Cout, skip, out);
+}
+
 /* Mask logits of one prompt: the upscaled image embedding (two transposed
  * convolutions with the high-resolution features added, LayerNorm2d, GELU)
- * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). */
+ * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). keys
+ * NULL: the first convolution's product is already in work's tmp. */
 static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const mask_decoder_ws *ws,
                         const float *keys, const float *hr0, const float *hr1, const float *hyp, float *masks,
                         float *work) {
@@ -241,7 +251,8 @@ static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, con
     float *u1 = work;                              /* (4HW, d/4) */
     float *u2 = u1 + (size_t)4 * HW * (d / 4);     /* (16HW, d/8) */
     float *tmp = u2 + (size_t)16 * HW * (d / 8);   /* transposed-convolution products */
-    upconv(keys, g, g, d, ws->up_w[0], w->up1_b, d / 4, hr1, u1, tmp);
+    if (keys) upconv(keys, g, g, d, ws->up_w[0], w->up1_b, d / 4, hr1, u1, tmp);
+    else upconv_place(tmp, g, g, w->up1_b, d / 4, hr1, u1); /* the first product is in tmp already */
     op_layernorm(u1, u1, (int64_t)4 * HW, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
     op_gelu_vec(u1, (int64_t)4 * HW * (d / 4));
     upconv(u1, 2 * g, 2 * g, d / 4, ws->up_w[1], w->up2_b, d / 8, hr0, u2, tmp);
@@ -334,9 +345,14 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     for (int b = 0; b < B; b++) {
         if (!keep[b]) continue;
         const float *kb = keys + (size_t)b * HW * d;
-        if (implicit) {
-            two_way_keys(c, HW, kb, &ws->cache, ws->keys1);
-            kb = ws->keys1;
+        if (implicit) { /* the first upscaling's product straight from the state */
+            float *first = big + (size_t)4 * HW * (d / 4) + (size_t)16 * HW * (d / 8); /* mask_logits' tmp */
+            if (!ws->cache.up_valid) {
+                twi_src_times(c, HW, &ws->cache, ws->up_w[0], d, ws->cache.up_src, first);
+                ws->cache.up_valid = 1;
+            }
+            twi_keys_times(c, HW, kb, &ws->cache, ws->up_w[0], d, ws->cache.up_src, first, ws->keys1);
+            kb = NULL;
         }
         mask_logits(c, w, ws, kb, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);
     }

@@ -61,6 +61,11 @@ typedef struct two_way_cache {
      * NULL when the decoder cannot take that form; valid with valid. */
     float *ix;
     int ix_valid;
+    /* (h*w, d) the shared tokens through the first upscaling's weight
+     * (twi_src_times), made at the first prompt of an image whose masks
+     * are wanted; valid with ix_valid and up_valid. */
+    float *up_src;
+    int up_valid;
 } two_way_cache;
 
 /* Scratch memory of mask_decoder_run, sized for up to max_B prompts of Ns
@@ -74,7 +79,7 @@ typedef struct mask_decoder_ws {
     float *image_pe;               /* (h*w, d) */
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     unsigned char *keep;           /* (max_B) prompts past the IoU floor */
-    float *keys1;                  /* (h*w, d) one prompt's image tokens formed from its state, or NULL */
+    float *keys1;                  /* (h*w, d) scratch of one prompt's mask upscaling from its state, or NULL */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;

@@ -752,3 +752,27 @@ void two_way_keys(const sam2_config *c, int HW, const float *state, const two_wa
     }
     gemm(1, 0, HW, d, s.K[0], 1.0f, s.LT, HW, s.Nm, d, 1.0f, keys, d);
 }
+
+void twi_src_times(const sam2_config *c, int HW, const two_way_cache *cache, const float *W, int N, float *SW,
+                   float *scratch) {
+    const int d = c->d_model;
+    const ix_view v = ix_layout(c, HW, cache->ix);
+    for (int e = 0; e < d; e++)
+        for (int n = 0; n < N; n++) scratch[(size_t)e * N + n] = v.g[e] * W[(size_t)e * N + n];
+    gemm(0, 0, HW, N, d, 1.0f, v.src, d, scratch, N, 0.0f, SW, N);
+}
+
+void twi_keys_times(const sam2_config *c, int HW, const float *state, const two_way_cache *cache, const float *W,
+                    int N, const float *SW, float *y, float *scratch) {
+    const int d = c->d_model;
+    const st_view s = st_open(c, HW, state);
+    (void)cache;
+    gemm(0, 0, s.K[0], N, d, 1.0f, s.Nm, d, W, N, 0.0f, scratch, N);
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < HW; p++) {
+        const float al = s.alpha[p], *sw = SW + (size_t)p * N;
+        float *yp = y + (size_t)p * N;
+        for (int n = 0; n < N; n++) yp[n] = al * sw[n];
+    }
+    gemm(1, 0, HW, N, s.K[0], 1.0f, s.LT, HW, scratch, N, 1.0f, y, N);
+}

@@ -61,4 +61,16 @@ void twi_t2i(const sam2_config *cfg, const mask_decoder_weights *w, int l, int B
 /* The image tokens (HW, d) of one prompt's final state. */
 void two_way_keys(const sam2_config *cfg, int HW, const float *state, const two_way_cache *cache, float *keys);
 
+/* The shared part of every prompt's final tokens through a weight W (d,
+ * N): SW (HW, N) = (S * g) W, once per image. scratch holds d * N floats. */
+void twi_src_times(const sam2_config *cfg, int HW, const two_way_cache *cache, const float *W, int N, float *SW,
+                   float *scratch);
+
+/* One prompt's final tokens through W without forming them: y (HW, N) =
+ * alpha * SW + LT^T (Nm W), with SW from twi_src_times. The first mask
+ * upscaling is such a product. scratch holds K * N floats (K <= the
+ * state's width). */
+void twi_keys_times(const sam2_config *cfg, int HW, const float *state, const two_way_cache *cache, const float *W,
+                    int N, const float *SW, float *y, float *scratch);
+
 #endif

@@ -477,7 +477,7 @@ int two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B,
         }
         if (implicit && l == 0 && !cache->ix_valid) {
             twi_prepare(c, w, HW, keys, kpe, cache->i2t_q, cache);
-            cache->ix_valid = 1;
+            cache->ix_valid = 1, cache->up_valid = 0;
         }
         if (implicit && l > 0) twi_t2i(c, w, l, B, T, HW, qa, keys, per_k, qo, cache, n_threads, sc);
         else if (pe_cached) t2i_lowrank(&L->t2i, H, d, B, T, HW, qa, keys, keys, qo, n_threads, sc, cache->pe_t2i_kt[l]);

@@ -493,6 +493,19 @@ static void check_implicit_decoder(float offset, int image_size) {
     }
     printf("  implicit, IoU floor %.3f: %d of %d prompts decoded, %d differences\n", floor, kept, B, bad);
     CHECK(bad == 0 && kept > 0 && kept < B, "filtered implicit decoding: %d differences, %d kept", bad, kept);
+    /* a second image on the same scratch, its caches dropped as a context
+     * drops them on a new image: nothing of the first image's may stay */
+    for (size_t i = 0; i < nf[0]; i++) embed[i] = 0.5f * embed[i] + 0.25f;
+    for (int k = 0; k < 2; k++) {
+        ws[k].cache.valid = 0, ws[k].cache.ix_valid = 0;
+        CHECK_OK(mask_decoder_run(c, &m->md, embed, ws[k].image_pe, hr0, hr1, B, Ns, sparse, NULL, m->pe.no_mask,
+                                  masks[k], iou[k], obj[k], &ws[k], k == 0 ? -INFINITY : NAN));
+    }
+    double dm2 = 0, mm2 = 0;
+    for (size_t i = 0; i < (size_t)B * nt * LL; i++)
+        dm2 = fmax(dm2, fabs(masks[0][i] - masks[1][i])), mm2 = fmax(mm2, fabs(masks[1][i]));
+    printf("  second image on the same scratch: mask logits max diff %.2e (of %.2f)\n", dm2, mm2);
+    CHECK(dm2 < 1e-4 * mm2, "the second image's implicit masks differ from its formed ones: %g", dm2);
     for (int k = 0; k < 3; k++) mask_decoder_ws_free(&ws[k]), free(masks[k]);
     free(embed), free(hr0), free(hr1), free(sparse);
     sam2_model_free(m);
