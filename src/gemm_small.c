@@ -39,22 +39,15 @@ static void wide(int M, int N, int K, const float *A, int lda, const float *B, i
      * while every row of A passes over it */
     for (int j = 0; j < N16; j += 64) {
         const int full = j < N64;
-        int i = 0;
-        for (; i + 4 <= M; i += 4) {
-            const int k0 = upper ? i : 0;
+        for (int i = 0; i < M;) { /* rows four at a time, then one by one */
+            const int four = i + 4 <= M, k0 = upper ? i : 0;
             const float *a = A + (size_t)i * lda + k0, *b = B + (size_t)k0 * ldb;
             float *c = C + (size_t)i * ldc;
-            if (full) wide_4x4(K - k0, a, lda, b + j, ldb, beta, c + j, ldc);
+            if (full) (four ? wide_4x4 : wide_1x4)(K - k0, a, lda, b + j, ldb, beta, c + j, ldc);
             else
-                for (int jj = j; jj < N16; jj += 16) wide_4x1(K - k0, a, lda, b + jj, ldb, beta, c + jj, ldc);
-        }
-        for (; i < M; i++) {
-            const int k0 = upper ? i : 0;
-            const float *a = A + (size_t)i * lda + k0, *b = B + (size_t)k0 * ldb;
-            float *c = C + (size_t)i * ldc;
-            if (full) wide_1x4(K - k0, a, lda, b + j, ldb, beta, c + j, ldc);
-            else
-                for (int jj = j; jj < N16; jj += 16) wide_1x1(K - k0, a, lda, b + jj, ldb, beta, c + jj, ldc);
+                for (int jj = j; jj < N16; jj += 16)
+                    (four ? wide_4x1 : wide_1x1)(K - k0, a, lda, b + jj, ldb, beta, c + jj, ldc);
+            i += four ? 4 : 1;
         }
     }
     for (int i = 0; i < M; i++) /* the last columns, one by one, k in order */

@@ -15,15 +15,19 @@ static float rnd(uint64_t *s) {
 }
 
 /* max |got - want| / (sum |a b| terms) over C: a relative error per entry
- * that float rounding keeps near 1e-7 whatever the order of the sums */
-static double check_wide(int M, int N, int K, float beta, uint64_t *s) {
-    const int lda = K + 3, ldb = N + 5, ldc = N + 7;
-    float *A = malloc(sizeof(float) * M * lda), *B = malloc(sizeof(float) * K * ldb);
-    float *C = malloc(sizeof(float) * M * ldc), *C0 = malloc(sizeof(float) * M * ldc);
-    for (int i = 0; i < M * lda; i++) A[i] = rnd(s);
-    for (int i = 0; i < K * ldb; i++) B[i] = rnd(s);
-    for (int i = 0; i < M * ldc; i++) C0[i] = C[i] = beta != 0.0f ? rnd(s) : NAN;
-    mm_wide(M, N, K, A, lda, B, ldb, beta, C, ldc);
+ * that float rounding keeps near 1e-7 whatever the order of the sums; 1
+ * when C's columns past N changed. mm_wide (B is (K, N)) or, with dots,
+ * mm_dots (B is (N, K)). */
+static double check(int dots, int M, int N, int K, float beta, uint64_t *s) {
+    const int lda = K + 3, ldb = dots ? K + 1 : N + 5, ldc = N + 7;
+    const size_t na = (size_t)M * lda, nb = (size_t)(dots ? N : K) * ldb, nc = (size_t)M * ldc;
+    float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+    float *C = malloc(sizeof(float) * nc), *C0 = malloc(sizeof(float) * nc);
+    for (size_t i = 0; i < na; i++) A[i] = rnd(s);
+    for (size_t i = 0; i < nb; i++) B[i] = rnd(s);
+    for (size_t i = 0; i < nc; i++) C0[i] = C[i] = beta != 0.0f ? rnd(s) : NAN;
+    if (dots) mm_dots(M, N, K, A, lda, B, ldb, beta, C, ldc);
+    else mm_wide(M, N, K, A, lda, B, ldb, beta, C, ldc);
     double worst = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < ldc; j++) {
@@ -34,34 +38,8 @@ static double check_wide(int M, int N, int K, float beta, uint64_t *s) {
             }
             double want = beta != 0.0f ? C0[at] : 0.0, mag = fabs(want) + 1e-30;
             for (int k = 0; k < K; k++) {
-                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
-                want += t, mag += fabs(t);
-            }
-            worst = fmax(worst, isnan(C[at]) ? 1.0 : fabs(C[at] - want) / mag);
-        }
-    free(A), free(B), free(C), free(C0);
-    return worst;
-}
-
-static double check_dots(int M, int N, int K, float beta, uint64_t *s) {
-    const int lda = K + 3, ldb = K + 1, ldc = N + 2;
-    float *A = malloc(sizeof(float) * M * lda), *B = malloc(sizeof(float) * N * ldb);
-    float *C = malloc(sizeof(float) * M * ldc), *C0 = malloc(sizeof(float) * M * ldc);
-    for (int i = 0; i < M * lda; i++) A[i] = rnd(s);
-    for (int i = 0; i < N * ldb; i++) B[i] = rnd(s);
-    for (int i = 0; i < M * ldc; i++) C0[i] = C[i] = beta != 0.0f ? rnd(s) : NAN;
-    mm_dots(M, N, K, A, lda, B, ldb, beta, C, ldc);
-    double worst = 0;
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < ldc; j++) {
-            const size_t at = (size_t)i * ldc + j;
-            if (j >= N) {
-                worst = fmax(worst, isnan(C0[at]) ? (isnan(C[at]) ? 0 : 1) : (C[at] == C0[at] ? 0 : 1));
-                continue;
-            }
-            double want = beta != 0.0f ? C0[at] : 0.0, mag = fabs(want) + 1e-30;
-            for (int k = 0; k < K; k++) {
-                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)j * ldb + k];
+                const float bk = dots ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                const double t = (double)A[(size_t)i * lda + k] * bk;
                 want += t, mag += fabs(t);
             }
             worst = fmax(worst, isnan(C[at]) ? 1.0 : fabs(C[at] - want) / mag);
@@ -105,8 +83,8 @@ int main(void) {
         for (int b = 0; b < 7; b++)
             for (int k = 0; k < 5; k++)
                 for (int beta = 0; beta < 2; beta++) {
-                    ww = fmax(ww, check_wide(Ms[a], Ns[b], Ks[k], (float)beta, &s));
-                    wd = fmax(wd, check_dots(Ms[a], Ns[b], Ks[k], (float)beta, &s));
+                    ww = fmax(ww, check(0, Ms[a], Ns[b], Ks[k], (float)beta, &s));
+                    wd = fmax(wd, check(1, Ms[a], Ns[b], Ks[k], (float)beta, &s));
                 }
     double wu = 0;
     for (int a = 0; a < 4; a++)
@@ -118,8 +96,8 @@ int main(void) {
     CHECK(wd < 1e-6, "mm_dots differs from the reference: %g", wd);
     /* the decoder's shapes: 128 rows of 66 against 4096 pixels and the
      * probabilities of 64 rows against 132 state rows over a tile */
-    CHECK(check_wide(128, 4096, 66, 0.0f, &s) < 1e-6, "mm_wide at the decoder's shape");
-    CHECK(check_dots(64, 132, 256, 1.0f, &s) < 1e-6, "mm_dots at the decoder's shape");
-    CHECK(check_dots(8, 132, 4096 + 9, 0.0f, &s) < 1e-6, "mm_dots along a long reduction with a tail");
+    CHECK(check(0, 128, 4096, 66, 0.0f, &s) < 1e-6, "mm_wide at the decoder's shape");
+    CHECK(check(1, 64, 132, 256, 1.0f, &s) < 1e-6, "mm_dots at the decoder's shape");
+    CHECK(check(1, 8, 132, 4096 + 9, 0.0f, &s) < 1e-6, "mm_dots along a long reduction with a tail");
     return test_finish();
 }
