@@ -351,7 +351,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
                 twi_src_times(c, HW, &ws->cache, ws->up_w[0], d, ws->cache.up_src, first);
                 ws->cache.up_valid = 1;
             }
-            twi_keys_times(c, HW, kb, &ws->cache, ws->up_w[0], d, ws->cache.up_src, first, ws->keys1);
+            twi_keys_times(c, HW, kb, ws->up_w[0], d, ws->cache.up_src, first, ws->keys1);
             kb = NULL;
         }
         mask_logits(c, w, ws, kb, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);

@@ -105,11 +105,13 @@ int twi_applies(const sam2_config *c, int T, int HW) {
     return need <= (size_t)HW * d;
 }
 
-/* Scratch of one prompt's image-side work. */
-static size_t per_prompt_floats(const sam2_config *c, int T, int HW) {
+/* Scratch of one prompt's constants in the image-to-token updates: U and
+ * a scaled copy (R, d) or the state's vectors through the query weight
+ * (Kmax, max(I, R)), and a block-diagonal (R, I). */
+static size_t per_prompt_floats(const sam2_config *c, int T) {
     const int d = c->d_model, I = d / c->dec_attn_downsample, R = c->dec_heads * T, Kmax = kmax_of(c, T);
-    return 6 * (size_t)HW * R + 2 * (size_t)R * d + 4 * (size_t)R * R + 3 * (size_t)R * Kmax +
-           2 * (size_t)Kmax * (I > R ? I : R) + 2 * (size_t)R * I + 8 * (size_t)R + 8 * (size_t)HW;
+    const size_t second = (size_t)Kmax * (I > R ? I : R) > (size_t)R * d ? (size_t)Kmax * (I > R ? I : R) : (size_t)R * d;
+    return (size_t)R * d + second + (size_t)R * I;
 }
 
 static size_t first_consts_floats(int R);
@@ -118,10 +120,10 @@ static size_t second_consts_floats(int R, int Kmax);
 static size_t second_tile_floats(int R);
 static size_t t2i_floats(int B, int n, int H, int I, int d, int Kmax, int n_threads);
 
-size_t twi_work_floats(const sam2_config *c, int B, int T, int HW, int n_threads) {
+size_t twi_work_floats(const sam2_config *c, int B, int T, int n_threads) {
     const int I = c->d_model / c->dec_attn_downsample;
     const int R = c->dec_heads * T;
-    const size_t pp = per_prompt_floats(c, T, HW), t1 = first_tile_floats(R), t2 = second_tile_floats(R);
+    const size_t pp = per_prompt_floats(c, T), t1 = first_tile_floats(R), t2 = second_tile_floats(R);
     const size_t c1 = first_consts_floats(R), c2 = second_consts_floats(R, kmax_of(c, T));
     const size_t tile = t1 > t2 ? t1 : t2;
     const size_t t2i = t2i_floats(B, T, c->dec_heads, I, c->d_model, kmax_of(c, T), n_threads);
@@ -362,7 +364,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
     for (int e = 0; e < d; e++)
         sg += g0[e], sg2 += (double)g0[e] * g0[e], sgb += (double)g0[e] * b0[e], sb += b0[e], bb += (double)b0[e] * b0[e];
     const int pt = prompt_threads(B, n_threads);
-    const size_t ppf = per_prompt_floats(c, T, HW);
+    const size_t ppf = per_prompt_floats(c, T);
     /* per prompt: the value rows U through the out-projection, their Gram
      * matrices and sums, and the state's vectors and header */
 #pragma omp parallel for schedule(dynamic) num_threads(pt) if (pt > 1)
@@ -480,7 +482,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
     linear(qa, B * T, d, a->k_w, a->k_b, I, k);
     linear(queries, B * T, d, a->v_w, a->v_b, I, vv);
     const int pt = prompt_threads(B, n_threads);
-    const size_t ppf = per_prompt_floats(c, T, HW);
+    const size_t ppf = per_prompt_floats(c, T);
     /* per prompt: the state's vectors through the query weight and against
      * U, U's Gram matrix and sums, the query bias's part of the scores; the
      * state's vectors then take this LayerNorm's weight (the tiles below
@@ -762,11 +764,10 @@ void twi_src_times(const sam2_config *c, int HW, const two_way_cache *cache, con
     gemm(0, 0, HW, N, d, 1.0f, v.src, d, scratch, N, 0.0f, SW, N);
 }
 
-void twi_keys_times(const sam2_config *c, int HW, const float *state, const two_way_cache *cache, const float *W,
-                    int N, const float *SW, float *y, float *scratch) {
+void twi_keys_times(const sam2_config *c, int HW, const float *state, const float *W, int N, const float *SW, float *y,
+                    float *scratch) {
     const int d = c->d_model;
     const st_view s = st_open(c, HW, state);
-    (void)cache;
     gemm(0, 0, s.K[0], N, d, 1.0f, s.Nm, d, W, N, 0.0f, scratch, N);
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < HW; p++) {

@@ -29,9 +29,9 @@
 int twi_applies(const sam2_config *cfg, int T, int HW);
 
 /* Floats of per-image constants (two_way_cache.ix) and of scratch for B
- * prompts of T tokens. */
+ * prompts of T tokens (tiles of pixels: not growing with the image). */
 size_t twi_image_floats(const sam2_config *cfg, int HW);
-size_t twi_work_floats(const sam2_config *cfg, int B, int T, int HW, int n_threads);
+size_t twi_work_floats(const sam2_config *cfg, int B, int T, int n_threads);
 
 /* Fills the per-image constants of cache from the shared tokens src (HW,
  * d): a copy of src, per-pixel sums and the projections of src (scaled by
@@ -70,7 +70,7 @@ void twi_src_times(const sam2_config *cfg, int HW, const two_way_cache *cache, c
  * alpha * SW + LT^T (Nm W), with SW from twi_src_times. The first mask
  * upscaling is such a product. scratch holds K * N floats (K <= the
  * state's width). */
-void twi_keys_times(const sam2_config *cfg, int HW, const float *state, const two_way_cache *cache, const float *W,
-                    int N, const float *SW, float *y, float *scratch);
+void twi_keys_times(const sam2_config *cfg, int HW, const float *state, const float *W, int N, const float *SW, float *y,
+                    float *scratch);
 
 #endif

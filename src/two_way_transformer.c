@@ -366,7 +366,7 @@ size_t two_way_work_floats(const sam2_config *c, int B, int T, int HW, int n_thr
     size_t self = mha_work_floats(B, T, T, d, c->dec_heads, n_threads);
     size_t cross = mha_work_floats(B, T, HW, Ic, c->dec_heads, n_threads); /* covers both directions */
     size_t lr = lowrank_work_floats(B, T, HW, d, Ic, c->dec_heads);
-    size_t m = mlp > self ? mlp : self, im = twi_work_floats(c, B, T, HW, n_threads);
+    size_t m = mlp > self ? mlp : self, im = twi_work_floats(c, B, T, n_threads);
     m = m > cross ? m : cross;
     m = m > im ? m : im;
     return n + (m > lr ? m : lr);
