@@ -154,7 +154,9 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     ws->cache.t2i_vt = malloc(sizeof(float) * nc);
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
     ws->keep = malloc((size_t)max_B);
-    int pe_ok = ws->keep != NULL;
+    ws->skips[0] = malloc(sizeof(float) * (size_t)16 * g * g * (d / 8));
+    ws->skips[1] = malloc(sizeof(float) * (size_t)4 * g * g * (d / 4));
+    int pe_ok = ws->keep && ws->skips[0] && ws->skips[1];
     const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
         ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
@@ -181,6 +183,7 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->image_pe);
     free(ws->keep);
     free(ws->keys1);
+    free(ws->skips[0]), free(ws->skips[1]);
     free(ws->cache.up_src);
     free(ws->cache.ix);
     free(ws->up_w[0]), free(ws->up_w[1]);
@@ -205,28 +208,36 @@ int mask_decoder_group_size(const sam2_config *c, int Ns, int implicit) {
 
 /* The second half of a 2x2 stride-2 transposed convolution: the product y
  * (h*w, 4*Cout) of the input with the weight, each pixel's four taps
- * placed on the doubled grid, + bias, + a channels-first skip (Cout, 2h,
- * 2w) when given: out channels-last (2h*2w, Cout). Output rows are filled
- * one at a time so that the skip is read along its rows. */
+ * placed on the doubled grid, + bias, + a channels-last skip (2h*2w, Cout)
+ * when given: out channels-last (2h*2w, Cout). */
 static void upconv_place(const float *y, int h, int w, const float *bias, int Cout, const float *skip, float *out) {
     const int W2 = 2 * w, H2 = 2 * h;
     const size_t HW2 = (size_t)H2 * W2;
 #pragma omp parallel for schedule(static) if (HW2 * Cout > 65536)
     for (int py = 0; py < H2; py++) {
         const int yy = py / 2, ky = py % 2;
-        float *orow = out + (size_t)py * W2 * Cout; /* (2w, Cout) */
         for (int px = 0; px < W2; px++) {
+            const size_t at = ((size_t)py * W2 + px) * Cout;
             const float *src = y + ((size_t)yy * w + px / 2) * Cout * 4 + (size_t)(2 * ky + px % 2) * Cout;
-            float *o = orow + (size_t)px * Cout;
+            float *o = out + at;
+            if (skip) {
+                const float *sk = skip + at;
 #pragma omp simd
-            for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c];
-        }
-        if (skip)
-            for (int c = 0; c < Cout; c++) {
-                const float *srow = skip + c * HW2 + (size_t)py * W2;
-                for (int px = 0; px < W2; px++) orow[(size_t)px * Cout + c] += srow[px];
+                for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c] + sk[c];
+            } else {
+#pragma omp simd
+                for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c];
             }
+        }
     }
+}
+
+/* The high-resolution features (C, n) channels-last into (n, C). */
+static void to_channels_last(const float *x, int C, size_t n, float *out) {
+#pragma omp parallel for schedule(static) if (n * C > 65536)
+    for (size_t p0 = 0; p0 < n; p0 += 64)
+        for (int c = 0; c < C; c++)
+            for (size_t p = p0; p < p0 + 64 && p < n; p++) out[p * C + c] = x[(size_t)c * n + p];
 }
 
 /* The whole transposed convolution of channels-last x (h*w, Cin) with
@@ -242,7 +253,8 @@ static void upconv(const float *x, int h, int w, int Cin, const float *wt, const
 /* Mask logits of one prompt: the upscaled image embedding (two transposed
  * convolutions with the high-resolution features added, LayerNorm2d, GELU)
  * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). keys
- * NULL: the first convolution's product is already in work's tmp. */
+ * NULL: the first convolution's product is already in work's tmp. hr0 and
+ * hr1 channels-last (mask_decoder_ws.skips), or NULL. */
 static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const mask_decoder_ws *ws,
                         const float *keys, const float *hr0, const float *hr1, const float *hyp, float *masks,
                         float *work) {
@@ -342,6 +354,14 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         dec_mlp_run(&w->hyper[i], rows, B, big, mlp_ws);
         for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
     }
+    int any = 0;
+    for (int b = 0; b < B; b++) any |= keep[b];
+    if (any && (!ws->skips_valid || ws->skips_of[0] != hr0 || ws->skips_of[1] != hr1)) {
+        if (hr1) to_channels_last(hr1, d / 4, (size_t)4 * HW, ws->skips[1]);
+        if (hr0) to_channels_last(hr0, d / 8, (size_t)16 * HW, ws->skips[0]);
+        ws->skips_of[0] = hr0, ws->skips_of[1] = hr1, ws->skips_valid = 1;
+    }
+    const float *sk0 = hr0 ? ws->skips[0] : NULL, *sk1 = hr1 ? ws->skips[1] : NULL;
     for (int b = 0; b < B; b++) {
         if (!keep[b]) continue;
         const float *kb = keys + (size_t)b * HW * d;
@@ -354,7 +374,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
             twi_keys_times(c, HW, kb, ws->up_w[0], d, ws->cache.up_src, first, ws->keys1);
             kb = NULL;
         }
-        mask_logits(c, w, ws, kb, hr0, hr1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);
+        mask_logits(c, w, ws, kb, sk0, sk1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);
     }
     return SAM2_OK;
 }

@@ -80,6 +80,13 @@ typedef struct mask_decoder_ws {
     float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
     unsigned char *keep;           /* (max_B) prompts past the IoU floor */
     float *keys1;                  /* (h*w, d) scratch of one prompt's mask upscaling from its state, or NULL */
+    /* The high-resolution features channels-last, (4hw, d/4) and (16hw,
+     * d/8), made at the first mask of an image (the upscaling adds them
+     * pixel by pixel); valid while skips_valid and the feature pointers are
+     * skips_of. Whoever changes the features' contents clears skips_valid. */
+    float *skips[2];
+    const float *skips_of[2];
+    int skips_valid;
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;
