@@ -55,10 +55,20 @@ char *test_read_file(const char *path, size_t *size);
 
 /* The demo model on a shapes-dev image: $SAM2_SOURCE_DIR/models/sam2-demo-
  * shapes.{pt,yaml} and $SAM2_BENCH/shapes-dev/images/<name> in a context of
- * 2 threads. 1 when *model, *ctx and *file are ready (test_demo_free them);
- * 0 after saying why not (a missing file skips, a failed load also counts
- * as a failure). */
-int test_demo_scene(const char *name, sam2_model **model, sam2_ctx **ctx, image_file *file);
-void test_demo_free(sam2_model *model, sam2_ctx *ctx, image_file *file);
+ * 2 threads, the image also as a view. test_demo_open returns 1 when all is
+ * ready (test_demo_close it); 0 after saying why not (a missing file skips,
+ * a failed load also counts as a failure). */
+typedef struct test_demo {
+    sam2_model *model;
+    sam2_ctx *ctx;
+    image_file file;
+    sam2_image img;
+} test_demo;
+int test_demo_open(const char *name, test_demo *d);
+void test_demo_close(test_demo *d);
+
+/* The official AMG parameters of the strict shapes-dev baseline: 16 x 16
+ * points, pred_iou_thresh 0.5, stability_score_thresh 0.8. */
+sam2_amg_params test_strict_params(void);
 
 #endif

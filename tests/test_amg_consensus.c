@@ -109,23 +109,19 @@ static sam2_amg_result *make_pool(uint8_t *square_a) {
  * clicks sit at the centres between the grid's, the grid's candidates stay
  * as they were; explicit grids add nothing; another image is refused. */
 static void check_cell_clicks(void) {
-    sam2_model *mdl = NULL;
-    sam2_ctx *ctx = NULL;
-    image_file f;
-    if (!test_demo_scene("dev_013.png", &mdl, &ctx, &f)) return;
-    sam2_image img = image_file_view(&f);
-    sam2_amg_params p = sam2_amg_default_params();
-    p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
+    test_demo d;
+    if (!test_demo_open("dev_013.png", &d)) return;
+    sam2_amg_params p = test_strict_params();
     sam2_amg_result *out = NULL, *pool = NULL;
-    CHECK_OK(sam2_amg_generate_pool(ctx, &img, &p, 0.1f, &out, &pool));
+    CHECK_OK(sam2_amg_generate_pool(d.ctx, &d.img, &p, 0.1f, &out, &pool));
     if (!pool || !out) {
-        test_demo_free(mdl, ctx, &f);
+        test_demo_close(&d);
         return;
     }
     const int n0 = pool->n_masks, w = pool->width, h = pool->height;
     int64_t *areas = malloc(sizeof(int64_t) * (size_t)n0);
     for (int k = 0; k < n0; k++) areas[k] = pool->masks[k].area;
-    CHECK_OK(sam2_amg_pool_add_cell_clicks(ctx, &p, 0.1f, pool));
+    CHECK_OK(sam2_amg_pool_add_cell_clicks(d.ctx, &p, 0.1f, pool));
     CHECK(pool->n_masks > n0, "cell clicks added nothing to %d candidates", n0);
     int same = 1, at_centres = 1, filtered = 1;
     for (int k = 0; k < n0; k++) same &= pool->masks[k].area == areas[k];
@@ -152,16 +148,16 @@ static void check_cell_clicks(void) {
     const int sizes[1] = {1};
     sam2_amg_params g = p;
     g.points_per_side = 0, g.point_grids = grids, g.point_grid_sizes = sizes, g.n_point_grids = 1;
-    CHECK_OK(sam2_amg_pool_add_cell_clicks(ctx, &g, 0.1f, pool));
+    CHECK_OK(sam2_amg_pool_add_cell_clicks(d.ctx, &g, 0.1f, pool));
     CHECK(pool->n_masks == n1, "explicit grids added %d candidates", pool->n_masks - n1);
     pool->width++;
-    CHECK(sam2_amg_pool_add_cell_clicks(ctx, &p, 0.1f, pool) == SAM2_ERR_STATE && pool->n_masks == n1,
+    CHECK(sam2_amg_pool_add_cell_clicks(d.ctx, &p, 0.1f, pool) == SAM2_ERR_STATE && pool->n_masks == n1,
           "a pool of another size accepted");
     pool->width--;
-    CHECK(sam2_amg_pool_add_cell_clicks(ctx, NULL, 0.1f, pool) == SAM2_ERR_PARAM, "NULL params accepted");
+    CHECK(sam2_amg_pool_add_cell_clicks(d.ctx, NULL, 0.1f, pool) == SAM2_ERR_PARAM, "NULL params accepted");
     free(areas);
     sam2_amg_result_free(out), sam2_amg_result_free(pool);
-    test_demo_free(mdl, ctx, &f);
+    test_demo_close(&d);
 }
 
 int main(void) {

@@ -48,18 +48,14 @@ static void check_regions(void) {
 /* On a shapes-dev low-contrast scene with the strict setting, gap filling
  * adds masks that are mostly new, never touches the grid's, and covers more. */
 static void check_demo(void) {
-    sam2_model *mdl = NULL;
-    sam2_ctx *ctx = NULL;
-    image_file f;
-    if (!test_demo_scene("dev_013.png", &mdl, &ctx, &f)) return;
-    sam2_image img = image_file_view(&f);
-    sam2_amg_params p = sam2_amg_default_params();
-    p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
+    test_demo d;
+    if (!test_demo_open("dev_013.png", &d)) return;
+    sam2_amg_params p = test_strict_params();
     sam2_amg_result *grid = NULL, *res = NULL;
-    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &grid));
-    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &res));
+    CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &grid));
+    CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &res));
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
-    CHECK_OK(sam2_amg_gap_fill(ctx, &p, &g, res));
+    CHECK_OK(sam2_amg_gap_fill(d.ctx, &p, &g, res));
     if (grid && res) {
         const int n0 = grid->n_masks, w = res->width, h = res->height;
         CHECK(res->n_masks > n0, "gap filling added nothing (%d masks)", n0);
@@ -88,15 +84,15 @@ static void check_demo(void) {
     /* refused: a result of another size than the context's image, bad params */
     sam2_gap_fill_params bad = g;
     bad.rounds = -1;
-    CHECK(sam2_amg_gap_fill(ctx, &p, &bad, res) == SAM2_ERR_PARAM, "negative rounds accepted");
+    CHECK(sam2_amg_gap_fill(d.ctx, &p, &bad, res) == SAM2_ERR_PARAM, "negative rounds accepted");
     if (res) {
         res->width++;
-        CHECK(sam2_amg_gap_fill(ctx, &p, &g, res) == SAM2_ERR_STATE, "size mismatch accepted");
+        CHECK(sam2_amg_gap_fill(d.ctx, &p, &g, res) == SAM2_ERR_STATE, "size mismatch accepted");
         res->width--;
     }
     sam2_amg_result_free(grid);
     sam2_amg_result_free(res);
-    test_demo_free(mdl, ctx, &f);
+    test_demo_close(&d);
 }
 
 int main(void) {

@@ -13,11 +13,10 @@ static sam2_amg_result *run(sam2_ctx *ctx, const sam2_image *img, const sam2_amg
 }
 
 int main(void) {
-    sam2_model *m = NULL;
-    sam2_ctx *ctx = NULL;
-    image_file f;
-    if (!test_demo_scene("dev_001.png", &m, &ctx, &f)) return test_finish();
-    sam2_image img = image_file_view(&f);
+    test_demo d;
+    if (!test_demo_open("dev_001.png", &d)) return test_finish();
+    sam2_ctx *ctx = d.ctx;
+    sam2_image img = d.img;
     /* the loose setting gives many touching, overlapping parts */
     sam2_amg_params p = sam2_amg_default_params();
     p.points_per_side = 8, p.pred_iou_thresh = 0.1f, p.stability_score_thresh = 0.0f;
@@ -61,6 +60,6 @@ int main(void) {
     }
     sam2_amg_result_free(base);
     sam2_amg_result_free(r);
-    test_demo_free(m, ctx, &f);
+    test_demo_close(&d);
     return test_finish();
 }

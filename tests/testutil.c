@@ -64,30 +64,40 @@ char *test_read_file(const char *path, size_t *size) {
     return buf;
 }
 
-int test_demo_scene(const char *name, sam2_model **model, sam2_ctx **ctx, image_file *file) {
+int test_demo_open(const char *name, test_demo *d) {
     const char *bench = getenv("SAM2_BENCH"), *src = getenv("SAM2_SOURCE_DIR");
     char path[4096], pt[4096], yaml[4096];
     snprintf(path, sizeof path, "%s/shapes-dev/images/%s", bench ? bench : "", name);
     snprintf(pt, sizeof pt, "%s/models/sam2-demo-shapes.pt", src ? src : ".");
     snprintf(yaml, sizeof yaml, "%s/models/sam2-demo-shapes.yaml", src ? src : ".");
-    *model = NULL, *ctx = NULL;
+    memset(d, 0, sizeof *d);
     if (!bench || !test_file_exists(path) || !test_file_exists(pt)) {
         printf("no $SAM2_BENCH/shapes-dev or demo model: the demo-model check is skipped\n");
         return 0;
     }
-    CHECK_OK(sam2_model_load(pt, yaml, model));
-    if (!*model) return 0;
-    sam2_status st = image_file_read(path, file);
+    CHECK_OK(sam2_model_load(pt, yaml, &d->model));
+    if (!d->model) return 0;
+    sam2_status st = image_file_read(path, &d->file);
     CHECK(st == SAM2_OK, "%s: %s", path, sam2_last_error());
-    if (st == SAM2_OK && sam2_ctx_new(*model, 2, ctx) == SAM2_OK) return 1;
-    if (st == SAM2_OK) image_file_free(file);
-    sam2_model_free(*model), *model = NULL;
+    if (st == SAM2_OK && sam2_ctx_new(d->model, 2, &d->ctx) == SAM2_OK) {
+        d->img = image_file_view(&d->file);
+        return 1;
+    }
+    if (st == SAM2_OK) image_file_free(&d->file);
+    sam2_model_free(d->model), d->model = NULL;
     CHECK(0, "no context for the demo model: %s", sam2_last_error());
     return 0;
 }
 
-void test_demo_free(sam2_model *model, sam2_ctx *ctx, image_file *file) {
-    image_file_free(file);
-    sam2_ctx_free(ctx);
-    sam2_model_free(model);
+sam2_amg_params test_strict_params(void) {
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 16, p.pred_iou_thresh = 0.5f, p.stability_score_thresh = 0.8f;
+    return p;
+}
+
+void test_demo_close(test_demo *d) {
+    image_file_free(&d->file);
+    sam2_ctx_free(d->ctx);
+    sam2_model_free(d->model);
+    memset(d, 0, sizeof *d);
 }
