@@ -399,7 +399,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
      * products with the shared tokens and with itself, the LayerNorm's
      * statistics and the state's rows */
     const int ntile = (HW + TILE_PX - 1) / TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
-#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
+#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1) /* no BLAS call inside */
     for (int ti = 0; ti < ntile; ti++) {
         const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
         float *P = tiles + (size_t)omp_get_thread_num() * first_tile_floats(R), *X = P + (size_t)R * TILE_PX;
@@ -523,7 +523,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
     /* per tile of pixels, every prompt: scores, probabilities, the new
      * LayerNorm's statistics, the state's rows rescaled and extended */
     const int ntile = (HW + TILE_PX - 1) / TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
-#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1 && gemm_nested_ok())
+#pragma omp parallel for schedule(static) num_threads(tt) if (tt > 1) /* no BLAS call inside */
     for (int ti = 0; ti < ntile; ti++) {
         const int p0 = ti * TILE_PX, np = HW - p0 < TILE_PX ? HW - p0 : TILE_PX;
         float *P = tiles + (size_t)omp_get_thread_num() * second_tile_floats(R), *X = P + (size_t)R * TILE_PX;
@@ -649,7 +649,7 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
      * shared values while the tile is at hand */
     const int ntile = (HW + T2I_TILE_PX - 1) / T2I_TILE_PX, tt = ntile < n_threads ? ntile : n_threads;
     int used = 1;
-#pragma omp parallel num_threads(tt) if (tt > 1 && gemm_nested_ok())
+#pragma omp parallel num_threads(tt) if (tt > 1) /* no BLAS call inside */
     {
         const int th = omp_get_thread_num(), nth = omp_get_num_threads();
         if (th == 0) used = nth;

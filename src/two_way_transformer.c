@@ -198,7 +198,7 @@ static void mha_pre(const attn_weights *a, int heads, int d, int B, int Nq, int 
     const size_t spare = kv_shared && !q_shared ? (size_t)(B - 1) * 2 * I * Nk : 0;
     const size_t fit = n_threads > 0 && Nk > 0 ? spare / ((size_t)n_threads * Nk) : 0;
     const int MC = fit < 32 ? (int)fit : B * Nq < 32 ? B * Nq : 32;
-    if (MC >= 8 && Nk >= 512 && gemm_nested_ok())
+    if (MC >= 8 && Nk >= 512)
         attend_shared_kv(q_pre ? q_pre : q, kt_pre ? kt_pre : kt, vt_pre ? vt_pre : vt, o, B, heads, Nq, Nk, I,
                          n_threads, ts + (size_t)n_threads * attn_thread_floats(Nq, Nk, I / heads), MC);
     else
