@@ -334,15 +334,30 @@ static inline __attribute__((always_inline)) void col_sums(const float *P, int R
 
 /* ------------------------------------------- image-to-token updates */
 
+/* A LayerNorm's new rows of a state over a tile's np pixels from p0: rows
+ * K0 .. K0 + R - 1 of LT the probabilities P (R, np) times rstd, then
+ * -rstd * mean and ones. */
+static void append_rows(float *LT, int HW, int K0, int R, const float *P, int np, int p0, const float *rstd,
+                        const float *neg_mean_rstd) {
+    for (int r = 0; r < R; r++) {
+        const float *pr = P + (size_t)r * np;
+        float *lr = LT + (size_t)(K0 + r) * HW + p0;
+#pragma omp simd
+        for (int i = 0; i < np; i++) lr[i] = rstd[i] * pr[i];
+    }
+    memcpy(LT + (size_t)(K0 + R) * HW + p0, neg_mean_rstd, sizeof(float) * np);
+    for (int i = 0; i < np; i++) LT[(size_t)(K0 + R + 1) * HW + p0 + i] = 1.0f;
+}
+
 /* Pixels per tile of the image-to-token updates: every step there is per
  * pixel, so a tile of the image's products is read once for all prompts of
  * a call while it sits in the cache, and each prompt's intermediates stay
- * there too. A multiple of 16 (head_prod's blocks). */
+ * there too. A multiple of 16: the products' full vectors. */
 #define TILE_PX 128
 
 /* Per-prompt constants of layer 0's update: G = U U^T and, for depth 2,
- * Gg = (U g0^2) U^T stacked (2R, R), each as its upper triangle (to_upper), then U's sums: . 1, . g0, . g0^2,
- * . g0 b0 (R each). */
+ * Gg = (U g0^2) U^T stacked (2R, R), each as its upper triangle
+ * (to_upper), then U's sums: . 1, . g0, . g0^2, . g0 b0 (R each). */
 static size_t first_consts_floats(int R) { return 2 * (size_t)R * R + 4 * (size_t)R; }
 
 /* Per-thread scratch of one tile of layer 0's update: P, X, Xg (R, TILE_PX)
@@ -447,22 +462,14 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
                     s.sq0[p] = rstd * rstd * yy + 2.0 * rstd * yb + bb;
                 }
             }
-            for (int r = 0; r < R; r++) {
-                const float *pr = P + (size_t)r * np;
-                float *lr = s.LT + (size_t)r * HW + p0;
-#pragma omp simd
-                for (int i = 0; i < np; i++) lr[i] = rs[i] * pr[i];
-            }
-            memcpy(s.LT + (size_t)R * HW + p0, rm, sizeof(float) * np);
-            for (int i = 0; i < np; i++) s.LT[(size_t)(R + 1) * HW + p0 + i] = 1.0f;
+            append_rows(s.LT, HW, 0, R, P, np, p0, rs, rm);
         }
     }
 }
 
 /* Per-prompt constants of layer 1's update: the state's part of the scores
  * and of the products with U, (Zt; NU) (2R, Kmax); G = U U^T (R, R) as its
- * upper triangle; the
- * score bias per row and U's row sums (R each). */
+ * upper triangle; the score bias per row and U's row sums (R each). */
 static size_t second_consts_floats(int R, int Kmax) { return 2 * (size_t)R * Kmax + (size_t)R * R + 2 * (size_t)R; }
 
 /* Per-thread scratch of one tile of layer 1's update: P (R, TILE_PX), X
@@ -568,14 +575,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
 #pragma omp simd
                 for (int i = 0; i < np; i++) lr[i] *= rs[i];
             }
-            for (int r = 0; r < R; r++) {
-                const float *pr = P + (size_t)r * np;
-                float *lr = s.LT + (size_t)(K + r) * HW + p0;
-#pragma omp simd
-                for (int i = 0; i < np; i++) lr[i] = rs[i] * pr[i];
-            }
-            memcpy(s.LT + (size_t)(K + R) * HW + p0, rm, sizeof(float) * np);
-            for (int i = 0; i < np; i++) s.LT[(size_t)(K + R + 1) * HW + p0 + i] = 1.0f;
+            append_rows(s.LT, HW, K, R, P, np, p0, rs, rm);
         }
     }
     for (int b = 0; b < B; b++) {
