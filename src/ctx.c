@@ -37,7 +37,7 @@ static void ctx_clear(sam2_ctx *c) {
 }
 
 void ctx_features_changed(sam2_ctx *c) {
-    /* the decoder's layer-0 projections and its skip copies were of the old features */
+    /* the decoder's per-image projections were of the old features */
     c->dec_ws.cache.valid = 0, c->dec_ws.cache.ix_valid = 0, c->dec_ws.cache.up_valid = 0;
     c->dec_ws.skips_valid = 0;
 }

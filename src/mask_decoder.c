@@ -97,12 +97,10 @@ sam2_status mask_decoder_bind(const sam2_config *c, wt_binder *b, mask_decoder_w
 
 /* ------------------------------------------------------------ computation */
 
-/* Floats of the per-prompt output heads: u1 (4HW, d/4), u2 (16HW, d/8) and
- * the transposed-convolution product before its pixel shuffle. */
-static size_t heads_floats(int d, int HW) {
-    size_t u1 = (size_t)4 * HW * (d / 4), u2 = (size_t)16 * HW * (d / 8);
-    size_t t1 = (size_t)HW * (d / 4) * 4, t2 = (size_t)4 * HW * (d / 8) * 4;
-    return u1 + u2 + (t1 > t2 ? t1 : t2);
+/* Floats of the per-prompt mask head: its first product, whole (d, HW)
+ * or the implicit form's Z (d, K <= HW), and mask_head_run's scratch. */
+static size_t heads_floats(const mask_decoder_ws *ws, int d, int g, int nt, int n_threads) {
+    return (size_t)d * g * g + mask_head_scratch_floats(&ws->head, g, nt, n_threads);
 }
 
 /* Floats of the token-side heads for B prompts: gathered rows (B, d), the
@@ -122,10 +120,11 @@ static size_t token_heads_floats(const mask_decoder_weights *w, int nt, int d, i
 }
 
 /* Everything mask_decoder_run needs for max_B prompts of Ns sparse tokens. */
-static size_t ws_floats(const sam2_config *c, const mask_decoder_weights *w, int max_B, int Ns, int n_threads) {
+static size_t ws_floats(const sam2_config *c, const mask_decoder_weights *w, const mask_decoder_ws *ws, int max_B,
+                        int Ns, int n_threads) {
     const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g;
     const int nt = c->num_multimask_outputs + 1, T = (c->pred_obj_scores ? 1 : 0) + 1 + nt + Ns;
-    size_t tw = two_way_work_floats(c, max_B, T, HW, n_threads), hd = heads_floats(d, HW);
+    size_t tw = two_way_work_floats(c, max_B, T, HW, n_threads), hd = heads_floats(ws, d, g, nt, n_threads);
     return 2 * (size_t)max_B * T * d + (size_t)max_B * HW * d + token_heads_floats(w, nt, d, max_B) +
            (tw > hd ? tw : hd);
 }
@@ -135,40 +134,29 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     memset(ws, 0, sizeof *ws);
     if (max_B <= 0 || Ns < 0 || n_threads <= 0)
         return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch for %d prompts, %d tokens, %d threads", max_B, Ns, n_threads);
-    const int g = c->image_size / c->backbone_stride;
-    size_t n = ws_floats(c, w, max_B, Ns, n_threads);
+    const int g = c->image_size / c->backbone_stride, d = c->d_model;
+    SAM2_TRY(mask_head_init(d, w->up1_w, w->up1_b, w->up_ln_w, w->up_ln_b, w->up2_w, w->up2_b, &ws->head));
+    size_t n = ws_floats(c, w, ws, max_B, Ns, n_threads);
     ws->buf = malloc(sizeof(float) * n);
-    ws->image_pe = malloc(sizeof(float) * (size_t)g * g * c->d_model);
-    const int d = c->d_model, cin[2] = {d, d / 4}, cout[2] = {d / 4, d / 8};
-    const float *src[2] = {w->up1_w, w->up2_w};
-    for (int u = 0; u < 2; u++) {
-        ws->up_w[u] = malloc(sizeof(float) * (size_t)cin[u] * cout[u] * 4);
-        if (!ws->up_w[u]) continue;
-        for (int i = 0; i < cin[u]; i++)
-            for (int o = 0; o < cout[u]; o++)
-                for (int k = 0; k < 4; k++)
-                    ws->up_w[u][((size_t)i * 4 + k) * cout[u] + o] = src[u][((size_t)i * cout[u] + o) * 4 + k];
-    }
+    ws->image_pe = malloc(sizeof(float) * (size_t)g * g * d);
     const size_t nc = (size_t)g * g * (d / c->dec_attn_downsample);
     ws->cache.t2i_kt = malloc(sizeof(float) * nc);
     ws->cache.t2i_vt = malloc(sizeof(float) * nc);
     ws->cache.i2t_q = malloc(sizeof(float) * nc);
     ws->keep = malloc((size_t)max_B);
-    ws->skips[0] = malloc(sizeof(float) * (size_t)16 * g * g * (d / 8));
-    ws->skips[1] = malloc(sizeof(float) * (size_t)4 * g * g * (d / 4));
-    int pe_ok = ws->keep && ws->skips[0] && ws->skips[1];
+    ws->skips = malloc(sizeof(float) * mask_head_skip_floats(&ws->head, g));
+    int pe_ok = ws->keep && ws->skips;
     const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
         ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
-        ws->keys1 = malloc(sizeof(float) * (size_t)HW * c->d_model);
         ws->cache.up_src = malloc(sizeof(float) * (size_t)HW * c->d_model);
-        pe_ok = pe_ok && ws->cache.ix && ws->keys1 && ws->cache.up_src;
+        pe_ok = pe_ok && ws->cache.ix && ws->cache.up_src;
     }
     for (int l = 1; l <= c->dec_depth; l++) {
         pe_ok = pe_ok && (ws->cache.pe_t2i_kt[l] = malloc(sizeof(float) * nc));
         if (l < c->dec_depth) pe_ok = pe_ok && (ws->cache.pe_i2t_q[l] = malloc(sizeof(float) * nc));
     }
-    if (!ws->buf || !ws->image_pe || !ws->up_w[0] || !ws->up_w[1] || !ws->cache.t2i_kt || !ws->cache.t2i_vt ||
+    if (!ws->buf || !ws->image_pe || !ws->cache.t2i_kt || !ws->cache.t2i_vt ||
         !ws->cache.i2t_q || !pe_ok) {
         mask_decoder_ws_free(ws);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the decoder scratch (%zu MB)", n * 4 >> 20);
@@ -182,11 +170,10 @@ void mask_decoder_ws_free(mask_decoder_ws *ws) {
     free(ws->buf);
     free(ws->image_pe);
     free(ws->keep);
-    free(ws->keys1);
-    free(ws->skips[0]), free(ws->skips[1]);
     free(ws->cache.up_src);
     free(ws->cache.ix);
-    free(ws->up_w[0]), free(ws->up_w[1]);
+    free(ws->skips);
+    mask_head_free(&ws->head);
     free(ws->cache.t2i_kt), free(ws->cache.t2i_vt), free(ws->cache.i2t_q);
     for (int l = 0; l <= DEC_MAX_DEPTH; l++) free(ws->cache.pe_t2i_kt[l]);
     for (int l = 0; l < DEC_MAX_DEPTH; l++) free(ws->cache.pe_i2t_q[l]);
@@ -206,78 +193,14 @@ int mask_decoder_group_size(const sam2_config *c, int Ns, int implicit) {
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-/* The second half of a 2x2 stride-2 transposed convolution: the product y
- * (h*w, 4*Cout) of the input with the weight, each pixel's four taps
- * placed on the doubled grid, + bias, + a channels-last skip (2h*2w, Cout)
- * when given: out channels-last (2h*2w, Cout). */
-static void upconv_place(const float *y, int h, int w, const float *bias, int Cout, const float *skip, float *out) {
-    const int W2 = 2 * w, H2 = 2 * h;
-    const size_t HW2 = (size_t)H2 * W2;
-#pragma omp parallel for schedule(static) if (HW2 * Cout > 65536)
-    for (int py = 0; py < H2; py++) {
-        const int yy = py / 2, ky = py % 2;
-        for (int px = 0; px < W2; px++) {
-            const size_t at = ((size_t)py * W2 + px) * Cout;
-            const float *src = y + ((size_t)yy * w + px / 2) * Cout * 4 + (size_t)(2 * ky + px % 2) * Cout;
-            float *o = out + at;
-            if (skip) {
-                const float *sk = skip + at;
-#pragma omp simd
-                for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c] + sk[c];
-            } else {
-#pragma omp simd
-                for (int c = 0; c < Cout; c++) o[c] = src[c] + bias[c];
-            }
-        }
-    }
-}
-
-/* The high-resolution features (C, n) channels-last into (n, C). */
-static void to_channels_last(const float *x, int C, size_t n, float *out) {
-#pragma omp parallel for schedule(static) if (n * C > 65536)
-    for (size_t p0 = 0; p0 < n; p0 += 64)
-        for (int c = 0; c < C; c++)
-            for (size_t p = p0; p < p0 + 64 && p < n; p++) out[p * C + c] = x[(size_t)c * n + p];
-}
-
-/* The whole transposed convolution of channels-last x (h*w, Cin) with
- * weight wt (Cin, 2, 2, Cout) (taps outermost, see mask_decoder_ws). tmp
- * holds h*w*Cout*4 floats. */
-static void upconv(const float *x, int h, int w, int Cin, const float *wt, const float *bias, int Cout,
-                   const float *skip, float *out, float *tmp) {
-    float *y = tmp; /* (h*w, 4*Cout): tap (ky, kx) of channel c at (2*ky + kx)*Cout + c */
-    gemm(0, 0, h * w, Cout * 4, Cin, 1.0f, x, Cin, wt, Cout * 4, 0.0f, y, Cout * 4);
-    upconv_place(y, h, w, bias, Cout, skip, out);
-}
-
-/* Mask logits of one prompt: the upscaled image embedding (two transposed
- * convolutions with the high-resolution features added, LayerNorm2d, GELU)
- * times the prompt's hypernetwork outputs hyp (nt, d/8): masks (nt, 16HW). keys
- * NULL: the first convolution's product is already in work's tmp. hr0 and
- * hr1 channels-last (mask_decoder_ws.skips), or NULL. */
-static void mask_logits(const sam2_config *c, const mask_decoder_weights *w, const mask_decoder_ws *ws,
-                        const float *keys, const float *hr0, const float *hr1, const float *hyp, float *masks,
-                        float *work) {
-    const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, L = 4 * g;
-    const int nt = c->num_multimask_outputs + 1;
-    float *u1 = work;                              /* (4HW, d/4) */
-    float *u2 = u1 + (size_t)4 * HW * (d / 4);     /* (16HW, d/8) */
-    float *tmp = u2 + (size_t)16 * HW * (d / 8);   /* transposed-convolution products */
-    if (keys) upconv(keys, g, g, d, ws->up_w[0], w->up1_b, d / 4, hr1, u1, tmp);
-    else upconv_place(tmp, g, g, w->up1_b, d / 4, hr1, u1); /* the first product is in tmp already */
-    op_layernorm(u1, u1, (int64_t)4 * HW, d / 4, w->up_ln_w, w->up_ln_b, 1e-6f);
-    op_gelu_vec(u1, (int64_t)4 * HW * (d / 4));
-    upconv(u1, 2 * g, 2 * g, d / 4, ws->up_w[1], w->up2_b, d / 8, hr0, u2, tmp);
-    op_gelu_vec(u2, (int64_t)L * L * (d / 8));
-    gemm(0, 1, nt, L * L, d / 8, 1.0f, hyp, d / 8, u2, d / 8, 0.0f, masks, L * L);
-}
-
 sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,
                              float *iou, float *obj, mask_decoder_ws *ws, float skip_floor) {
     if (!ws || !ws->buf || B > ws->max_B || Ns > ws->Ns)
         return SAM2_FAIL(SAM2_ERR_PARAM, "decoder scratch too small for %d prompts of %d tokens", B, Ns);
+    if ((hr0 == NULL) != (hr1 == NULL))
+        return SAM2_FAIL(SAM2_ERR_PARAM, "the decoder takes both high-resolution feature maps or neither");
     if (B <= 0) return SAM2_OK;
     const int d = c->d_model, g = c->image_size / c->backbone_stride, HW = g * g, L = 4 * g;
     const int nt = c->num_multimask_outputs + 1, s = c->pred_obj_scores ? 1 : 0, T = s + 1 + nt + Ns;
@@ -290,7 +213,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     float *iou_raw = hyp + (size_t)Bm * nt * dh;       /* (B, nt) */
     unsigned char *keep = ws->keep;                    /* (B) prompts whose masks are computed */
     float *mlp_ws = iou_raw + (size_t)Bm * nt;         /* MLP scratch */
-    size_t tw = two_way_work_floats(c, Bm, Tmax, HW, ws->n_threads), hf = heads_floats(d, HW);
+    size_t tw = two_way_work_floats(c, Bm, Tmax, HW, ws->n_threads), hf = heads_floats(ws, d, g, nt, ws->n_threads);
     float *big = ws->buf + ws->n_floats - (tw > hf ? tw : hf); /* transformer, then heads scratch */
     for (int b = 0; b < B; b++) {
         float *t = qpe + (size_t)b * T * d;
@@ -354,27 +277,32 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         dec_mlp_run(&w->hyper[i], rows, B, big, mlp_ws);
         for (int b = 0; b < B; b++) memcpy(hyp + ((size_t)b * nt + i) * dh, big + (size_t)b * dh, sizeof(float) * dh);
     }
+    /* masks of the kept prompts: the first upscaling's product whole, or
+     * from the implicit state (the shared part once per image) */
+    float *first_buf = big, *head_ws = big + (size_t)d * HW;
     int any = 0;
     for (int b = 0; b < B; b++) any |= keep[b];
-    if (any && (!ws->skips_valid || ws->skips_of[0] != hr0 || ws->skips_of[1] != hr1)) {
-        if (hr1) to_channels_last(hr1, d / 4, (size_t)4 * HW, ws->skips[1]);
-        if (hr0) to_channels_last(hr0, d / 8, (size_t)16 * HW, ws->skips[0]);
+    if (any && hr0 && (!ws->skips_valid || ws->skips_of[0] != hr0 || ws->skips_of[1] != hr1)) {
+        mask_head_skips(&ws->head, g, hr0, hr1, ws->skips);
         ws->skips_of[0] = hr0, ws->skips_of[1] = hr1, ws->skips_valid = 1;
     }
-    const float *sk0 = hr0 ? ws->skips[0] : NULL, *sk1 = hr1 ? ws->skips[1] : NULL;
     for (int b = 0; b < B; b++) {
         if (!keep[b]) continue;
         const float *kb = keys + (size_t)b * HW * d;
-        if (implicit) { /* the first upscaling's product straight from the state */
-            float *first = big + (size_t)4 * HW * (d / 4) + (size_t)16 * HW * (d / 8); /* mask_logits' tmp */
+        mask_head_first first = {0};
+        if (implicit) {
             if (!ws->cache.up_valid) {
-                twi_src_times(c, HW, &ws->cache, ws->up_w[0], d, ws->cache.up_src, first);
+                twi_src_times(c, HW, &ws->cache, ws->head.w1t, d, ws->cache.up_src, first_buf);
                 ws->cache.up_valid = 1;
             }
-            twi_keys_times(c, HW, kb, ws->up_w[0], d, ws->cache.up_src, first, ws->keys1);
-            kb = NULL;
+            twi_tokens_times(c, HW, kb, ws->head.w1t, d, first_buf, &first.alpha, &first.L, &first.K);
+            first.shared = ws->cache.up_src, first.Z = first_buf;
+        } else {
+            gemm(0, 1, d, HW, d, 1.0f, ws->head.w1t, d, kb, d, 0.0f, first_buf, HW);
+            first.full = first_buf;
         }
-        mask_logits(c, w, ws, kb, sk0, sk1, hyp + (size_t)b * nt * dh, masks + (size_t)b * nt * L * L, big);
+        mask_head_run(&ws->head, g, &first, hr0 ? ws->skips : NULL, hyp + (size_t)b * nt * dh, nt, masks + (size_t)b * nt * L * L,
+                      head_ws, ws->n_threads);
     }
     return SAM2_OK;
 }

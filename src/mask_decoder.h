@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "mask_head.h"
 #include "weights.h"
 
 typedef struct attn_weights {
@@ -61,7 +62,7 @@ typedef struct two_way_cache {
      * NULL when the decoder cannot take that form; valid with valid. */
     float *ix;
     int ix_valid;
-    /* (h*w, d) the shared tokens through the first upscaling's weight
+    /* (d, h*w) the shared tokens through the first upscaling's weight
      * (twi_src_times), made at the first prompt of an image whose masks
      * are wanted; valid with ix_valid and up_valid. */
     float *up_src;
@@ -77,16 +78,15 @@ typedef struct mask_decoder_ws {
     size_t n_floats;
     int max_B, Ns, n_threads;
     float *image_pe;               /* (h*w, d) */
-    float *up_w[2];                /* the upscaling weights as (Cin, 2, 2, Cout): taps outermost */
-    unsigned char *keep;           /* (max_B) prompts past the IoU floor */
-    float *keys1;                  /* (h*w, d) scratch of one prompt's mask upscaling from its state, or NULL */
-    /* The high-resolution features channels-last, (4hw, d/4) and (16hw,
-     * d/8), made at the first mask of an image (the upscaling adds them
-     * pixel by pixel); valid while skips_valid and the feature pointers are
-     * skips_of. Whoever changes the features' contents clears skips_valid. */
-    float *skips[2];
+    mask_head_weights head;        /* the upscaling's weights, rearranged */
+    /* The high-resolution features as the mask head reads them
+     * (mask_head_skips), made at the first mask of an image; valid while
+     * skips_valid and the feature pointers are skips_of. Whoever changes
+     * the features' contents clears skips_valid. */
+    float *skips;
     const float *skips_of[2];
     int skips_valid;
+    unsigned char *keep;           /* (max_B) prompts past the IoU floor */
     two_way_cache cache;           /* layer-0 image projections of the current image (cleared with it) */
     int image_pe_ready;            /* set by whoever filled image_pe */
 } mask_decoder_ws;
@@ -105,7 +105,7 @@ int mask_decoder_group_size(const sam2_config *cfg, int Ns, int implicit);
 
 /* Decodes B <= ws->max_B prompts (Ns == ws->Ns) against one image.
  * image_embed (d, h*w) channels-first; image_pe (h*w, d); hr0 (d/8, 4h, 4w)
- * and hr1 (d/4, 2h, 2w) or NULL; sparse (B, Ns, d); dense NULL (then the
+ * and hr1 (d/4, 2h, 2w), both or neither NULL; sparse (B, Ns, d); dense NULL (then the
  * no-mask embedding no_mask (d) is added for every prompt, and the image-side
  * work of the first layer is shared) or (B, d, h*w). Outputs for all mask
  * tokens (num_multimask_outputs + 1): masks (B, nt, 4h*4w) logits, iou

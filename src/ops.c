@@ -111,16 +111,23 @@ void op_exp_nonpos(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = exp_nonpos(x[i]);
 }
 
+static inline float gelu_vec1(float v) {
+    const float z = v * 0.70710678118654752f, a = fabsf(z);
+    const float t = 1.0f / (0.3275911f * a + 1.0f);
+    float r = 1.061405429f * t + -1.453152027f;
+    r = r * t + 1.421413741f;
+    r = r * t + -0.284496736f;
+    r = r * t + 0.254829592f;
+    const float erf_a = 1.0f - r * t * exp_nonpos(-(z * z)); /* erf(|z|) */
+    return v * 0.5f * (1.0f + (z < 0.0f ? -erf_a : erf_a));
+}
+
 void op_gelu_vec(float *x, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; i++) {
-        const float v = x[i], z = v * 0.70710678118654752f, a = fabsf(z);
-        const float t = 1.0f / (0.3275911f * a + 1.0f);
-        float r = 1.061405429f * t + -1.453152027f;
-        r = r * t + 1.421413741f;
-        r = r * t + -0.284496736f;
-        r = r * t + 0.254829592f;
-        float erf_a = 1.0f - r * t * exp_nonpos(-(z * z)); /* erf(|z|) */
-        x[i] = v * 0.5f * (1.0f + (z < 0.0f ? -erf_a : erf_a));
-    }
+    for (int64_t i = 0; i < n; i++) x[i] = gelu_vec1(x[i]);
+}
+
+void op_gelu_vec_serial(float *x, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) x[i] = gelu_vec1(x[i]);
 }

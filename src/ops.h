@@ -42,5 +42,7 @@ void op_exp_nonpos(float *x, int64_t n);
  * Stegun 7.1.26, |error| < 1.5e-7): within 2e-7 of op_gelu, several times
  * faster. */
 void op_gelu_vec(float *x, int64_t n);
+/* The same on the calling thread only (for callers already in parallel). */
+void op_gelu_vec_serial(float *x, int64_t n);
 
 #endif

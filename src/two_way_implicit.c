@@ -755,25 +755,19 @@ void two_way_keys(const sam2_config *c, int HW, const float *state, const two_wa
     gemm(1, 0, HW, d, s.K[0], 1.0f, s.LT, HW, s.Nm, d, 1.0f, keys, d);
 }
 
-void twi_src_times(const sam2_config *c, int HW, const two_way_cache *cache, const float *W, int N, float *SW,
+void twi_src_times(const sam2_config *c, int HW, const two_way_cache *cache, const float *W, int N, float *SWt,
                    float *scratch) {
     const int d = c->d_model;
     const ix_view v = ix_layout(c, HW, cache->ix);
-    for (int e = 0; e < d; e++)
-        for (int n = 0; n < N; n++) scratch[(size_t)e * N + n] = v.g[e] * W[(size_t)e * N + n];
-    gemm(0, 0, HW, N, d, 1.0f, v.src, d, scratch, N, 0.0f, SW, N);
+    for (int n = 0; n < N; n++)
+        for (int e = 0; e < d; e++) scratch[(size_t)n * d + e] = W[(size_t)n * d + e] * v.g[e];
+    gemm(0, 1, N, HW, d, 1.0f, scratch, d, v.src, d, 0.0f, SWt, HW);
 }
 
-void twi_keys_times(const sam2_config *c, int HW, const float *state, const float *W, int N, const float *SW, float *y,
-                    float *scratch) {
+void twi_tokens_times(const sam2_config *c, int HW, const float *state, const float *W, int N, float *Z,
+                      const float **alpha, const float **L, int *K) {
     const int d = c->d_model;
     const st_view s = st_open(c, HW, state);
-    gemm(0, 0, s.K[0], N, d, 1.0f, s.Nm, d, W, N, 0.0f, scratch, N);
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < HW; p++) {
-        const float al = s.alpha[p], *sw = SW + (size_t)p * N;
-        float *yp = y + (size_t)p * N;
-        for (int n = 0; n < N; n++) yp[n] = al * sw[n];
-    }
-    gemm(1, 0, HW, N, s.K[0], 1.0f, s.LT, HW, scratch, N, 1.0f, y, N);
+    gemm(0, 1, N, s.K[0], d, 1.0f, W, d, s.Nm, d, 0.0f, Z, s.K[0]);
+    *alpha = s.alpha, *L = s.LT, *K = s.K[0];
 }

@@ -61,16 +61,18 @@ void twi_t2i(const sam2_config *cfg, const mask_decoder_weights *w, int l, int B
 /* The image tokens (HW, d) of one prompt's final state. */
 void two_way_keys(const sam2_config *cfg, int HW, const float *state, const two_way_cache *cache, float *keys);
 
-/* The shared part of every prompt's final tokens through a weight W (d,
- * N): SW (HW, N) = (S * g) W, once per image. scratch holds d * N floats. */
-void twi_src_times(const sam2_config *cfg, int HW, const two_way_cache *cache, const float *W, int N, float *SW,
+/* The shared part of every prompt's final tokens through a weight W (N,
+ * d): SWt (N, HW) = W (S * g)^T, once per image. scratch holds N * d
+ * floats. */
+void twi_src_times(const sam2_config *cfg, int HW, const two_way_cache *cache, const float *W, int N, float *SWt,
                    float *scratch);
 
-/* One prompt's final tokens through W without forming them: y (HW, N) =
- * alpha * SW + LT^T (Nm W), with SW from twi_src_times. The first mask
- * upscaling is such a product. scratch holds K * N floats (K <= the
- * state's width). */
-void twi_keys_times(const sam2_config *cfg, int HW, const float *state, const float *W, int N, const float *SW, float *y,
-                    float *scratch);
+/* One prompt's final tokens through W (N, d) without forming them: W t[p] =
+ * alpha[p] SWt[:, p] + Z L[:, p], with SWt from twi_src_times, Z (N, K)
+ * computed here (room for N times the state's width) and alpha (HW), L (K,
+ * HW) the state's own (row stride HW). The first mask upscaling is such a
+ * product. */
+void twi_tokens_times(const sam2_config *cfg, int HW, const float *state, const float *W, int N, float *Z,
+                      const float **alpha, const float **L, int *K);
 
 #endif
