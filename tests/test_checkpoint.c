@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "ckpt_writer.h"
 #include "test.h"
 
 /* ------------------------------------------------- building test archives */
@@ -212,8 +213,40 @@ static void check_real(const char *path, int n_tensors, const expect *ex, int n_
     ckpt_free(ck);
 }
 
+/* A written preset checkpoint holds its video-only tensors in the official
+ * shapes, so that the official code loads it too (it checks every shape). */
+static void test_written_video_shapes(void) {
+    char dir[] = "/tmp/sam2-ckpt-XXXXXX", path[64];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp failed");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/t.pt", dir);
+    CHECK_OK(ckpt_write_preset(path, "sam2.1_hiera_t", 1, 1));
+    ckpt_file *ck = NULL;
+    CHECK_OK(ckpt_open(path, &ck));
+    const struct {
+        const char *name;
+        int ndim;
+        int64_t shape[4];
+    } want[] = {{"maskmem_tpos_enc", 4, {7, 1, 1, 64}},
+                {"no_obj_embed_spatial", 2, {1, 64}},
+                {"no_obj_ptr", 2, {1, 256}},
+                {"no_mem_pos_enc", 3, {1, 1, 256}}};
+    for (int i = 0; ck && i < 4; i++) {
+        const ckpt_tensor *t = ckpt_find(ck, want[i].name);
+        int same = t && t->ndim == want[i].ndim;
+        for (int k = 0; same && k < t->ndim; k++) same = t->shape[k] == want[i].shape[k];
+        CHECK(same, "%s: not in the official shape", want[i].name);
+    }
+    ckpt_free(ck);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     test_handmade();
+    test_written_video_shapes();
     char path[4096];
     const expect demo[] = {
         {"image_encoder.trunk.blocks.1.attn.qkv.weight", 144, 24, -0.07187007367610931, -0.13371610641479492, 10.69842952665931},

@@ -165,13 +165,14 @@ sam2_status ckpt_write_preset(const char *path, const char *preset, int fp16, ui
     collect c = {0};
     c.fp16 = fp16;
     SAM2_TRY(sam2_preset_tensors(preset, seed, on_tensor, &c));
-    /* a few video-only tensors, which a loader must read past */
+    /* a few video-only tensors, which a loader must read past, in the
+     * official shapes (memory features of 64 channels) */
     float z[256] = {0};
-    int64_t d1[2] = {1, 256}, d2[3] = {1, 1, 256}, d3[2] = {256, 256};
+    int64_t d1[2] = {1, 256}, d2[3] = {1, 1, 256}, d3[2] = {256, 256}, m1[2] = {1, 64};
     float *big = calloc(256 * 256, sizeof(float));
-    if (strncmp(preset, "sam2.1", 6) == 0) add_tensor(&c, "no_obj_embed_spatial", 2, d1, z);
+    if (strncmp(preset, "sam2.1", 6) == 0) add_tensor(&c, "no_obj_embed_spatial", 2, m1, z);
     add_tensor(&c, "no_obj_ptr", 2, d1, z);
-    add_tensor(&c, "maskmem_tpos_enc", 3, (int64_t[3]){7, 1, 64}, big);
+    add_tensor(&c, "maskmem_tpos_enc", 4, (int64_t[4]){7, 1, 1, 64}, big);
     add_tensor(&c, "no_mem_pos_enc", 3, d2, z);
     if (big) add_tensor(&c, "memory_attention.layers.0.self_attn.q_proj.weight", 2, d3, big);
     free(big);
