@@ -2,6 +2,7 @@
  * embedding, optionally dumping every stage as .npy for parity checks. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "cli_io.h"
@@ -85,10 +86,14 @@ int cmd_embed(int argc, char **argv) {
     if (cli_ctx_new("embed", &c, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, depth);
     sam2_ctx_keep_intermediates(ctx, dump != NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((st = sam2_set_image(ctx, &img.img)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (out && (st = sam2_embedding_save(ctx, out)) != SAM2_OK) { rc = cli_fail("embed", st); goto done; }
     if (dump && dump_npy(ctx, dump, overwrite) != 0) goto done;
-    if (out) fprintf(stderr, "wrote %s\n", out);
+    if (out) fprintf(stderr, "wrote %s (image encoder %.2f s)\n", out, secs);
     if (dump) fprintf(stderr, "wrote .npy tensors to %s/\n", dump);
     rc = 0;
 done:
