@@ -95,6 +95,28 @@ static int parse_args(auto_args *a, int argc, char **argv) {
     return 0;
 }
 
+/* The counts as JSON text, "[c0,c1,...]": one raw value instead of a cJSON
+ * number per count (a large noisy mask has millions of runs; as nodes they
+ * took gigabytes and most of the writing time). Same text as cJSON prints
+ * for integers. */
+static char *counts_text(const int64_t *c, int n) {
+    char *s = malloc((size_t)n * 21 + 3), *p = s;
+    if (!s) return NULL;
+    *p++ = '[';
+    for (int i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        char digits[24];
+        int k = 0;
+        uint64_t v = c[i] < 0 ? (uint64_t)0 - (uint64_t)c[i] : (uint64_t)c[i];
+        do digits[k++] = (char)('0' + v % 10), v /= 10;
+        while (v);
+        if (c[i] < 0) *p++ = '-';
+        while (k) *p++ = digits[--k];
+    }
+    *p++ = ']', *p = '\0';
+    return s;
+}
+
 /* The record's segmentation in the chosen output mode. */
 static cJSON *segmentation_json(const sam2_amg_result *r, const sam2_amg_mask *m, int index,
                                 const auto_args *a, int *err) {
@@ -102,10 +124,18 @@ static cJSON *segmentation_json(const sam2_amg_result *r, const sam2_amg_mask *m
     cJSON_AddItemToArray(size, cJSON_CreateNumber(r->height));
     cJSON_AddItemToArray(size, cJSON_CreateNumber(r->width));
     if (a->amg.p.output_mode == SAM2_OUTPUT_UNCOMPRESSED_RLE) {
+        char *text = counts_text(m->counts, m->n_counts);
+        cJSON *counts = text ? cJSON_CreateRaw(text) : NULL;
+        free(text);
+        if (!counts) {
+            cJSON_Delete(size);
+            fprintf(stderr, "sam2 auto: out of memory writing %d RLE counts\n", m->n_counts);
+            *err = 1;
+            return NULL;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToObject(o, "size", size);
-        cJSON *counts = cJSON_AddArrayToObject(o, "counts");
-        for (int i = 0; i < m->n_counts; i++) cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)m->counts[i]));
+        cJSON_AddItemToObject(o, "counts", counts);
         return o;
     }
     if (a->amg.p.output_mode == SAM2_OUTPUT_COCO_RLE) {
