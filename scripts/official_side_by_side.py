@@ -158,7 +158,11 @@ def build_official(src, config, checkpoint):
     cfg["sam_mask_decoder_extra_args"] = extra
     model = instantiate(cfg)
     sd = torch.load(checkpoint, map_location="cpu")["model"]
-    missing, unexpected = model.load_state_dict(sd, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:  # shapes that do not fit
+        lines = str(e).splitlines()
+        sys.exit(f"checkpoint does not fit the config {path}: {lines[1].strip() if len(lines) > 1 else e}")
     video_only = ("memory_attention.", "memory_encoder.", "maskmem_tpos_enc", "no_mem_pos_enc", "no_mem_embed",
                   "no_obj_ptr", "obj_ptr_proj.", "obj_ptr_tpos_proj.", "mask_downsample.", "no_obj_embed_spatial")
     missing = [k for k in missing if not k.startswith(video_only)]
@@ -276,6 +280,11 @@ def median(xs):
 
 def main():
     a = parse_args()
+    if not os.path.isfile(os.path.join(a.official_src, "sam2", "automatic_mask_generator.py")):
+        sys.exit(f"{a.official_src}: not a checkout of the official repository (no sam2/automatic_mask_generator.py)")
+    for f in (a.checkpoint, a.image, a.sam2):
+        if not os.path.isfile(f):
+            sys.exit(f"{f}: no such file")
     params = amg_params(a.amg)
     params["output_mode"] = "uncompressed_rle"
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
