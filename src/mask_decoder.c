@@ -97,10 +97,14 @@ sam2_status mask_decoder_bind(const sam2_config *c, wt_binder *b, mask_decoder_w
 
 /* ------------------------------------------------------------ computation */
 
-/* Floats of the per-prompt mask head: its first product, whole (d, HW)
- * or the implicit form's Z (d, K <= HW), and mask_head_run's scratch. */
+/* Floats of the per-prompt mask head's first product, whole (d, HW), or
+ * the implicit form's Z (d, K < d) and before it twi_src_times's scratch
+ * (d, d): small grids have HW below d. */
+static size_t first_floats(int d, int g) { return (size_t)d * (g * g > d ? g * g : d); }
+
+/* The mask head's first product and mask_head_run's scratch. */
 static size_t heads_floats(const mask_decoder_ws *ws, int d, int g, int nt, int n_threads) {
-    return (size_t)d * g * g + mask_head_scratch_floats(&ws->head, g, nt, n_threads);
+    return first_floats(d, g) + mask_head_scratch_floats(&ws->head, g, nt, n_threads);
 }
 
 /* Floats of the token-side heads for B prompts: gathered rows (B, d), the
@@ -279,7 +283,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
     }
     /* masks of the kept prompts: the first upscaling's product whole, or
      * from the implicit state (the shared part once per image) */
-    float *first_buf = big, *head_ws = big + (size_t)d * HW;
+    float *first_buf = big, *head_ws = big + first_floats(d, g);
     int any = 0;
     for (int b = 0; b < B; b++) any |= keep[b];
     if (any && hr0 && (!ws->skips_valid || ws->skips_of[0] != hr0 || ws->skips_of[1] != hr1)) {
