@@ -3,7 +3,6 @@
  * upscaled features, then four rows of 4g logits. */
 #include "mask_head.h"
 
-#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,35 +72,6 @@ void mask_head_skips(const mask_head_weights *hw, int g, const float *hr0, const
     for (int r = 0; r < hw->C1 * W1; r++) split_columns(hr1 + (size_t)r * W1, g, 2, s1 + (size_t)r * W1);
 }
 
-/* LayerNorm over the C channel rows of x (C, n) at each of the n pixels,
- * then weight, bias and GELU, in place. */
-static void norm_gelu(float *x, int C, int n, const float *w, const float *b, float eps) {
-    for (int p0 = 0; p0 < n; p0 += 64) {
-        const int np = n - p0 < 64 ? n - p0 : 64;
-        float mean[64], rstd[64];
-        for (int i = 0; i < np; i++) mean[i] = 0.0f, rstd[i] = 0.0f;
-        for (int c = 0; c < C; c++) {
-            const float *r = x + (size_t)c * n + p0;
-#pragma omp simd
-            for (int i = 0; i < np; i++) mean[i] += r[i];
-        }
-        for (int i = 0; i < np; i++) mean[i] /= (float)C;
-        for (int c = 0; c < C; c++) {
-            const float *r = x + (size_t)c * n + p0;
-#pragma omp simd
-            for (int i = 0; i < np; i++) rstd[i] += (r[i] - mean[i]) * (r[i] - mean[i]);
-        }
-        for (int i = 0; i < np; i++) rstd[i] = 1.0f / sqrtf(rstd[i] / (float)C + eps);
-        for (int c = 0; c < C; c++) {
-            float *r = x + (size_t)c * n + p0;
-            const float wc = w[c], bc = b[c];
-#pragma omp simd
-            for (int i = 0; i < np; i++) r[i] = (r[i] - mean[i]) * rstd[i] * wc + bc;
-            op_gelu_vec_serial(r, np);
-        }
-    }
-}
-
 /* out (C, n) of row stride ldo = y rows tap * C + c (row stride ldy, from
  * column col0) + b[c] + skip rows c (row stride lds; NULL: none). */
 static void add_rows(const float *y, size_t ldy, int col0, int tap, int C, int n, const float *b, const float *skip,
@@ -156,7 +126,8 @@ void mask_head_run(const mask_head_weights *hw, int g, const mask_head_first *fi
             add_rows(f, ldf, 0, k, C1, g, hw->b1, s1 ? s1 + (size_t)(2 * iy + ry) * W1 + (size_t)kx * g : NULL,
                      plane1, u1 + (size_t)k * g, (size_t)4 * g);
         }
-        norm_gelu(u1, C1, 4 * g, hw->ln_w, hw->ln_b, 1e-6f);
+        op_layernorm2d(u1, C1, 4 * g, hw->ln_w, hw->ln_b, 1e-6f); /* too small to start threads */
+        op_gelu_vec_serial(u1, (int64_t)C1 * 4 * g);
         /* the second upscaling's product for both rows, then per output row
          * its features, GELU, the hypernetwork product and the logits */
         mm_wide(4 * C2, 4 * g, C1, hw->w2t, C1, u1, 4 * g, 0.0f, y2, 4 * g);

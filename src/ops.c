@@ -27,22 +27,33 @@ void op_layernorm(const float *x, float *y, int64_t rows, int C, const float *w,
 }
 
 void op_layernorm2d(float *x, int C, int64_t HW, const float *w, const float *b, float eps) {
+    /* blocks of 64 pixels, channels outer within a block: each pixel's sums
+     * still run over c in order, and a block's sums vectorise across pixels */
 #pragma omp parallel for schedule(static) if (HW * C > 65536)
-    for (int64_t p = 0; p < HW; p++) {
-        double mean = 0.0;
-        for (int c = 0; c < C; c++) mean += x[(int64_t)c * HW + p];
-        mean /= C;
-        double var = 0.0;
+    for (int64_t p0 = 0; p0 < HW; p0 += 64) {
+        const int np = HW - p0 < 64 ? (int)(HW - p0) : 64;
+        double mean[64] = {0}, var[64] = {0};
+        float m[64], inv[64];
         for (int c = 0; c < C; c++) {
-            double d = x[(int64_t)c * HW + p] - mean;
-            var += d * d;
+            const float *r = x + (int64_t)c * HW + p0;
+            for (int i = 0; i < np; i++) mean[i] += r[i];
         }
-        var /= C;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        float m = (float)mean;
+        for (int i = 0; i < np; i++) mean[i] /= C;
         for (int c = 0; c < C; c++) {
-            float *v = &x[(int64_t)c * HW + p];
-            *v = (*v - m) * inv * w[c] + b[c];
+            const float *r = x + (int64_t)c * HW + p0;
+            for (int i = 0; i < np; i++) {
+                const double d = r[i] - mean[i];
+                var[i] += d * d;
+            }
+        }
+        for (int i = 0; i < np; i++) {
+            var[i] /= C;
+            inv[i] = (float)(1.0 / sqrt(var[i] + eps)), m[i] = (float)mean[i];
+        }
+        for (int c = 0; c < C; c++) {
+            float *r = x + (int64_t)c * HW + p0;
+            const float wc = w[c], bc = b[c];
+            for (int i = 0; i < np; i++) r[i] = (r[i] - m[i]) * inv[i] * wc + bc;
         }
     }
 }
