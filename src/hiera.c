@@ -102,6 +102,11 @@ sam2_status hiera_bind(const sam2_config *c, wt_binder *b, hiera_weights *w) {
                              "Hiera block %d pools its queries but keeps %d channels, so its shortcut is not pooled "
                              "(dim_mul must change the width)",
                              i, dim);
+        if (bw->pool && window == 0) /* the official block divides by its window there */
+            return SAM2_FAIL(SAM2_ERR_CONFIG,
+                             "Hiera block %d pools its queries (first block of stage %d) but has global attention "
+                             "(global_att_blocks, or window_spec[%d] = 0); the official Hiera cannot run it either",
+                             i, stage + 1, stage - 1);
         char what[64];
         snprintf(what, sizeof what, "Hiera block %d", i);
         SAM2_TRY(attn_geom_init(&bw->geom, H, W, window, bw->pool ? c->q_stride[0] : 1, bw->pool ? c->q_stride[1] : 1,

@@ -98,6 +98,22 @@ int main(void) {
     printf("  sam2.1_hiera_t image-path parameters: %lld in %d tensors\n", (long long)info.parameters, info.tensors_loaded);
     CHECK(info.parameters > 25000000 && info.parameters < 40000000, "tiny has about 27-39 M image-path parameters");
     sam2_model_free(m);
+    /* global attention where a stage starts pooling: the official Hiera
+     * divides by the window size there, so the config is refused */
+    const char *pooled_global =
+        "model:\n  image_encoder:\n    scalp: 1\n    trunk:\n      embed_dim: 32\n      num_heads: 1\n"
+        "      stages: [1, 2, 3, 2]\n      global_att_blocks: [2, 6]\n      window_spec: [8, 4, 14, 7]\n"
+        "    neck:\n      d_model: 64\n      backbone_channel_list: [256, 128, 64, 32]\n"
+        "      fpn_top_down_levels: [2, 3]\n  image_size: 256\n  use_high_res_features_in_sam: True\n";
+    st = sam2_model_random(NULL, write_tmp("pooled_global.yaml", pooled_global), 7, &m);
+    CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "block 6") && strstr(sam2_last_error(), "stage 4"),
+          "global attention on a pooling block: %s", sam2_last_error());
+    const char *pooled_ok = "global_att_blocks: [2, 7]";
+    char fixed[1024];
+    snprintf(fixed, sizeof fixed, "%s", pooled_global);
+    memcpy(strstr(fixed, "global_att_blocks: [2, 6]"), pooled_ok, strlen(pooled_ok));
+    CHECK_OK(sam2_model_random(NULL, write_tmp("pooled_ok.yaml", fixed), 7, &m));
+    sam2_model_free(m);
     /* a config that does not fit a checkpoint is refused naming a tensor */
     const char *gd = test_golden_dir();
     if (gd) {

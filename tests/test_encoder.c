@@ -557,7 +557,7 @@ static void base_config(sam2_config *c, int S, int embed, int heads, int n, cons
 }
 
 /* Configurations beyond the golden models: windows that do not divide the
- * map, several heads, a global block that pools, fewer q-pool stages than
+ * map, several heads, a global block that starts a stage, fewer q-pool stages than
  * transitions, head_mul 1.5, bilinear + avg fusion, scalp, no high-res. */
 static void test_reference_configs(void) {
     sam2_config c;
@@ -568,14 +568,15 @@ static void test_reference_configs(void) {
     c.fpn_interp_nearest = 0, c.fpn_fuse_avg = 1;
     check_against_reference("config A (windows 8/6/5, global, bilinear avg)", &c);
     /* B: 128 -> 32x32; q_pool 1 of 2 transitions (stage 2 keeps 16x16, widens without pooling);
-     * the pooling block is global; heads 2 -> 3 -> 4 (head_mul 1.5); window 5 pads 16 -> 20 */
+     * stage 3 starts (widening, not pooling) with a global block; heads 2 -> 3 -> 4 (head_mul 1.5);
+     * window 5 pads 16 -> 20 */
     base_config(&c, 128, 6, 2, 3, (int[]){2, 1, 1}, (int[]){4, 5, 3});
     c.q_pool = 1, c.head_mul = 1.5f;
-    c.n_global_att_blocks = 1, c.global_att_blocks[0] = 2;
+    c.n_global_att_blocks = 1, c.global_att_blocks[0] = 3;
     c.n_fpn_top_down_levels = 1, c.fpn_top_down_levels[0] = 0;
     c.fpn_interp_nearest = 1, c.scalp = 1;
     c.use_high_res_features_in_sam = 0, c.directly_add_no_mem_embed = 0;
-    check_against_reference("config B (q_pool 1 of 2, global pooling, head_mul 1.5, scalp)", &c);
+    check_against_reference("config B (q_pool 1 of 2, global stage start, head_mul 1.5, scalp)", &c);
 
     /* geometry the official code cannot run is refused at bind time */
     wt_binder b;
@@ -585,6 +586,13 @@ static void test_reference_configs(void) {
     CHECK_OK(wt_binder_init(&b, NULL, 1));
     CHECK(image_encoder_bind(&c, &b, w) == SAM2_ERR_CONFIG, "window 3 pooled on 16x16 must be refused");
     printf("  refused: %s\n", sam2_last_error());
+    wt_binder_done(&b);
+    /* global attention on a pooling block: the official block divides by its window */
+    base_config(&c, 128, 6, 2, 3, (int[]){2, 1, 1}, (int[]){4, 5, 3});
+    c.n_global_att_blocks = 1, c.global_att_blocks[0] = 2;
+    CHECK_OK(wt_binder_init(&b, NULL, 1));
+    CHECK(image_encoder_bind(&c, &b, w) == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "block 2 pools"),
+          "a global pooling block must be refused: %s", sam2_last_error());
     wt_binder_done(&b);
     base_config(&c, 128, 6, 1, 3, (int[]){1, 1, 1}, (int[]){8, 4, 4});
     c.q_pool = 1, c.n_fpn_top_down_levels = 1, c.fpn_top_down_levels[0] = 1; /* level 1 = level 2 size */
