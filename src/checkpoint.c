@@ -120,6 +120,11 @@ static sam2_status make_tensor(ckpt_file *ck, const zip_archive *z, const char *
 static sam2_status parse(ckpt_file *ck) {
     zip_archive z;
     SAM2_TRY(zip_open(ck->map, ck->map_size, &z));
+    sam2_status vs = zip_verify(&z);
+    if (vs != SAM2_OK) {
+        zip_close(&z);
+        return vs;
+    }
     const zip_entry *pkl = NULL;
     for (int i = 0; i < z.n_entries; i++) {
         size_t n = strlen(z.entries[i].name);

@@ -3,7 +3,9 @@
  * and memo references, and corrupt inputs of every kind. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "checkpoint.h"
 #include "ckpt_writer.h"
@@ -60,18 +62,20 @@ static void tensor(buf *b, const char *key, const char *stype, const char *skey,
     u8(b, 'R');
 }
 
-static void zip_entry_add(buf *z, buf *cd, int *count, const char *name, const void *data, size_t n) {
+/* with_crc 0 leaves the CRC-32 fields 0 (not recorded), as torch.save can */
+static void zip_entry_add(buf *z, buf *cd, int *count, const char *name, const void *data, size_t n, int with_crc) {
     uint32_t off = (uint32_t)z->n;
+    const uint32_t crc = with_crc ? (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)n) : 0;
     /* pad the local header's extra field so data starts 64-byte aligned, as torch does */
     size_t hdr = 30 + strlen(name);
     size_t pad = (64 - (z->n + hdr + 4) % 64) % 64 + 4;
-    u32(z, 0x04034b50), u16(z, 20), u16(z, 0), u16(z, 0), u16(z, 0), u16(z, 0), u32(z, 0);
+    u32(z, 0x04034b50), u16(z, 20), u16(z, 0), u16(z, 0), u16(z, 0), u16(z, 0), u32(z, crc);
     u32(z, (uint32_t)n), u32(z, (uint32_t)n), u16(z, (unsigned)strlen(name)), u16(z, (unsigned)pad);
     put(z, name, strlen(name));
     u16(z, 0xcafe), u16(z, (unsigned)pad - 4);
     for (size_t i = 4; i < pad; i++) u8(z, 0);
     put(z, data, n);
-    u32(cd, 0x02014b50), u16(cd, 20), u16(cd, 20), u16(cd, 0), u16(cd, 0), u16(cd, 0), u16(cd, 0), u32(cd, 0);
+    u32(cd, 0x02014b50), u16(cd, 20), u16(cd, 20), u16(cd, 0), u16(cd, 0), u16(cd, 0), u16(cd, 0), u32(cd, crc);
     u32(cd, (uint32_t)n), u32(cd, (uint32_t)n), u16(cd, (unsigned)strlen(name)), u16(cd, 0), u16(cd, 0);
     u16(cd, 0), u16(cd, 0), u32(cd, 0), u32(cd, off);
     put(cd, name, strlen(name));
@@ -89,7 +93,7 @@ static buf zip_finish(buf *z, buf *cd, int count) {
 
 /* The test archive: a float16 tensor, a transposed float32 view, a float32
  * slice at an offset sharing the storage through the memo, a bfloat16 one. */
-static buf make_archive(int with_pkl, int bad_opcode) {
+static buf make_archive(int with_pkl, int bad_opcode, int with_crc) {
     buf pk = {0};
     u8(&pk, 0x80), u8(&pk, 2);
     u8(&pk, '}'), u8(&pk, 'q'), u8(&pk, 0);
@@ -110,17 +114,17 @@ static buf make_archive(int with_pkl, int bad_opcode) {
     uint16_t bf[2] = {0x3FC0, 0xC040};
     buf z = {0}, cd = {0};
     int count = 0;
-    if (with_pkl) zip_entry_add(&z, &cd, &count, "archive/data.pkl", pk.p, pk.n);
-    zip_entry_add(&z, &cd, &count, "archive/data/0", halves, sizeof halves);
-    zip_entry_add(&z, &cd, &count, "archive/data/1", floats, sizeof floats);
-    zip_entry_add(&z, &cd, &count, "archive/data/2", bf, sizeof bf);
-    zip_entry_add(&z, &cd, &count, "archive/version", "3\n", 2);
+    if (with_pkl) zip_entry_add(&z, &cd, &count, "archive/data.pkl", pk.p, pk.n, with_crc);
+    zip_entry_add(&z, &cd, &count, "archive/data/0", halves, sizeof halves, with_crc);
+    zip_entry_add(&z, &cd, &count, "archive/data/1", floats, sizeof floats, with_crc);
+    zip_entry_add(&z, &cd, &count, "archive/data/2", bf, sizeof bf, with_crc);
+    zip_entry_add(&z, &cd, &count, "archive/version", "3\n", 2, with_crc);
     free(pk.p);
     return zip_finish(&z, &cd, count);
 }
 
 static void test_handmade(void) {
-    buf z = make_archive(1, 0);
+    buf z = make_archive(1, 0, 0);
     ckpt_file *ck = NULL;
     CHECK_OK(ckpt_open_memory(z.p, z.n, &ck));
     if (ck) {
@@ -165,12 +169,12 @@ static void test_handmade(void) {
     free(copy);
     free(z.p);
 
-    z = make_archive(0, 0);
+    z = make_archive(0, 0, 0);
     sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
     CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "data.pkl"), "zip without data.pkl: %s", sam2_last_error());
     free(z.p);
 
-    z = make_archive(1, 1);
+    z = make_archive(1, 1, 0);
     st = ckpt_open_memory(z.p, z.n, &ck);
     CHECK(st == SAM2_ERR_UNSUPPORTED && strstr(sam2_last_error(), "opcode 0xfe"), "unknown opcode: %s", sam2_last_error());
     free(z.p);
@@ -213,6 +217,43 @@ static void check_real(const char *path, int n_tensors, const expect *ex, int n_
     ckpt_free(ck);
 }
 
+/* Recorded CRC-32s are checked: a changed byte in any entry, weights or
+ * pickle, is refused naming the entry, where unchecked it would load as a
+ * wrong weight. */
+static uint8_t *find_bytes(uint8_t *hay, size_t n, const void *needle, size_t m) {
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m)) return hay + i;
+    return NULL;
+}
+
+static void test_crc(void) {
+    buf z = make_archive(1, 0, 1);
+    ckpt_file *ck = NULL;
+    CHECK_OK(ckpt_open_memory(z.p, z.n, &ck));
+    ckpt_free(ck);
+    const float floats[6] = {0, 1, 2, 3, 4, 5};
+    uint8_t *at = find_bytes(z.p, z.n, floats, sizeof floats);
+    CHECK(at != NULL, "float storage in the archive");
+    for (size_t k = 0; at && k < sizeof floats; k++) {
+        at[k] ^= 0x10;
+        ck = NULL;
+        sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
+        CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "'archive/data/1' is corrupt"),
+              "flipped weight byte %zu: %s", k, sam2_last_error());
+        ckpt_free(ck);
+        at[k] ^= 0x10;
+    }
+    uint8_t *key = find_bytes(z.p, z.n, "OrderedDict", 11); /* in data.pkl */
+    CHECK(key != NULL, "pickle in the archive");
+    if (key) {
+        key[0] = 'X';
+        sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
+        CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "'archive/data.pkl' is corrupt"), "flipped pickle byte: %s",
+              sam2_last_error());
+    }
+    free(z.p);
+}
+
 /* A written preset checkpoint holds its video-only tensors in the official
  * shapes, so that the official code loads it too (it checks every shape). */
 static void test_written_video_shapes(void) {
@@ -224,7 +265,7 @@ static void test_written_video_shapes(void) {
     snprintf(path, sizeof path, "%s/t.pt", dir);
     CHECK_OK(ckpt_write_preset(path, "sam2.1_hiera_t", 1, 1));
     ckpt_file *ck = NULL;
-    CHECK_OK(ckpt_open(path, &ck));
+    CHECK_OK(ckpt_open(path, &ck)); /* its CRC-32s are right */
     const struct {
         const char *name;
         int ndim;
@@ -246,6 +287,7 @@ static void test_written_video_shapes(void) {
 
 int main(void) {
     test_handmade();
+    test_crc();
     test_written_video_shapes();
     char path[4096];
     const expect demo[] = {

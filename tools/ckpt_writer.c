@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "error.h"
 
@@ -145,14 +146,15 @@ static void write_pickle(bytes *pk, const collect *c) {
 static int zip_add(FILE *f, uint64_t *off, bytes *cd, const char *name, const void *data, size_t n) {
     size_t nl = strlen(name), hdr = 30 + nl;
     size_t pad = (64 - (*off + hdr + 4) % 64) % 64 + 4;
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), data, n);
     bytes h = {0};
-    u32(&h, 0x04034b50), u16(&h, 20), u16(&h, 0), u16(&h, 0), u16(&h, 0), u16(&h, 0), u32(&h, 0);
+    u32(&h, 0x04034b50), u16(&h, 20), u16(&h, 0), u16(&h, 0), u16(&h, 0), u16(&h, 0), u32(&h, crc);
     u32(&h, (uint32_t)n), u32(&h, (uint32_t)n), u16(&h, (unsigned)nl), u16(&h, (unsigned)pad);
     put(&h, name, nl);
     u16(&h, 0xcafe), u16(&h, (unsigned)(pad - 4));
     for (size_t i = 4; i < pad; i++) u8(&h, 0);
     int ok = !h.fail && fwrite(h.p, 1, h.n, f) == h.n && fwrite(data, 1, n, f) == n;
-    u32(cd, 0x02014b50), u16(cd, 20), u16(cd, 20), u16(cd, 0), u16(cd, 0), u16(cd, 0), u16(cd, 0), u32(cd, 0);
+    u32(cd, 0x02014b50), u16(cd, 20), u16(cd, 20), u16(cd, 0), u16(cd, 0), u16(cd, 0), u16(cd, 0), u32(cd, crc);
     u32(cd, (uint32_t)n), u32(cd, (uint32_t)n), u16(cd, (unsigned)nl), u16(cd, 0), u16(cd, 0);
     u16(cd, 0), u16(cd, 0), u32(cd, 0), u32(cd, (uint32_t)*off);
     put(cd, name, nl);

@@ -34,6 +34,10 @@ for cut in 10 1000 $((size / 2)) $((size - 100)) $((size - 1)); do
   head -c "$cut" "$pt" >"$TMP/cut.pt"
   expect_fail "truncated at $cut" "" "$SAM2" info -m "$TMP/cut.pt" -c "$SRC/models/sam2-demo-shapes.yaml"
 done
+# one changed byte in the middle of the weights: the recorded CRC-32 catches it
+cp "$pt" "$TMP/flip.pt"
+printf '\x5a' | dd of="$TMP/flip.pt" bs=1 seek=$((size / 2)) conv=notrunc status=none
+expect_fail "one corrupt byte" "is corrupt" "$SAM2" info -m "$TMP/flip.pt"
 if [ -n "$GOLDEN" ]; then
   # a config that does not fit the checkpoint
   expect_fail "wrong config" "tensor\|shape\|config" "$SAM2" info -m "$pt" -c "$GOLDEN/models/micro256.yaml"
