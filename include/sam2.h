@@ -202,8 +202,9 @@ sam2_status sam2_ctx_set_precision(sam2_ctx *ctx, sam2_precision precision);
 /* Runs preprocessing and the image encoder; keeps the embedding in ctx. */
 sam2_status sam2_set_image(sam2_ctx *ctx, const sam2_image *img);
 
-/* Writes / reads the current embedding (model hash, original size, tensors).
- * Loading refuses a file made by another model. */
+/* Writes / reads the current embedding (model hash, original size, tensors,
+ * a CRC-32 of the file). Loading refuses a file made by another model and a
+ * damaged one. */
 sam2_status sam2_embedding_save(const sam2_ctx *ctx, const char *path);
 sam2_status sam2_embedding_load(sam2_ctx *ctx, const char *path);
 

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "image.h"
 #include "model.h"
 
 #define EMB_MAGIC "SAM2EMB"
-#define EMB_VERSION 1u
+#define EMB_VERSION 2u /* 2 adds the CRC-32 trailer; 1 is still read */
 
 sam2_status sam2_ctx_new(const sam2_model *model, int n_threads, sam2_ctx **out) {
     if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_ctx_new: out is NULL");
@@ -140,15 +141,26 @@ sam2_status sam2_ctx_tensor(const sam2_ctx *c, const char *name, const float **d
 
 /* Layout (little-endian): magic "SAM2EMB\0", u32 version, 16-char model hash,
  * u32 orig_w, orig_h, image_size, n_tensors; per tensor: u32 name length,
- * name, u32 C, H, W, then C*H*W float32. */
+ * name, u32 C, H, W, then C*H*W float32; from version 2 a u32 CRC-32 of
+ * every byte before it, so a damaged file is an error, not wrong masks. */
 
-static int put_u32(FILE *f, uint32_t v) { return fwrite(&v, 4, 1, f) == 1; }
+/* A file read or written with the CRC-32 of its bytes so far. */
+typedef struct crc_file {
+    FILE *f;
+    uLong crc;
+} crc_file;
 
-static int put_tensor(FILE *f, const char *name, const float *p, int C, int H, int W) {
+static int put(crc_file *o, const void *p, size_t n) {
+    o->crc = crc32_z(o->crc, p, n);
+    return fwrite(p, 1, n, o->f) == n;
+}
+
+static int put_u32(crc_file *o, uint32_t v) { return put(o, &v, 4); }
+
+static int put_tensor(crc_file *o, const char *name, const float *p, int C, int H, int W) {
     uint32_t n = (uint32_t)strlen(name);
-    return put_u32(f, n) && fwrite(name, 1, n, f) == n && put_u32(f, (uint32_t)C) &&
-           put_u32(f, (uint32_t)H) && put_u32(f, (uint32_t)W) &&
-           fwrite(p, sizeof(float), (size_t)C * H * W, f) == (size_t)C * H * W;
+    return put_u32(o, n) && put(o, name, n) && put_u32(o, (uint32_t)C) && put_u32(o, (uint32_t)H) &&
+           put_u32(o, (uint32_t)W) && put(o, p, sizeof(float) * (size_t)C * H * W);
 }
 
 sam2_status sam2_embedding_save(const sam2_ctx *c, const char *path) {
@@ -156,29 +168,35 @@ sam2_status sam2_embedding_save(const sam2_ctx *c, const char *path) {
     if (!c->has_image) return SAM2_FAIL(SAM2_ERR_STATE, "no image set: nothing to save");
     const sam2_config *cfg = &c->model->cfg;
     const int S = cfg->image_size, d = cfg->d_model, e = S / cfg->backbone_stride;
-    FILE *f = fopen(path, "wb");
-    if (!f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
+    crc_file o = {fopen(path, "wb"), crc32(0L, Z_NULL, 0)};
+    if (!o.f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
     int hr = c->enc.high_res[0] != NULL;
-    int ok = fwrite(EMB_MAGIC, 1, 8, f) == 8 && put_u32(f, EMB_VERSION) &&
-             fwrite(c->model->hash, 1, 16, f) == 16 && put_u32(f, (uint32_t)c->orig_w) &&
-             put_u32(f, (uint32_t)c->orig_h) && put_u32(f, (uint32_t)S) &&
-             put_u32(f, hr ? 3u : 1u) && put_tensor(f, "image_embed", c->enc.image_embed, d, e, e);
+    int ok = put(&o, EMB_MAGIC, 8) && put_u32(&o, EMB_VERSION) && put(&o, c->model->hash, 16) &&
+             put_u32(&o, (uint32_t)c->orig_w) && put_u32(&o, (uint32_t)c->orig_h) && put_u32(&o, (uint32_t)S) &&
+             put_u32(&o, hr ? 3u : 1u) && put_tensor(&o, "image_embed", c->enc.image_embed, d, e, e);
     if (ok && hr)
-        ok = put_tensor(f, "high_res_feats_0", c->enc.high_res[0], d / 8, S / 4, S / 4) &&
-             put_tensor(f, "high_res_feats_1", c->enc.high_res[1], d / 4, S / 8, S / 8);
-    ok = (fclose(f) == 0) && ok;
+        ok = put_tensor(&o, "high_res_feats_0", c->enc.high_res[0], d / 8, S / 4, S / 4) &&
+             put_tensor(&o, "high_res_feats_1", c->enc.high_res[1], d / 4, S / 8, S / 8);
+    if (ok) ok = put_u32(&o, (uint32_t)o.crc);
+    ok = (fclose(o.f) == 0) && ok;
     if (!ok) return SAM2_FAIL(SAM2_ERR_IO, "%s: write failed", path);
     return SAM2_OK;
 }
 
-static int get_u32(FILE *f, uint32_t *v) { return fread(v, 4, 1, f) == 1; }
+static int get(crc_file *in, void *p, size_t n) {
+    if (fread(p, 1, n, in->f) != n) return 0;
+    in->crc = crc32_z(in->crc, p, n);
+    return 1;
+}
+
+static int get_u32(crc_file *in, uint32_t *v) { return get(in, v, 4); }
 
 /* Reads one tensor record whose name and shape must be exactly as expected. */
-static sam2_status get_tensor(FILE *f, const char *path, const char *want, int C, int H, int W,
+static sam2_status get_tensor(crc_file *f, const char *path, const char *want, int C, int H, int W,
                               float **out) {
     uint32_t n, c, h, w;
     char name[64];
-    if (!get_u32(f, &n) || n >= sizeof name || fread(name, 1, n, f) != n)
+    if (!get_u32(f, &n) || n >= sizeof name || !get(f, name, n))
         return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated or corrupt embedding file", path);
     name[n] = 0;
     if (strcmp(name, want) != 0)
@@ -191,7 +209,7 @@ static sam2_status get_tensor(FILE *f, const char *path, const char *want, int C
     size_t numel = (size_t)C * H * W;
     *out = malloc(sizeof(float) * numel);
     if (!*out) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate tensor '%s'", want);
-    if (fread(*out, sizeof(float), numel, f) != numel)
+    if (!get(f, *out, sizeof(float) * numel))
         return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated embedding file (in '%s')", path, want);
     return SAM2_OK;
 }
@@ -200,18 +218,18 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
     if (!c || !path) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_embedding_load: NULL argument");
     const sam2_config *cfg = &c->model->cfg;
     const int S = cfg->image_size, d = cfg->d_model, e = S / cfg->backbone_stride;
-    FILE *f = fopen(path, "rb");
-    if (!f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
+    crc_file in = {fopen(path, "rb"), crc32(0L, Z_NULL, 0)}, *f = &in;
+    if (!in.f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
     ctx_clear(c);
     char magic[8], hash[17] = {0};
     uint32_t ver, w, h, size, nt;
     sam2_status st = SAM2_OK;
-    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, EMB_MAGIC, 8) != 0) {
+    if (!get(f, magic, 8) || memcmp(magic, EMB_MAGIC, 8) != 0) {
         st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: not a sam2 embedding file", path);
-    } else if (!get_u32(f, &ver) || fread(hash, 1, 16, f) != 16 || !get_u32(f, &w) ||
-               !get_u32(f, &h) || !get_u32(f, &size) || !get_u32(f, &nt)) {
+    } else if (!get_u32(f, &ver) || !get(f, hash, 16) || !get_u32(f, &w) || !get_u32(f, &h) ||
+               !get_u32(f, &size) || !get_u32(f, &nt)) {
         st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated embedding file header", path);
-    } else if (ver != EMB_VERSION) {
+    } else if (ver != 1 && ver != EMB_VERSION) {
         st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: embedding format version %u (this build reads %u)",
                        path, ver, EMB_VERSION);
     } else if (memcmp(hash, c->model->hash, 16) != 0) {
@@ -231,9 +249,18 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
                 st = get_tensor(f, path, "high_res_feats_0", d / 8, S / 4, S / 4, &c->enc.high_res[0]);
             if (st == SAM2_OK && hr)
                 st = get_tensor(f, path, "high_res_feats_1", d / 4, S / 8, S / 8, &c->enc.high_res[1]);
+            const uint32_t want = (uint32_t)in.crc;
+            uint32_t got, extra;
+            if (st == SAM2_OK && ver >= 2 && !get_u32(f, &got))
+                st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated embedding file (no CRC-32 at its end)", path);
+            else if (st == SAM2_OK && ver >= 2 && got != want)
+                st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: corrupt embedding file (CRC-32 %08x, recorded %08x)", path,
+                               want, got);
+            else if (st == SAM2_OK && fread(&extra, 1, 1, in.f) != 0)
+                st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: corrupt embedding file (bytes after its end)", path);
         }
     }
-    fclose(f);
+    fclose(in.f);
     if (st != SAM2_OK) {
         ctx_clear(c);
         return st;

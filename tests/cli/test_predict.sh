@@ -37,6 +37,18 @@ expect_fail "mask input shape" "expected shape" "$SAM2" predict "$IMG" --point 3
 expect_fail "mask input needs an index" "pick one" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/p1npy/low_res_masks.npy" -o "$TMP/p7"
 head -c 1000 "$TMP/img.emb" >"$TMP/cut.emb"
 expect_fail "truncated embedding" "truncated" "$SAM2" predict "$TMP/cut.emb" --point 3,3 -o "$TMP/p8"
+# a changed byte in the features, or bytes after the end: the CRC-32 trailer refuses them
+size=$(stat -c %s "$TMP/img.emb")
+cp "$TMP/img.emb" "$TMP/flip.emb"
+printf '\x5a' | dd of="$TMP/flip.emb" bs=1 seek=$((size / 2)) conv=notrunc status=none
+expect_fail "corrupt embedding" "corrupt embedding" "$SAM2" predict "$TMP/flip.emb" --point 3,3 -o "$TMP/p8b"
+cat "$TMP/img.emb" "$TMP/img.emb" >"$TMP/twice.emb"
+expect_fail "bytes after the embedding" "after its end" "$SAM2" predict "$TMP/twice.emb" --point 3,3 -o "$TMP/p8c"
+# a version 1 file (no trailer) from an earlier release still loads
+python3 -c "import sys,struct;d=open(sys.argv[1],'rb').read();open(sys.argv[2],'wb').write(d[:8]+struct.pack('<I',1)+d[12:-4])" \
+  "$TMP/img.emb" "$TMP/v1.emb"
+expect_ok "version 1 embedding" "$SAM2" predict "$TMP/v1.emb" --point 200,190 -o "$TMP/p8d"
+cmp -s "$TMP/p1/mask_0.png" "$TMP/p8d/mask_0.png" && ok || bad "version 1 embedding gives other masks"
 if [ -n "$GOLDEN" ]; then
   expect_fail "embedding of another model" "another model" "$SAM2" predict "$TMP/img.emb" --point 3,3 \
     -m "$GOLDEN/models/micro256.pt" -c "$GOLDEN/models/micro256.yaml" -o "$TMP/p9"
