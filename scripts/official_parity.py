@@ -15,7 +15,6 @@ weights: `sam2 bench --random-weights --preset NAME --write-checkpoint F`
 (add --fp16 for half-precision weights). Needs the same Python packages
 and shims as scripts/official_side_by_side.py, whose helpers it uses.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -33,15 +32,7 @@ TOL_IOU = 1e-4
 
 
 def parse_args():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--official-src", required=True, help="folder holding the official `sam2` package")
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--config", required=True, help="official YAML (a path, or a name under sam2/configs)")
-    ap.add_argument("--image", required=True)
-    ap.add_argument("--sam2", default="build/sam2", help="this project's CLI")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", help="write the figures here")
-    return ap.parse_args()
+    return sbs.common_args(__doc__).parse_args()
 
 
 def prompts(w, h):

@@ -37,16 +37,22 @@ import time
 import types
 
 
-def parse_args():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_args(doc):
+    """The arguments this script shares with official_parity.py."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--official-src", required=True, help="folder holding the official `sam2` package")
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--config", required=True, help="official YAML (a path, or a name under sam2/configs)")
     ap.add_argument("--image", required=True)
     ap.add_argument("--sam2", default="build/sam2", help="this project's CLI")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=1, help="alternating runs of each side")
     ap.add_argument("--json", help="write the figures here")
+    return ap
+
+
+def parse_args():
+    ap = common_args(__doc__)
+    ap.add_argument("--repeat", type=int, default=1, help="alternating runs of each side")
     ap.add_argument("amg", nargs=argparse.REMAINDER, help="-- then AMG flags for both sides")
     a = ap.parse_args()
     if a.amg and a.amg[0] == "--":
