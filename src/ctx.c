@@ -230,7 +230,7 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
                !get_u32(f, &size) || !get_u32(f, &nt)) {
         st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated embedding file header", path);
     } else if (ver != 1 && ver != EMB_VERSION) {
-        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: embedding format version %u (this build reads %u)",
+        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: embedding format version %u (this build reads versions 1 to %u)",
                        path, ver, EMB_VERSION);
     } else if (memcmp(hash, c->model->hash, 16) != 0) {
         st = SAM2_FAIL(SAM2_ERR_PARAM,
