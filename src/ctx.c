@@ -168,7 +168,7 @@ sam2_status sam2_embedding_save(const sam2_ctx *c, const char *path) {
     if (!c->has_image) return SAM2_FAIL(SAM2_ERR_STATE, "no image set: nothing to save");
     const sam2_config *cfg = &c->model->cfg;
     const int S = cfg->image_size, d = cfg->d_model, e = S / cfg->backbone_stride;
-    crc_file o = {fopen(path, "wb"), crc32(0L, Z_NULL, 0)};
+    crc_file o = {fopen(path, "wb"), 0L}; /* 0: zlib's initial CRC */
     if (!o.f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
     int hr = c->enc.high_res[0] != NULL;
     int ok = put(&o, EMB_MAGIC, 8) && put_u32(&o, EMB_VERSION) && put(&o, c->model->hash, 16) &&
@@ -218,7 +218,7 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
     if (!c || !path) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_embedding_load: NULL argument");
     const sam2_config *cfg = &c->model->cfg;
     const int S = cfg->image_size, d = cfg->d_model, e = S / cfg->backbone_stride;
-    crc_file in = {fopen(path, "rb"), crc32(0L, Z_NULL, 0)}, *f = &in;
+    crc_file in = {fopen(path, "rb"), 0L}, *f = &in;
     if (!in.f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
     ctx_clear(c);
     char magic[8], hash[17] = {0};

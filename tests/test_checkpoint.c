@@ -65,7 +65,7 @@ static void tensor(buf *b, const char *key, const char *stype, const char *skey,
 /* with_crc 0 leaves the CRC-32 fields 0 (not recorded), as torch.save can */
 static void zip_entry_add(buf *z, buf *cd, int *count, const char *name, const void *data, size_t n, int with_crc) {
     uint32_t off = (uint32_t)z->n;
-    const uint32_t crc = with_crc ? (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)n) : 0;
+    const uint32_t crc = with_crc ? (uint32_t)crc32(0L, data, (uInt)n) : 0;
     /* pad the local header's extra field so data starts 64-byte aligned, as torch does */
     size_t hdr = 30 + strlen(name);
     size_t pad = (64 - (z->n + hdr + 4) % 64) % 64 + 4;

@@ -146,7 +146,7 @@ static void write_pickle(bytes *pk, const collect *c) {
 static int zip_add(FILE *f, uint64_t *off, bytes *cd, const char *name, const void *data, size_t n) {
     size_t nl = strlen(name), hdr = 30 + nl;
     size_t pad = (64 - (*off + hdr + 4) % 64) % 64 + 4;
-    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), data, n);
+    const uint32_t crc = (uint32_t)crc32_z(0L, data, n);
     bytes h = {0};
     u32(&h, 0x04034b50), u16(&h, 20), u16(&h, 0), u16(&h, 0), u16(&h, 0), u16(&h, 0), u32(&h, crc);
     u32(&h, (uint32_t)n), u32(&h, (uint32_t)n), u16(&h, (unsigned)nl), u16(&h, (unsigned)pad);

@@ -98,7 +98,7 @@ static int parse_args(auto_args *a, int argc, char **argv) {
 /* The counts as JSON text, "[c0,c1,...]": one raw value instead of a cJSON
  * number per count (a large noisy mask has millions of runs; as nodes they
  * took gigabytes and most of the writing time). Same text as cJSON prints
- * for integers. */
+ * for integers; run lengths are never negative. */
 static char *counts_text(const int64_t *c, int n) {
     char *s = malloc((size_t)n * 21 + 3), *p = s;
     if (!s) return NULL;
@@ -107,10 +107,9 @@ static char *counts_text(const int64_t *c, int n) {
         if (i) *p++ = ',';
         char digits[24];
         int k = 0;
-        uint64_t v = c[i] < 0 ? (uint64_t)0 - (uint64_t)c[i] : (uint64_t)c[i];
+        uint64_t v = (uint64_t)c[i];
         do digits[k++] = (char)('0' + v % 10), v /= 10;
         while (v);
-        if (c[i] < 0) *p++ = '-';
         while (k) *p++ = digits[--k];
     }
     *p++ = ']', *p = '\0';
