@@ -1,6 +1,7 @@
 /* ctx.c - a context holds one image's embedding: set_image runs the encoder,
  * embedding files save and restore it, tensors can be inspected. */
 #include <errno.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,20 @@ void sam2_ctx_image_size(const sam2_ctx *c, int *width, int *height) {
     if (height) *height = c && c->has_image ? c->orig_h : 0;
 }
 
+/* 1 when the decoder's image features (embedding, high-resolution
+ * features) are all finite: a NaN or an infinity there would give masks
+ * nobody can tell from real ones. */
+static int features_finite(const sam2_ctx *c) {
+    const sam2_config *cfg = &c->model->cfg;
+    const size_t S = (size_t)cfg->image_size, d = (size_t)cfg->d_model, e = S / (size_t)cfg->backbone_stride;
+    const float *t[3] = {c->enc.image_embed, c->enc.high_res[0], c->enc.high_res[1]};
+    const size_t n[3] = {d * e * e, d / 8 * (S / 4) * (S / 4), d / 4 * (S / 8) * (S / 8)};
+    int ok = 1;
+    for (int k = 0; k < (cfg->use_high_res_features_in_sam ? 3 : 1); k++)
+        for (size_t i = 0; i < n[k]; i++) ok &= isfinite(t[k][i]) != 0;
+    return ok;
+}
+
 sam2_status sam2_set_image(sam2_ctx *c, const sam2_image *img) {
     if (!c || !img) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_set_image: NULL argument");
     SAM2_TRY(sam2_image_check(img));
@@ -88,6 +103,9 @@ sam2_status sam2_set_image(sam2_ctx *c, const sam2_image *img) {
     if (st == SAM2_OK)
         st = image_encoder_run(&c->model->cfg, &c->model->enc, c->input, c->n_threads, c->keep_intermediates,
                                &c->enc_ws, c->precision == SAM2_PRECISION_BF16 ? &c->bf16 : NULL, &c->enc);
+    if (st == SAM2_OK && !features_finite(c))
+        st = SAM2_FAIL(SAM2_ERR_FORMAT, "the image encoder gave non-finite features (NaN or infinity): are the "
+                       "checkpoint's weights corrupt or beyond float32's range?");
     if (st != SAM2_OK) {
         ctx_clear(c);
         return st;
@@ -258,6 +276,8 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
                                want, got);
             else if (st == SAM2_OK && fread(&extra, 1, 1, in.f) != 0)
                 st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: corrupt embedding file (bytes after its end)", path);
+            else if (st == SAM2_OK && !features_finite(c))
+                st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: the embedding holds non-finite values (NaN or infinity)", path);
         }
     }
     fclose(in.f);

@@ -98,9 +98,11 @@ void op_sigmoid(float *x, int64_t n) {
 }
 
 /* e^v for v <= 0: v = k ln2 + r with k rounded to nearest (the 1.5 * 2^23
- * trick), e^r by a degree-7 polynomial, 2^k built in the exponent bits. */
+ * trick), e^r by a degree-7 polynomial, 2^k built in the exponent bits. A
+ * NaN stays NaN (through r) without being converted to an integer, which C
+ * leaves undefined: non-finite features must not crash the decoder. */
 static inline float exp_nonpos(float v) {
-    v = v < -87.0f ? -87.0f : v;
+    v = v < -87.0f ? -87.0f : v > 0.0f ? 0.0f : v;
     float k = v * 1.44269504088896341f + 12582912.0f;
     k = k - 12582912.0f;
     float r = v - k * 0.693145751953125f; /* ln2 in two parts (Cody-Waite) */
@@ -112,7 +114,7 @@ static inline float exp_nonpos(float v) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t e = ((int32_t)k + 127) * (1 << 23);
+    int32_t e = ((int32_t)(k == k ? k : 0.0f) + 127) * (1 << 23);
     float scale;
     memcpy(&scale, &e, sizeof scale);
     return p * scale;

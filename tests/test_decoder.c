@@ -565,7 +565,38 @@ static void run_without_golden(void) {
     sam2_model_free(m);
 }
 
+/* Weights that make the encoder's features NaN: set_image refuses the image
+ * (no masks from NaN features) and the context holds none. */
+static void check_non_finite_features(void) {
+    char yaml[4200];
+    snprintf(yaml, sizeof yaml, "%s/decoder/micro256.yaml", test_fixtures_dir());
+    sam2_model *m = NULL;
+    sam2_ctx *ctx = NULL;
+    CHECK_OK(sam2_model_random(NULL, yaml, 11, &m));
+    if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) {
+        sam2_model_free(m);
+        return;
+    }
+    uint8_t px[48 * 64 * 3];
+    for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 7);
+    const sam2_image im = {64, 48, 64 * 3, 3, 8, px};
+    CHECK_OK(sam2_set_image(ctx, &im));
+    float *bias = (float *)(uintptr_t)m->enc.trunk.patch_b; /* random weights: memory the model owns */
+    const float kept = bias[0];
+    bias[0] = NAN;
+    CHECK(sam2_set_image(ctx, &im) == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "non-finite"),
+          "NaN features accepted: %s", sam2_last_error());
+    int w = -1, h = -1;
+    sam2_ctx_image_size(ctx, &w, &h);
+    CHECK(w == 0 && h == 0, "the context kept an image after the refusal (%d x %d)", w, h);
+    bias[0] = kept;
+    CHECK_OK(sam2_set_image(ctx, &im));
+    sam2_ctx_free(ctx);
+    sam2_model_free(m);
+}
+
 int main(void) {
+    check_non_finite_features();
     check_kernels();
     check_lowrank();
     check_implicit_decoder(0.0f, 1024);

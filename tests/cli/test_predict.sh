@@ -49,6 +49,10 @@ python3 -c "import sys,struct;d=open(sys.argv[1],'rb').read();open(sys.argv[2],'
   "$TMP/img.emb" "$TMP/v1.emb"
 expect_ok "version 1 embedding" "$SAM2" predict "$TMP/v1.emb" --point 200,190 -o "$TMP/p8d"
 cmp -s "$TMP/p1/mask_0.png" "$TMP/p8d/mask_0.png" && ok || bad "version 1 embedding gives other masks"
+# a NaN among the features, with a correct CRC-32: refused, not decoded into masks
+python3 -c "import sys,struct,zlib;d=open(sys.argv[1],'rb').read()[:-4];d=d[:-4]+struct.pack('<f',float('nan'));open(sys.argv[2],'wb').write(d+struct.pack('<I',zlib.crc32(d)))" \
+  "$TMP/img.emb" "$TMP/nan.emb"
+expect_fail "NaN in an embedding" "non-finite" "$SAM2" predict "$TMP/nan.emb" --point 3,3 -o "$TMP/p8e"
 if [ -n "$GOLDEN" ]; then
   expect_fail "embedding of another model" "another model" "$SAM2" predict "$TMP/img.emb" --point 3,3 \
     -m "$GOLDEN/models/micro256.pt" -c "$GOLDEN/models/micro256.yaml" -o "$TMP/p9"
