@@ -363,12 +363,18 @@ sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const s
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
-    int min_support;             /* 4 (7 suits a pool with cell clicks) */
+    int min_support;             /* 6 (suits a pool with one zoom layer; 4 the grid's alone, 7 the
+                                    grid's with cell clicks) */
     float vote_frac;             /* 0.5 */
     float absorb_frac;           /* 0.8 */
     int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
                                     of every cell of the grid (sam2_amg_pool_add_cell_clicks): read
                                     by whoever builds the pool, not by sam2_amg_consensus */
+    int zoom_layers;             /* 1: the pool also holds the answers of the grid's clicks on the
+                                    zoomed crops of this many crop layers (sam2_amg_generate_pool
+                                    with crop_n_layers raised to it), while the result keeps the
+                                    generator's own masks; 0: none; at most 3. Read by whoever
+                                    builds the pool, as cell_clicks */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);

@@ -15,10 +15,11 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     sam2_consensus_params c;
     c.pool_pred_iou_thresh = 0.1f;
     c.agree_iou = 0.75f;
-    c.min_support = 4;
+    c.min_support = 6;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
     c.cell_clicks = 0;
+    c.zoom_layers = 1;
     return c;
 }
 
@@ -30,6 +31,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "zoom_layers", c->zoom_layers, 0, 3));
     return SAM2_OK;
 }
 

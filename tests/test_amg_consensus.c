@@ -166,7 +166,8 @@ int main(void) {
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 4 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f && cp.cell_clicks == 0,
+    CHECK(cp.min_support == 6 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f && cp.cell_clicks == 0 &&
+              cp.zoom_layers == 1,
           "defaults changed");
     /* A has four agreeing clicks: not enough when five are asked for */
     cp.min_support = 5;
@@ -235,6 +236,11 @@ int main(void) {
     cp = sam2_consensus_default_params(), cp.cell_clicks = 2;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "cell_clicks"),
           "cell_clicks 2 accepted");
+    cp = sam2_consensus_default_params(), cp.zoom_layers = 4;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "zoom_layers"),
+          "zoom_layers 4 accepted");
+    cp = sam2_consensus_default_params(), cp.zoom_layers = -1;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "zoom_layers -1 accepted");
     cp = sam2_consensus_default_params();
     res->width = W + 1;
     CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");

@@ -29,6 +29,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
     else if (!strcmp(o, "--consensus-cell-clicks")) ok = cli_parse_bool(v, &r->cp.cell_clicks);
+    else if (!strcmp(o, "--consensus-zoom")) ok = cli_parse_int(v, &r->cp.zoom_layers);
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
@@ -120,7 +121,14 @@ void robust_args_print_help(void) {
            "  --consensus-cell-clicks true|false\n"
            "                                    also ask at the centre of every cell of the grid: twice\n"
            "                                    the answers to agree on, for about twice the time (%s;\n"
-           "                                    with true, --consensus-min-support 7 suits)\n"
+           "                                    with true and --consensus-zoom 0, --consensus-min-support 7\n"
+           "                                    suits)\n"
+           "  --consensus-zoom N                also ask the grid's clicks on the 2^i x 2^i zoomed crops\n"
+           "                                    of crop layers 1..N (as --crop-n-layers N would), for\n"
+           "                                    consensus only: the generator's own masks stay those of\n"
+           "                                    --crop-n-layers; about 5x the decoding time and 4 more\n"
+           "                                    encoder runs for N = 1 (%d; 0: the grid alone, with\n"
+           "                                    --consensus-min-support 4)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -129,7 +137,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", (double)g.min_region_frac,
+           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
@@ -164,8 +172,21 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     }
     if (contrast_applied) *contrast_applied = applied;
     sam2_amg_result *pool = NULL;
-    sam2_status st = r->consensus ? sam2_amg_generate_pool(ctx, img, p, r->cp.pool_pred_iou_thresh, out, &pool)
-                                  : sam2_amg_generate(ctx, img, p, out);
+    sam2_status st;
+    if (r->consensus && r->cp.zoom_layers > p->crop_n_layers) {
+        /* the pool also gets the answers on zoomed crops; the result stays
+         * the generator's own (decoded last, so the context holds what p
+         * leaves in it) */
+        sam2_amg_params zoomed = *p;
+        zoomed.crop_n_layers = r->cp.zoom_layers;
+        sam2_amg_result *kept = NULL;
+        st = sam2_amg_generate_pool(ctx, img, &zoomed, r->cp.pool_pred_iou_thresh, &kept, &pool);
+        sam2_amg_result_free(kept);
+        if (st == SAM2_OK) st = sam2_amg_generate(ctx, img, p, out);
+    } else {
+        st = r->consensus ? sam2_amg_generate_pool(ctx, img, p, r->cp.pool_pred_iou_thresh, out, &pool)
+                          : sam2_amg_generate(ctx, img, p, out);
+    }
     int whole = p->crop_n_layers <= 0; /* the context holds the whole image, not the last crop */
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
@@ -235,6 +256,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);
+        cJSON_AddNumberToObject(c, "zoom_layers", r->cp.zoom_layers);
     } else {
         cJSON_AddFalseToObject(o, "consensus");
     }

@@ -60,12 +60,36 @@ PY
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k["robust"]["consensus"]
-assert c["min_support"] == 4 and c["cell_clicks"] is False and k["robust"]["gap_fill"] is False
+assert c["min_support"] == 6 and c["cell_clicks"] is False and c["zoom_layers"] == 1
+assert k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
 added = k["masks"][n:]
 assert len(added) >= 1 and all(m["source"] == "consensus" for m in added)
 PY
+  # the zoomed crops' answers (default) find more of dev_003's objects than the
+  # grid's alone, and leave the generator's own masks as they are
+  expect_ok "consensus without zoom" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+    --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/k0.json" --output-mode coco_rle -o "$TMP/k0"
+  python3 - "$TMP/o.json" "$TMP/k.json" "$TMP/k0.json" <<'PY' && ok || bad "zoom settings or grid records"
+import json, sys
+o, k, k0 = (json.load(open(f)) for f in sys.argv[1:4])
+assert k0["robust"]["consensus"]["zoom_layers"] == 0 and k0["robust"]["consensus"]["min_support"] == 4
+n = len(o["masks"])
+assert k0["masks"][:n] == o["masks"] and k["masks"][:n] == o["masks"], "the grid's records changed"
+assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k0["masks"]]
+PY
+  mkdir -p "$TMP/z"
+  ln -s "$SD/images" "$TMP/z/images"
+  ln -s "$SD/labels" "$TMP/z/labels"
+  json_get "$SD/index.json" "json.dumps({'images': [e for e in j['images'] if e['id'] == 'dev_003']})" >"$TMP/z/index.json"
+  expect_ok "eval zoomed consensus" "$SAM2" eval "$TMP/z" "${S[@]}" --consensus true --json "$TMP/ez1.json"
+  expect_ok "eval grid consensus" "$SAM2" eval "$TMP/z" "${S[@]}" --consensus true --consensus-zoom 0 \
+    --consensus-min-support 4 --json "$TMP/ez0.json"
+  r1=$(json_get "$TMP/ez1.json" "round(j['variants']['color']['recall75'] * j['variants']['color']['objects'])")
+  r0=$(json_get "$TMP/ez0.json" "round(j['variants']['color']['recall75'] * j['variants']['color']['objects'])")
+  [ "$r1" -gt "$r0" ] && ok || bad "zoomed answers found $r1 objects, the grid's alone $r0"
+  expect_fail "bad zoom" "zoom_layers" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-zoom 4
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
     --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" --output-mode coco_rle -o "$TMP/k1"
