@@ -374,7 +374,8 @@ typedef struct sam2_consensus_params {
                                     zoomed crops of this many crop layers (sam2_amg_generate_pool
                                     with crop_n_layers raised to it), while the result keeps the
                                     generator's own masks; 0: none; at most 3. Read by whoever
-                                    builds the pool, as cell_clicks */
+                                    builds the pool, as cell_clicks; with explicit point grids,
+                                    layers without one of their own ask the last one */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);

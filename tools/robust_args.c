@@ -128,7 +128,8 @@ void robust_args_print_help(void) {
            "                                    consensus only: the generator's own masks stay those of\n"
            "                                    --crop-n-layers; about 5x the decoding time and 4 more\n"
            "                                    encoder runs for N = 1 (%d; 0: the grid alone, with\n"
-           "                                    --consensus-min-support 4)\n"
+           "                                    --consensus-min-support 4); with --point-grids the crops\n"
+           "                                    of layers without a grid of their own ask the last one\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -179,6 +180,16 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
          * leaves in it) */
         sam2_amg_params zoomed = *p;
         zoomed.crop_n_layers = r->cp.zoom_layers;
+        /* explicit grids: the deeper layers ask the last one given */
+        const float *grids[4];
+        int sizes[4];
+        if (p->point_grids && p->n_point_grids < zoomed.crop_n_layers + 1) {
+            for (int l = 0; l <= zoomed.crop_n_layers; l++) {
+                const int g = l < p->n_point_grids ? l : p->n_point_grids - 1;
+                grids[l] = p->point_grids[g], sizes[l] = p->point_grid_sizes[g];
+            }
+            zoomed.point_grids = grids, zoomed.point_grid_sizes = sizes, zoomed.n_point_grids = zoomed.crop_n_layers + 1;
+        }
         sam2_amg_result *kept = NULL;
         st = sam2_amg_generate_pool(ctx, img, &zoomed, r->cp.pool_pred_iou_thresh, &kept, &pool);
         sam2_amg_result_free(kept);

@@ -90,6 +90,10 @@ PY
   r0=$(json_get "$TMP/ez0.json" "round(j['variants']['color']['recall75'] * j['variants']['color']['objects'])")
   [ "$r1" -gt "$r0" ] && ok || bad "zoomed answers found $r1 objects, the grid's alone $r0"
   expect_fail "bad zoom" "zoom_layers" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-zoom 4
+  # explicit grids: the zoomed crops ask the last grid given
+  printf '[[[0.25, 0.25], [0.5, 0.5], [0.75, 0.6]]]' >"$TMP/grid1.json"
+  expect_ok "robust with one explicit grid" "$SAM2" auto "$SD/images/dev_003.png" -t 2 --point-grids "$TMP/grid1.json" \
+    --robust --json "$TMP/pg.json" --output-mode coco_rle -o "$TMP/pg"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
     --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" --output-mode coco_rle -o "$TMP/k1"
