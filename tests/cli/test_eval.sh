@@ -67,7 +67,7 @@ assert k["masks"][:n] == o["masks"], "the grid's records changed"
 added = k["masks"][n:]
 assert len(added) >= 1 and all(m["source"] == "consensus" for m in added)
 PY
-  # the zoomed crops' answers (default) find more of dev_003's objects than the
+  # the zoomed crops' answers (default) find more of dev_013's objects than the
   # grid's alone, and leave the generator's own masks as they are
   expect_ok "consensus without zoom" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
     --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/k0.json" --output-mode coco_rle -o "$TMP/k0"
@@ -82,22 +82,23 @@ PY
   mkdir -p "$TMP/z"
   ln -s "$SD/images" "$TMP/z/images"
   ln -s "$SD/labels" "$TMP/z/labels"
-  json_get "$SD/index.json" "json.dumps({'images': [e for e in j['images'] if e['id'] == 'dev_003']})" >"$TMP/z/index.json"
-  expect_ok "eval zoomed consensus" "$SAM2" eval "$TMP/z" "${S[@]}" --consensus true --json "$TMP/ez1.json"
-  expect_ok "eval grid consensus" "$SAM2" eval "$TMP/z" "${S[@]}" --consensus true --consensus-zoom 0 \
+  json_get "$SD/index.json" "json.dumps({'images': [e for e in j['images'] if e['id'] == 'dev_013']})" >"$TMP/z/index.json"
+  expect_ok "eval zoomed consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --json "$TMP/ez1.json"
+  expect_ok "eval grid consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --consensus-zoom 0 \
     --consensus-min-support 4 --json "$TMP/ez0.json"
-  r1=$(json_get "$TMP/ez1.json" "round(j['variants']['color']['recall75'] * j['variants']['color']['objects'])")
-  r0=$(json_get "$TMP/ez0.json" "round(j['variants']['color']['recall75'] * j['variants']['color']['objects'])")
+  r1=$(json_get "$TMP/ez1.json" "round(j['variants']['lowc']['recall75'] * j['variants']['lowc']['objects'])")
+  r0=$(json_get "$TMP/ez0.json" "round(j['variants']['lowc']['recall75'] * j['variants']['lowc']['objects'])")
   [ "$r1" -gt "$r0" ] && ok || bad "zoomed answers found $r1 objects, the grid's alone $r0"
   expect_fail "bad zoom" "zoom_layers" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-zoom 4
   # explicit grids: the zoomed crops ask the last grid given
   printf '[[[0.25, 0.25], [0.5, 0.5], [0.75, 0.6]]]' >"$TMP/grid1.json"
-  expect_ok "robust with one explicit grid" "$SAM2" auto "$SD/images/dev_003.png" -t 2 --point-grids "$TMP/grid1.json" \
-    --robust --json "$TMP/pg.json" --output-mode coco_rle -o "$TMP/pg"
+  expect_ok "zoomed consensus with one explicit grid" "$SAM2" auto "$SD/images/dev_003.png" -t 2 \
+    --point-grids "$TMP/grid1.json" --consensus true --json "$TMP/pg.json" --output-mode coco_rle -o "$TMP/pg"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
-    --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" --output-mode coco_rle -o "$TMP/k1"
-  python3 - "$TMP/k.json" "$TMP/k1.json" <<'PY' && ok || bad "cell clicks changed nothing"
+    --consensus-zoom 0 --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" \
+    --output-mode coco_rle -o "$TMP/k1"
+  python3 - "$TMP/k0.json" "$TMP/k1.json" <<'PY' && ok || bad "cell clicks changed nothing"
 import json, sys
 k, k1 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert k1["robust"]["consensus"]["cell_clicks"] is True and k1["robust"]["consensus"]["min_support"] == 7
