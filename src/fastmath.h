@@ -9,11 +9,14 @@
 
 /* e^x for any float x, relative error below 2e-7 for x in [-87, 88]; inputs
  * below -87 give about 1.6e-38 instead of a smaller value or 0, inputs above
- * 88 give e^88. Cody-Waite range reduction and a degree-6 polynomial. */
+ * 88 give e^88, a NaN gives NaN (through r, never converted to an integer,
+ * which C leaves undefined). Cody-Waite range reduction and a degree-6
+ * polynomial. */
 static inline float fm_expf(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
-    int32_t k = (int32_t)(x * 1.44269504088896341f + 128.5f) - 128; /* round(x / ln 2) */
+    const float shifted = x * 1.44269504088896341f + 128.5f;
+    int32_t k = (int32_t)(shifted == shifted ? shifted : 128.0f) - 128; /* round(x / ln 2) */
     float n = (float)k;
     float r = x - n * 0.693359375f;
     r = r + n * 2.12194440e-4f; /* x - n ln 2 with ln 2 split in two parts */
