@@ -534,16 +534,23 @@ static void check_kernels(void) {
 /* Without golden data: a model of the micro256 config with seeded random
  * weights and random image features, for the checks that need no
  * reference. */
-static void run_without_golden(void) {
+/* A random micro256 model of the fixtures' config and a context for it; 0
+ * (both NULL, the failure counted) when either cannot be made. */
+static int micro256_random(uint64_t seed, sam2_model **m, sam2_ctx **ctx) {
     char yaml[4200];
     snprintf(yaml, sizeof yaml, "%s/decoder/micro256.yaml", test_fixtures_dir());
-    sam2_model *m = NULL;
-    sam2_ctx *ctx = NULL;
-    CHECK_OK(sam2_model_random(NULL, yaml, 7, &m));
-    if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) {
-        sam2_model_free(m);
-        return;
-    }
+    *m = NULL, *ctx = NULL;
+    CHECK_OK(sam2_model_random(NULL, yaml, seed, m));
+    if (*m && sam2_ctx_new(*m, 2, ctx) == SAM2_OK) return 1;
+    sam2_model_free(*m);
+    *m = NULL, *ctx = NULL;
+    return 0;
+}
+
+static void run_without_golden(void) {
+    sam2_model *m;
+    sam2_ctx *ctx;
+    if (!micro256_random(7, &m, &ctx)) return;
     const int d = m->cfg.d_model, S = m->cfg.image_size;
     const size_t n[3] = {(size_t)d * (S / 16) * (S / 16), (size_t)d / 8 * (S / 4) * (S / 4), (size_t)d / 4 * (S / 8) * (S / 8)};
     float **dst[3] = {&ctx->enc.image_embed, &ctx->enc.high_res[0], &ctx->enc.high_res[1]};
@@ -568,15 +575,9 @@ static void run_without_golden(void) {
 /* Weights that make the encoder's features NaN: set_image refuses the image
  * (no masks from NaN features) and the context holds none. */
 static void check_non_finite_features(void) {
-    char yaml[4200];
-    snprintf(yaml, sizeof yaml, "%s/decoder/micro256.yaml", test_fixtures_dir());
-    sam2_model *m = NULL;
-    sam2_ctx *ctx = NULL;
-    CHECK_OK(sam2_model_random(NULL, yaml, 11, &m));
-    if (!m || sam2_ctx_new(m, 2, &ctx) != SAM2_OK) {
-        sam2_model_free(m);
-        return;
-    }
+    sam2_model *m;
+    sam2_ctx *ctx;
+    if (!micro256_random(11, &m, &ctx)) return;
     uint8_t px[48 * 64 * 3];
     for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 7);
     const sam2_image im = {64, 48, 64 * 3, 3, 8, px};
