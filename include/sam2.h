@@ -347,6 +347,16 @@ void sam2_amg_result_free(sam2_amg_result *r);
 sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                    float pool_pred_iou_thresh, sam2_amg_result **out, sam2_amg_result **pool);
 
+/* sam2_amg_generate_pool, whose pool also holds the candidates of the crops
+ * of the crop layers after params' own up to zoom_layers (at most 3; the
+ * same clicks on 2^i x 2^i zoomed crops), decoded in the same pass; out is
+ * still the generator's result for params, bit for bit. With explicit point
+ * grids, layers without one of their own ask the last one. Without img (the
+ * context's embedding) there are no crops to zoom into: no deeper layers. */
+sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                          int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result **out,
+                                          sam2_amg_result **pool);
+
 /* Consensus, beyond the official generator: the grid's clicks are many
  * independent questions to the model, and where several of them get
  * (nearly) the same answer the model is sure of that object even when its

@@ -812,11 +812,29 @@ static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops
 }
 
 /* The generator, and with pool also its candidate pool (see
- * sam2_amg_generate_pool). */
-static sam2_status generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, float pool_pred,
-                            sam2_amg_result **out, sam2_amg_result **pool) {
+ * sam2_amg_generate_pool); with zoom_layers above params' crop layers the
+ * crops of the deeper layers are decoded for the pool only (see
+ * sam2_amg_generate_pool_zoomed). */
+static sam2_status generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int zoom_layers,
+                            float pool_pred, sam2_amg_result **out, sam2_amg_result **pool) {
     int W = 0, H = 0;
     SAM2_TRY(check_inputs(ctx, img, params, &W, &H));
+    /* the decoded layers: params' own, or more for the pool; with explicit
+     * grids, layers without one of their own ask the last one given */
+    sam2_amg_params dec = *params;
+    const float *grids[4];
+    int sizes[4];
+    if (zoom_layers > params->crop_n_layers && img) {
+        SAM2_TRY(check_range("zoom_layers", (float)zoom_layers, 0.0f, 3.0f));
+        dec.crop_n_layers = zoom_layers;
+        if (params->point_grids && params->n_point_grids < zoom_layers + 1) {
+            for (int l = 0; l <= zoom_layers; l++) {
+                const int g = l < params->n_point_grids ? l : params->n_point_grids - 1;
+                grids[l] = params->point_grids[g], sizes[l] = params->point_grid_sizes[g];
+            }
+            dec.point_grids = grids, dec.point_grid_sizes = sizes, dec.n_point_grids = zoom_layers + 1;
+        }
+    }
     sam2_amg_result *P = NULL;
     if (pool) {
         SAM2_TRY(check_range("pool_pred_iou_thresh", pool_pred, 0.0f, 1.0f));
@@ -827,8 +845,13 @@ static sam2_status generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg
     amg_crop *crops = NULL;
     int *crop_start = NULL;
     rec_list all = {0};
-    sam2_status st = decode_crops(ctx, img, params, W, H, NULL, &crops, &crop_start, &all, P, pool_pred);
-    if (st == SAM2_OK) st = assemble(params, crops, amg_n_crops(params->crop_n_layers), crop_start, &all, W, H, out);
+    sam2_status st = decode_crops(ctx, img, &dec, W, H, NULL, &crops, &crop_start, &all, P, pool_pred);
+    /* the crops come layer by layer: params' own are the first ones, and
+     * so are their records (the list shares its records with all) */
+    const int n_own = amg_n_crops(params->crop_n_layers);
+    rec_list own = all;
+    if (st == SAM2_OK) own.n = crop_start[n_own];
+    if (st == SAM2_OK) st = assemble(params, crops, n_own, crop_start, &own, W, H, out);
     free(crops), free(crop_start);
     rec_list_free(&all);
     if (st != SAM2_OK) sam2_amg_result_free(P);
@@ -840,14 +863,22 @@ sam2_status sam2_amg_generate(sam2_ctx *ctx, const sam2_image *img, const sam2_a
                               sam2_amg_result **out) {
     if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate: out is NULL");
     *out = NULL;
-    return generate(ctx, img, params, 0.0f, out, NULL);
+    return generate(ctx, img, params, 0, 0.0f, out, NULL);
 }
 
 sam2_status sam2_amg_generate_pool(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                    float pool_pred_iou_thresh, sam2_amg_result **out, sam2_amg_result **pool) {
     if (!out || !pool) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate_pool: out or pool is NULL");
     *out = NULL, *pool = NULL;
-    return generate(ctx, img, params, pool_pred_iou_thresh, out, pool);
+    return generate(ctx, img, params, 0, pool_pred_iou_thresh, out, pool);
+}
+
+sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                          int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result **out,
+                                          sam2_amg_result **pool) {
+    if (!out || !pool) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_generate_pool_zoomed: out or pool is NULL");
+    *out = NULL, *pool = NULL;
+    return generate(ctx, img, params, zoom_layers, pool_pred_iou_thresh, out, pool);
 }
 
 /* ------------------------------------------------- decoder-output reuse */

@@ -129,7 +129,8 @@ void robust_args_print_help(void) {
            "                                    --crop-n-layers; about 5x the decoding time and 4 more\n"
            "                                    encoder runs for N = 1 (%d; 0: the grid alone, with\n"
            "                                    --consensus-min-support 4); with --point-grids the crops\n"
-           "                                    of layers without a grid of their own ask the last one\n"
+           "                                    of layers without a grid of their own ask the last one;\n"
+           "                                    an embedding has no crops: the grid alone\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -173,32 +174,12 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     }
     if (contrast_applied) *contrast_applied = applied;
     sam2_amg_result *pool = NULL;
-    sam2_status st;
-    if (r->consensus && r->cp.zoom_layers > p->crop_n_layers) {
-        /* the pool also gets the answers on zoomed crops; the result stays
-         * the generator's own (decoded last, so the context holds what p
-         * leaves in it) */
-        sam2_amg_params zoomed = *p;
-        zoomed.crop_n_layers = r->cp.zoom_layers;
-        /* explicit grids: the deeper layers ask the last one given */
-        const float *grids[4];
-        int sizes[4];
-        if (p->point_grids && p->n_point_grids < zoomed.crop_n_layers + 1) {
-            for (int l = 0; l <= zoomed.crop_n_layers; l++) {
-                const int g = l < p->n_point_grids ? l : p->n_point_grids - 1;
-                grids[l] = p->point_grids[g], sizes[l] = p->point_grid_sizes[g];
-            }
-            zoomed.point_grids = grids, zoomed.point_grid_sizes = sizes, zoomed.n_point_grids = zoomed.crop_n_layers + 1;
-        }
-        sam2_amg_result *kept = NULL;
-        st = sam2_amg_generate_pool(ctx, img, &zoomed, r->cp.pool_pred_iou_thresh, &kept, &pool);
-        sam2_amg_result_free(kept);
-        if (st == SAM2_OK) st = sam2_amg_generate(ctx, img, p, out);
-    } else {
-        st = r->consensus ? sam2_amg_generate_pool(ctx, img, p, r->cp.pool_pred_iou_thresh, out, &pool)
-                          : sam2_amg_generate(ctx, img, p, out);
-    }
-    int whole = p->crop_n_layers <= 0; /* the context holds the whole image, not the last crop */
+    sam2_status st = r->consensus ? sam2_amg_generate_pool_zoomed(ctx, img, p, r->cp.zoom_layers,
+                                                                  r->cp.pool_pred_iou_thresh, out, &pool)
+                                  : sam2_amg_generate(ctx, img, p, out);
+    /* crop layers decoded: 0 when the context holds the whole image, not the last crop */
+    const int decoded = r->consensus && img && r->cp.zoom_layers > p->crop_n_layers ? r->cp.zoom_layers : p->crop_n_layers;
+    int whole = decoded <= 0;
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);

@@ -94,6 +94,10 @@ PY
   printf '[[[0.25, 0.25], [0.5, 0.5], [0.75, 0.6]]]' >"$TMP/grid1.json"
   expect_ok "zoomed consensus with one explicit grid" "$SAM2" auto "$SD/images/dev_003.png" -t 2 \
     --point-grids "$TMP/grid1.json" --consensus true --json "$TMP/pg.json" --output-mode coco_rle -o "$TMP/pg"
+  # an embedding has no crops to zoom into: the grid's answers alone
+  expect_ok "embed for consensus" "$SAM2" embed "$SD/images/dev_003.png" -o "$TMP/d3.emb"
+  expect_ok "zoomed consensus on an embedding" "$SAM2" auto "$TMP/d3.emb" "${B[@]}" --consensus true \
+    --json "$TMP/ce.json" --output-mode coco_rle -o "$TMP/ce"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
     --consensus-zoom 0 --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" \
