@@ -369,12 +369,16 @@ sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, 
  * when at least vote_frac of them cover it); the vote is added (source
  * SAM2_MASK_CONSENSUS, the click and crop box of that candidate, the mean
  * predicted IoU and stability of the voters), and the voters and every
- * candidate mostly inside the vote are set aside. */
+ * candidate mostly inside the vote are set aside. A vote whose voters'
+ * mean stability score is below min_stability is not added (its voters are
+ * still set aside): the clicks agree on where the object is, but each
+ * answer's boundary moves with the logit cut-off, so their vote is a guess. */
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
-    int min_support;             /* 6 (suits a pool with one zoom layer; 4 the grid's alone, 7 the
+    int min_support;             /* 5 (suits a pool with one zoom layer; 4 the grid's alone, 7 the
                                     grid's with cell clicks) */
+    float min_stability;         /* 0.3: the voters' mean stability score a vote needs */
     float vote_frac;             /* 0.5 */
     float absorb_frac;           /* 0.8 */
     int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
@@ -450,6 +454,14 @@ sam2_merge_params sam2_merge_default_params(void);
 
 sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *params,
                            const sam2_merge_params *merge, sam2_amg_result *res);
+
+/* Duplicates, beyond the official generator: the official NMS compares
+ * boxes, so two nearly identical masks escape it when stray pixels stretch
+ * one box. Of masks whose pixel IoU exceeds max_iou (0.9 under --robust),
+ * the one with the higher predicted IoU stays (the earlier on ties), the
+ * others are removed; the order of the rest is kept. *n_removed (may be
+ * NULL) gets their number. */
+sam2_status sam2_amg_dedup(sam2_amg_result *res, float max_iou, int *n_removed);
 
 /* Large images for the steps beyond the official generator. Consensus, gap
  * filling and merging compare many whole-image masks, at a cost that grows

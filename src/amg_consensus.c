@@ -15,7 +15,8 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     sam2_consensus_params c;
     c.pool_pred_iou_thresh = 0.1f;
     c.agree_iou = 0.75f;
-    c.min_support = 6;
+    c.min_support = 5;
+    c.min_stability = 0.3f;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
     c.cell_clicks = 0;
@@ -28,6 +29,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "pool_pred_iou_thresh", c->pool_pred_iou_thresh, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "agree_iou", c->agree_iou, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "vote_frac", c->vote_frac, 0.01f, 1));
+    SAM2_TRY(sam2_check_range("consensus", "min_stability", c->min_stability, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
@@ -306,7 +308,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             iou += c[members[t]].predicted_iou, stab += c[members[t]].stability_score;
             set_aside(members[t], &g, alive, support);
         }
-        if (m.area == 0) {
+        if (m.area == 0 || stab / k < (double)cp->min_stability) {
             free(m.counts);
             continue;
         }

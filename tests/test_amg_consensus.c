@@ -166,8 +166,8 @@ int main(void) {
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 6 && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f && cp.cell_clicks == 0 &&
-              cp.zoom_layers == 1,
+    CHECK(cp.min_support == 5 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f &&
+              cp.cell_clicks == 0 && cp.zoom_layers == 1,
           "defaults changed");
     /* A has four agreeing clicks: not enough when five are asked for */
     cp.min_support = 5;
@@ -192,6 +192,19 @@ int main(void) {
               (double)m->point[0]);
         CHECK(m->predicted_iou > 0.349f && m->predicted_iou < 0.351f, "mean IoU %g, want 0.35", (double)m->predicted_iou);
     }
+
+    /* voters unsure of A's boundary (mean stability below the gate) vote in vain */
+    sam2_amg_result *unsure = empty_result();
+    for (int i = 0; i < pool->n_masks; i++) pool->masks[i].stability_score = 0.25f;
+    CHECK_OK(sam2_amg_consensus(pool, &cp, unsure));
+    CHECK(unsure->n_masks == 0, "%d masks from voters of stability 0.25 (gate %g)", unsure->n_masks,
+          (double)cp.min_stability);
+    cp.min_stability = 0.2f;
+    CHECK_OK(sam2_amg_consensus(pool, &cp, unsure));
+    CHECK(unsure->n_masks == 1 && unsure->masks[0].stability_score == 0.25f, "gate 0.2: %d masks", unsure->n_masks);
+    sam2_amg_result_free(unsure);
+    for (int i = 0; i < pool->n_masks; i++) pool->masks[i].stability_score = 0.5f;
+    cp.min_stability = sam2_consensus_default_params().min_stability;
 
     /* with a lower support B comes too; the empty mask never does */
     sam2_amg_result *res2 = empty_result();
@@ -231,6 +244,11 @@ int main(void) {
     cp = sam2_consensus_default_params(), cp.min_support = 0;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_support"),
           "min_support 0 accepted");
+    cp = sam2_consensus_default_params(), cp.min_stability = -0.1f;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_stability"),
+          "min_stability -0.1 accepted");
+    cp = sam2_consensus_default_params(), cp.min_stability = NAN;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "min_stability NaN accepted");
     cp = sam2_consensus_default_params(), cp.vote_frac = 1.5f;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "vote_frac 1.5 accepted");
     cp = sam2_consensus_default_params(), cp.cell_clicks = 2;

@@ -244,7 +244,8 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "width", res->width);
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
-    if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.contrast != SAM2_CONTRAST_OFF) {
+    if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.dedup ||
+        a->robust.contrast != SAM2_CONTRAST_OFF) {
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
         cJSON_AddStringToObject(pre, "contrast",

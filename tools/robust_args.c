@@ -8,11 +8,16 @@
 
 #include "cli.h"
 
+/* Pixel IoU above which two masks are one answer: far above the official
+ * NMS's box threshold (0.7), so only near-copies go. */
+#define DEDUP_IOU 0.9f
+
 void robust_args_init(robust_args *r) {
     memset(r, 0, sizeof *r);
     r->gap = sam2_gap_fill_default_params();
     r->mp = sam2_merge_default_params();
     r->cp = sam2_consensus_default_params();
+    r->dedup_iou = DEDUP_IOU;
     r->max_side = 1024;
 }
 
@@ -24,6 +29,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     int ok = 1;
     if (!strcmp(o, "--consensus")) ok = cli_parse_bool(v, &r->consensus);
     else if (!strcmp(o, "--consensus-min-support")) ok = cli_parse_int(v, &r->cp.min_support);
+    else if (!strcmp(o, "--consensus-min-stability")) ok = cli_parse_float(v, &f), r->cp.min_stability = f;
     else if (!strcmp(o, "--consensus-agree-iou")) ok = cli_parse_float(v, &f), r->cp.agree_iou = f;
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
@@ -44,6 +50,7 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         r->gap_fill = 1;
         r->merge = 1;
         r->consensus = 1;
+        r->dedup = 1;
         r->contrast = SAM2_CONTRAST_AUTO;
         return 1;
     }
@@ -56,6 +63,16 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         else if (!strcmp(v, "stretch")) r->contrast = SAM2_CONTRAST_STRETCH;
         else if (!strcmp(v, "clahe")) r->contrast = SAM2_CONTRAST_CLAHE;
         else return cli_usage_error(cmd, "--contrast takes off, auto, stretch or clahe, got '%s'", v), -1;
+        (*i)++;
+        return 1;
+    }
+    if (!strcmp(o, "--dedup") || !strcmp(o, "--dedup-iou")) {
+        if (!v) return cli_usage_error(cmd, "%s needs a value", o), -1;
+        const int is_iou = !strcmp(o, "--dedup-iou");
+        float f = 0;
+        const int ok = is_iou ? cli_parse_float(v, &f) && f >= 0.01f && f <= 1 : cli_parse_bool(v, &r->dedup);
+        if (!ok) return cli_usage_error(cmd, "%s: bad value '%s'%s", o, v, is_iou ? " (0.01 to 1)" : ""), -1;
+        if (is_iou) r->dedup_iou = f;
         (*i)++;
         return 1;
     }
@@ -103,7 +120,7 @@ void robust_args_print_help(void) {
     const sam2_consensus_params c = sam2_consensus_default_params();
     printf("Beyond the official generator (off by default; the default output is the official one):\n"
            "  --robust                          --contrast auto, --consensus true, --gap-fill true,\n"
-           "                                    --merge true\n"
+           "                                    --merge true, --dedup true\n"
 "  --robust-max-side N               with consensus, gap filling or merging, images whose longer\n"
            "                                    side exceeds N (times 2^crop_n_layers) are worked on\n"
            "                                    shrunk to it, the masks brought back to full size; 0: never\n"
@@ -114,6 +131,7 @@ void robust_args_print_help(void) {
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
            "                                    whatever their predicted IoU (false)\n"
            "  --consensus-min-support N         candidates that must agree (%d)\n"
+           "  --consensus-min-stability F       the voters' mean stability score a vote needs (%g)\n"
            "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
@@ -138,7 +156,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-min-new F              share of the new mask that must be uncovered (%g)\n"
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
-           c.min_support, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
+           c.min_support, (double)c.min_stability, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
            (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
@@ -147,8 +165,12 @@ void robust_args_print_help(void) {
            "                                    close to their union, it replaces them (false)\n"
            "  --merge-iou-thresh F              its predicted IoU must exceed it (%g)\n"
            "  --merge-min-union-iou F           its IoU with the union must reach it (%g)\n"
-           "  --merge-max-pairs N               pairs asked at most (%d)\n",
-           (double)m.pred_iou_thresh, (double)m.min_union_iou, m.max_pairs);
+           "  --merge-max-pairs N               pairs asked at most (%d)\n"
+           "  --dedup true|false                of masks whose pixel IoU exceeds --dedup-iou keep the one\n"
+           "                                    with the best predicted IoU: the official NMS compares\n"
+           "                                    boxes, which stray pixels stretch (false)\n"
+           "  --dedup-iou F                     (%g)\n",
+           (double)m.pred_iou_thresh, (double)m.min_union_iou, m.max_pairs, (double)DEDUP_IOU);
 }
 
 const char *robust_contrast_name(sam2_contrast_mode m) {
@@ -186,14 +208,10 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     }
     if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, &r->cp, *out);
     sam2_amg_result_free(pool);
-    if (st != SAM2_OK || (!r->gap_fill && !r->merge)) {
-        if (st != SAM2_OK) sam2_amg_result_free(*out), *out = NULL;
-        free(px);
-        return st;
-    }
-    if (!whole) st = sam2_set_image(ctx, img);
+    if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
     if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &r->mp, *out);
+    if (st == SAM2_OK && r->dedup) st = sam2_amg_dedup(*out, r->dedup_iou, NULL);
     if (st != SAM2_OK) {
         sam2_amg_result_free(*out);
         *out = NULL;
@@ -240,11 +258,14 @@ cJSON *robust_args_to_json(const robust_args *r) {
     } else {
         cJSON_AddFalseToObject(o, "merge");
     }
+    if (r->dedup) cJSON_AddNumberToObject(o, "dedup_iou", r->dedup_iou);
+    else cJSON_AddFalseToObject(o, "dedup");
     if (r->consensus) {
         cJSON *c = cJSON_AddObjectToObject(o, "consensus");
         cJSON_AddNumberToObject(c, "pool_pred_iou_thresh", r->cp.pool_pred_iou_thresh);
         cJSON_AddNumberToObject(c, "agree_iou", r->cp.agree_iou);
         cJSON_AddNumberToObject(c, "min_support", r->cp.min_support);
+        cJSON_AddNumberToObject(c, "min_stability", r->cp.min_stability);
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);

@@ -16,6 +16,8 @@ typedef struct robust_args {
     sam2_consensus_params cp;   /* --consensus-* */
     int merge;                  /* --merge true|false */
     sam2_merge_params mp;       /* --merge-* */
+    int dedup;                  /* --dedup true|false (--robust) */
+    float dedup_iou;            /* --dedup-iou: masks above this pixel IoU are one */
     int max_side;               /* --robust-max-side: with consensus, gap filling or
                                    merging, larger images are worked on shrunk to it */
 } robust_args;

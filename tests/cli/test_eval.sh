@@ -60,7 +60,8 @@ PY
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k["robust"]["consensus"]
-assert c["min_support"] == 6 and c["cell_clicks"] is False and c["zoom_layers"] == 1
+assert c["min_support"] == 5 and abs(c["min_stability"] - 0.3) < 1e-6
+assert c["cell_clicks"] is False and c["zoom_layers"] == 1
 assert k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
@@ -118,6 +119,7 @@ PY
   expect_eq "robust turns the contrast step on" "$(json_get "$TMP/er.json" "j['robust']['contrast']")" auto
   expect_eq "robust turns consensus on" "$(json_get "$TMP/er.json" "j['robust']['consensus']['agree_iou']")" 0.75
   expect_eq "robust turns merging on" "$(json_get "$TMP/er.json" "round(j['robust']['merge']['min_union_iou'], 3)")" 0.8
+  expect_eq "robust turns dedup on" "$(json_get "$TMP/er.json" "round(j['robust']['dedup_iou'], 3)")" 0.9
   # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
   expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
     --output-mode coco_rle -o "$TMP/co"
