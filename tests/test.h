@@ -71,4 +71,9 @@ void test_demo_close(test_demo *d);
  * points, pred_iou_thresh 0.5, stability_score_thresh 0.8. */
 sam2_amg_params test_strict_params(void);
 
+/* A generator record of the (H, W) mask m (row-major, 0/1): RLE, area and box
+ * from the pixels, the given predicted IoU and stability, click (px, 1), the
+ * whole image as crop box. */
+sam2_amg_mask test_mask_record(const uint8_t *m, int H, int W, float iou, float stability, float px);
+
 #endif

@@ -15,19 +15,7 @@ enum { W = 40, H = 30 };
 
 /* A record of the (H, W) mask m with the given predicted IoU and click. */
 static sam2_amg_mask record(const uint8_t *m, float iou, float px) {
-    sam2_amg_mask r;
-    memset(&r, 0, sizeof r);
-    CHECK_OK(rle_encode(m, H, W, &r.counts, &r.n_counts));
-    r.area = rle_area(r.counts, r.n_counts);
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            if (m[y * W + x]) x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1, y0 = y < y0 ? y : y0, y1 = y;
-    if (x1 >= 0) r.bbox[0] = (float)x0, r.bbox[1] = (float)y0, r.bbox[2] = (float)(x1 - x0), r.bbox[3] = (float)(y1 - y0);
-    r.predicted_iou = iou, r.stability_score = 0.5f;
-    r.point[0] = px, r.point[1] = 1.0f;
-    r.crop_box[2] = W, r.crop_box[3] = H;
-    return r;
+    return test_mask_record(m, H, W, iou, 0.5f, px);
 }
 
 static void rect(uint8_t *m, int x0, int y0, int x1, int y1) { /* inclusive */

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "rle.h"
 #include "test.h"
 
 test_state g_test;
@@ -100,4 +101,20 @@ void test_demo_close(test_demo *d) {
     sam2_ctx_free(d->ctx);
     sam2_model_free(d->model);
     memset(d, 0, sizeof *d);
+}
+
+sam2_amg_mask test_mask_record(const uint8_t *m, int H, int W, float iou, float stability, float px) {
+    sam2_amg_mask r;
+    memset(&r, 0, sizeof r);
+    CHECK_OK(rle_encode(m, H, W, &r.counts, &r.n_counts));
+    r.area = rle_area(r.counts, r.n_counts);
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (m[y * W + x]) x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1, y0 = y < y0 ? y : y0, y1 = y;
+    if (x1 >= 0) r.bbox[0] = (float)x0, r.bbox[1] = (float)y0, r.bbox[2] = (float)(x1 - x0), r.bbox[3] = (float)(y1 - y0);
+    r.predicted_iou = iou, r.stability_score = stability;
+    r.point[0] = px, r.point[1] = 1.0f;
+    r.crop_box[2] = (float)W, r.crop_box[3] = (float)H;
+    return r;
 }
