@@ -27,7 +27,7 @@ static int same_answer(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle
 sam2_status sam2_amg_dedup(sam2_amg_result *res, float max_iou, int *n_removed) {
     if (n_removed) *n_removed = 0;
     if (!res) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_dedup: NULL result");
-    SAM2_TRY(sam2_check_range("dedup", "max_iou", max_iou, 0.01, 1));
+    SAM2_TRY(sam2_check_range("dedup", "max_iou", max_iou, 0.01f, 1));
     const int n = res->n_masks, W = res->width, H = res->height;
     if (n < 2) return SAM2_OK;
     int *order = malloc(sizeof(int) * (size_t)n);

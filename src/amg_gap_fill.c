@@ -110,7 +110,7 @@ sam2_status gap_find_regions(const uint8_t *covered, int w, int h, int64_t min_a
         all[n_all++] = r;
     }
     if (st == SAM2_OK) {
-        qsort(all, (size_t)n_all, sizeof *all, cmp_region_area);
+        if (n_all > 1) qsort(all, (size_t)n_all, sizeof *all, cmp_region_area); /* all is NULL when none */
         *n_out = n_all < max_regions ? n_all : max_regions;
         if (*n_out) memcpy(out, all, sizeof *out * (size_t)*n_out);
     }

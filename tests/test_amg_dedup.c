@@ -81,10 +81,14 @@ int main(void) {
     CHECK_OK(sam2_amg_dedup(r, 1.0f, &removed));
     CHECK(removed == 0 && r->n_masks == 4, "threshold 1 removed %d", removed);
 
+    /* the smallest threshold the CLI takes is accepted: every overlapping pair is one */
+    CHECK_OK(sam2_amg_dedup(r, 0.01f, &removed));
+    CHECK(removed == 2 && r->n_masks == 2, "threshold 0.01: removed %d", removed);
+
     /* bad input: refused, nothing removed */
     CHECK(sam2_amg_dedup(r, 0.0f, &removed) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "max_iou"),
           "threshold 0 accepted");
-    CHECK(sam2_amg_dedup(r, NAN, &removed) == SAM2_ERR_PARAM && r->n_masks == 4, "NaN threshold accepted");
+    CHECK(sam2_amg_dedup(r, NAN, &removed) == SAM2_ERR_PARAM && r->n_masks == 2, "NaN threshold accepted");
     CHECK(sam2_amg_dedup(NULL, 0.9f, &removed) == SAM2_ERR_PARAM, "NULL result accepted");
     sam2_amg_result_free(r);
 

@@ -27,6 +27,11 @@ static void check_regions(void) {
     CHECK(n == 1 && r[0].area == 25, "min area drops the sliver: %d", n);
     CHECK_OK(gap_find_regions(cov, W, H, 1, 1, r, &n));
     CHECK(n == 1 && r[0].area == 25, "max regions keeps the largest");
+    /* everything covered: no region, and no sorting of an empty list (UBSan) */
+    memset(cov, 1, sizeof cov);
+    n = -1;
+    CHECK_OK(gap_find_regions(cov, W, H, 1, 4, r, &n));
+    CHECK(n == 0, "full coverage: %d regions", n);
     /* nothing covered: one region, its centre the point farthest from the border */
     memset(cov, 0, sizeof cov);
     CHECK_OK(gap_find_regions(cov, W, H, 1, 4, r, &n));

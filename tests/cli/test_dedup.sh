@@ -13,6 +13,9 @@ if [ -f "$SD/index.json" ]; then
   expect_ok "dedup" "$SAM2" auto "$SD/images/dev_015.png" "${S[@]}" --dedup true -o "$TMP/b" --json "$TMP/b.json"
   expect_ok "dedup at 0.99" "$SAM2" auto "$SD/images/dev_015.png" "${S[@]}" --dedup true --dedup-iou 0.99 \
     -o "$TMP/c" --json "$TMP/c.json"
+  # the smallest threshold the flag takes, the library takes too
+  expect_ok "dedup at 0.01" "$SAM2" auto "$SD/images/dev_015.png" "${S[@]}" --dedup true --dedup-iou 0.01 \
+    -o "$TMP/d" --json "$TMP/d.json"
   python3 - "$TMP/a.json" "$TMP/b.json" "$TMP/c.json" <<'PY' && ok || bad "dedup records"
 import json, sys
 a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
