@@ -306,32 +306,51 @@ static int has_image_extension(const char *name) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* Appends s (taken over; NULL: out of memory) to the list; -1 on failure. */
+static int push_path(char ***v, int *n, int *cap, char *s) {
+    if (s && *n == *cap) {
+        char **g = realloc(*v, sizeof *g * (size_t)(*cap * 2));
+        if (g) *v = g, *cap *= 2;
+    }
+    if (!s || *n == *cap) {
+        free(s);
+        return -1;
+    }
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
 /* Expands the positional arguments: files as given, folders to their image
- * files in name order. *out is malloc'd (strings too). */
+ * files in name order. *out is malloc'd (strings too); -1 when out of memory. */
 static int expand_inputs(const auto_args *a, char ***out, int *n_out) {
-    int n = 0, cap = 16;
+    int n = 0, cap = 16, rc = 0;
     char **v = malloc(sizeof *v * (size_t)cap);
-    for (int i = 0; v && i < a->n_inputs; i++) {
+    if (!v) return -1;
+    for (int i = 0; rc == 0 && i < a->n_inputs; i++) {
         struct stat st;
         DIR *d = stat(a->inputs[i], &st) == 0 && S_ISDIR(st.st_mode) ? opendir(a->inputs[i]) : NULL;
-        int first = n;
-        for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+        const int first = n;
+        for (struct dirent *e = d ? readdir(d) : NULL; e && rc == 0; e = readdir(d)) {
             if (e->d_name[0] == '.' || !has_image_extension(e->d_name)) continue;
-            if (n == cap) v = realloc(v, sizeof *v * (size_t)(cap *= 2));
-            size_t len = strlen(a->inputs[i]) + strlen(e->d_name) + 2;
-            v[n] = malloc(len);
-            snprintf(v[n++], len, "%s/%s", a->inputs[i], e->d_name);
+            const size_t len = strlen(a->inputs[i]) + strlen(e->d_name) + 2;
+            char *path = malloc(len);
+            if (path) snprintf(path, len, "%s/%s", a->inputs[i], e->d_name);
+            rc = push_path(&v, &n, &cap, path);
         }
         if (d) {
             closedir(d);
-            qsort(v + first, (size_t)(n - first), sizeof *v, cmp_str);
+            if (n - first > 1) qsort(v + first, (size_t)(n - first), sizeof *v, cmp_str);
             continue;
         }
-        if (n == cap) v = realloc(v, sizeof *v * (size_t)(cap *= 2));
-        v[n++] = strdup(a->inputs[i]);
+        rc = push_path(&v, &n, &cap, strdup(a->inputs[i]));
+    }
+    if (rc != 0) {
+        for (int k = 0; k < n; k++) free(v[k]);
+        free(v);
+        return -1;
     }
     *out = v, *n_out = n;
-    return v ? 0 : -1;
+    return 0;
 }
 
 /* The per-image output folder: OUTDIR/<file name without extension>. */
