@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nms.h"
 #include "rle.h"
 #include "rle_sketch.h"
 
@@ -33,21 +34,18 @@ sam2_status sam2_amg_dedup(sam2_amg_result *res, float max_iou, int *n_removed) 
     int *order = malloc(sizeof(int) * (size_t)n);
     uint8_t *gone = calloc((size_t)n, 1);
     rle_sketch *sk = malloc(sizeof *sk * (size_t)n);
-    if (!order || !gone || !sk) {
-        free(order), free(gone), free(sk);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory comparing %d masks", n);
+    float *score = malloc(sizeof(float) * (size_t)n);
+    sam2_status st = order && gone && sk && score ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory comparing %d masks", n);
+    if (st == SAM2_OK) {
+        for (int i = 0; i < n; i++) {
+            score[i] = res->masks[i].predicted_iou;
+            rle_sketch_make(res->masks[i].counts, res->masks[i].n_counts, H, W, &sk[i]);
+        }
+        st = nms_sort_desc(score, n, order); /* best rated first, earlier first on ties, as the official NMS */
     }
-    for (int i = 0; i < n; i++) {
-        order[i] = i;
-        rle_sketch_make(res->masks[i].counts, res->masks[i].n_counts, H, W, &sk[i]);
-    }
-    /* best predicted IoU first, earlier first on ties (insertion sort: the
-     * result holds tens to hundreds of masks and is nearly sorted) */
-    for (int i = 1; i < n; i++) {
-        const int v = order[i];
-        int j = i;
-        while (j > 0 && res->masks[order[j - 1]].predicted_iou < res->masks[v].predicted_iou) order[j] = order[j - 1], j--;
-        order[j] = v;
+    if (st != SAM2_OK) {
+        free(order), free(gone), free(sk), free(score);
+        return st;
     }
     for (int a = 0; a < n; a++) {
         const int i = order[a];
@@ -67,6 +65,6 @@ sam2_status sam2_amg_dedup(sam2_amg_result *res, float max_iou, int *n_removed) 
     }
     if (n_removed) *n_removed = n - k;
     res->n_masks = k;
-    free(order), free(gone), free(sk);
+    free(order), free(gone), free(sk), free(score);
     return SAM2_OK;
 }
