@@ -165,8 +165,19 @@ static void attend_shared_kv(const float *q, const float *kt, const float *vt, f
 }
 
 /* A projection produced transposed, for nb sequences: yt (nb, N_out, n)
- * with yt[b] = W (N_out, d) @ x[b]^T + bias, x (nb, n, d). */
-static void linear_t(const float *x, int nb, int n, int d, const float *W, const float *bias, int N_out, float *yt) {
+ * with yt[b] = W (N_out, d) @ x[b]^T + bias, x (nb, n, d). With room tmp
+ * (nb * n, N_out), many short sequences (the prompts' tokens) take one GEMM
+ * of all their rows, transposed after, instead of a small GEMM each whose
+ * call costs more than its arithmetic. */
+static void linear_t(const float *x, int nb, int n, int d, const float *W, const float *bias, int N_out, float *yt,
+                     float *tmp) {
+    if (tmp && nb > 1) {
+        linear(x, nb * n, d, W, bias, N_out, tmp);
+        for (int b = 0; b < nb; b++)
+            for (int j = 0; j < n; j++)
+                for (int r = 0; r < N_out; r++) yt[((size_t)b * N_out + r) * n + j] = tmp[((size_t)b * n + j) * N_out + r];
+        return;
+    }
     for (int b = 0; b < nb; b++) {
         float *y = yt + (size_t)b * N_out * n;
         for (int r = 0; r < N_out; r++)
@@ -190,8 +201,10 @@ static void mha_pre(const attn_weights *a, int heads, int d, int B, int Nq, int 
     float *o = vt + (size_t)Bk * I * Nk; /* (B, Nq, I) */
     float *ts = o + (size_t)B * Nq * I;  /* per-thread scratch */
     if (!q_pre) linear(q_in, Bq * Nq, d, a->q_w, a->q_b, I, q);
-    if (!kt_pre) linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt);
-    if (!vt_pre) linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt);
+    /* o is free until the attention writes it */
+    float *tmp = (size_t)Bk * Nk <= (size_t)B * Nq ? o : NULL;
+    if (!kt_pre) linear_t(k_in, Bk, Nk, d, a->k_w, a->k_b, I, kt, tmp);
+    if (!vt_pre) linear_t(v_in, Bk, Nk, d, a->v_w, a->v_b, I, vt, tmp);
     /* shared keys and values, per-prompt queries: the room of the
      * per-prompt keys and values mha_work_floats counts is free for the
      * score blocks */
@@ -470,8 +483,8 @@ int two_way_run_mode(const sam2_config *c, const mask_decoder_weights *w, int B,
         const int cached = cache && shared && l == 0;
         if (!pe_cached && !(cached && cache->valid)) add_pe(ka, keys, kpe, shared ? 1 : B, per_k, 0);
         if (cached && !cache->valid) {
-            linear_t(ka, 1, HW, d, L->t2i.k_w, L->t2i.k_b, Ic, cache->t2i_kt);
-            linear_t(keys, 1, HW, d, L->t2i.v_w, L->t2i.v_b, Ic, cache->t2i_vt);
+            linear_t(ka, 1, HW, d, L->t2i.k_w, L->t2i.k_b, Ic, cache->t2i_kt, NULL);
+            linear_t(keys, 1, HW, d, L->t2i.v_w, L->t2i.v_b, Ic, cache->t2i_vt, NULL);
             linear(ka, HW, d, L->i2t.q_w, L->i2t.q_b, Ic, cache->i2t_q);
             cache->valid = 1;
         }
