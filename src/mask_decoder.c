@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "hugemem.h"
 #include "ops.h"
 #include "two_way_implicit.h"
 #include "two_way_transformer.h"
@@ -141,7 +142,9 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     const int g = c->image_size / c->backbone_stride, d = c->d_model;
     SAM2_TRY(mask_head_init(d, w->up1_w, w->up1_b, w->up_ln_w, w->up_ln_b, w->up2_w, w->up2_b, &ws->head));
     size_t n = ws_floats(c, w, ws, max_B, Ns, n_threads);
-    ws->buf = malloc(sizeof(float) * n);
+    /* hundreds of MiB touched once per context: 2 MiB pages spare the
+     * first-touch faults (see hugemem.h) */
+    ws->buf = huge_alloc(sizeof(float) * n);
     ws->image_pe = malloc(sizeof(float) * (size_t)g * g * d);
     const size_t nc = (size_t)g * g * (d / c->dec_attn_downsample);
     ws->cache.t2i_kt = malloc(sizeof(float) * nc);
@@ -152,7 +155,7 @@ sam2_status mask_decoder_ws_init(const sam2_config *c, const mask_decoder_weight
     int pe_ok = ws->keep && ws->skips;
     const int HW = g * g, T1 = (c->pred_obj_scores ? 1 : 0) + 2 + c->num_multimask_outputs + 1;
     if (twi_applies(c, T1, HW)) { /* prompts without mask input keep their image tokens implicit */
-        ws->cache.ix = malloc(sizeof(float) * twi_image_floats(c, HW));
+        ws->cache.ix = huge_alloc(sizeof(float) * twi_image_floats(c, HW));
         ws->cache.up_src = malloc(sizeof(float) * (size_t)HW * c->d_model);
         pe_ok = pe_ok && ws->cache.ix && ws->cache.up_src;
     }

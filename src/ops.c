@@ -72,6 +72,7 @@ void op_softmax_rows(float *x, int64_t rows, int n, int n_threads) {
 #pragma omp parallel for schedule(static) num_threads(n_threads) if (rows * n > 65536)
     for (int64_t r = 0; r < rows; r++) {
         float *row = x + r * n, m = -INFINITY, total = 0.0f;
+#pragma omp simd reduction(max : m)
         for (int i = 0; i < n; i++) m = row[i] > m ? row[i] : m;
         for (int i = 0; i < n; i++) row[i] -= m;
         op_exp_nonpos(row, n);
