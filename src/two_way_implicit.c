@@ -133,11 +133,12 @@ size_t twi_work_floats(const sam2_config *c, int B, int T, int n_threads) {
 }
 
 /* Prompts run side by side, one per thread with single-threaded GEMMs
- * (OpenBLAS shares these skinny products badly between threads), when
- * there are enough of them; otherwise one after another. */
-static int prompt_threads(int B, int n_threads) {
-    return B >= n_threads && n_threads > 1 && gemm_nested_ok() ? n_threads : 1;
-}
+ * (OpenBLAS shares these skinny products badly between threads), even
+ * when there are fewer prompts than threads: a GEMM inside a serialised
+ * parallel region (an if clause that fails) sees no active region, so
+ * OpenBLAS starts a nested team for it, new threads every call (10 ms of
+ * every kept prompt's final attention, run one prompt at a time). */
+static int prompt_threads(int n_threads) { return n_threads > 1 && gemm_nested_ok() ? n_threads : 1; }
 
 /* ------------------------------------------------------- per image */
 
@@ -378,7 +379,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
     double sg = 0, sg2 = 0, sgb = 0, sb = 0, bb = 0;
     for (int e = 0; e < d; e++)
         sg += g0[e], sg2 += (double)g0[e] * g0[e], sgb += (double)g0[e] * b0[e], sb += b0[e], bb += (double)b0[e] * b0[e];
-    const int pt = prompt_threads(B, n_threads);
+    const int pt = prompt_threads(n_threads);
     const size_t ppf = per_prompt_floats(c, T);
     /* per prompt: the value rows U through the out-projection, their Gram
      * matrices and sums, and the state's vectors and header */
@@ -488,7 +489,7 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
     float *tiles = consts + (size_t)B * ncf;
     linear(qa, B * T, d, a->k_w, a->k_b, I, k);
     linear(queries, B * T, d, a->v_w, a->v_b, I, vv);
-    const int pt = prompt_threads(B, n_threads);
+    const int pt = prompt_threads(n_threads);
     const size_t ppf = per_prompt_floats(c, T);
     /* per prompt: the state's vectors through the query weight and against
      * U, U's Gram matrix and sums, the query bias's part of the scores; the
@@ -627,7 +628,7 @@ void twi_t2i(const sam2_config *c, const mask_decoder_weights *w, int l, int B, 
     float *q = work, *o = q + (size_t)B * n * I, *Zall = work + 3 * (size_t)B * n * I;
     float *tiles = Zall + (size_t)B * Rn * Kmax, *wts = tiles + (size_t)n_threads * tile;
     linear(q_in, B * n, d, a->q_w, a->q_b, I, q);
-    const int pt = prompt_threads(B, n_threads);
+    const int pt = prompt_threads(n_threads);
     /* per prompt: the query rows against the state's vectors through the
      * key weight, (Nm W^T) first, or for few query rows the rows through W
      * first, whichever is less work */
