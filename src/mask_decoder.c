@@ -271,7 +271,7 @@ sam2_status mask_decoder_run(const sam2_config *c, const mask_decoder_weights *w
         for (int b = 0; b < B; b++) obj[b] = 10.0f;
     }
     for (int b = 0; b < B; b++) {
-        int skip = early;
+        int skip = early && skip_floor > -INFINITY;
         for (int j = 1; j < nt && skip; j++) skip = !(iou[(size_t)b * nt + j] > skip_floor);
         keep[b] = !skip;
         if (!skip)

@@ -113,7 +113,10 @@ int mask_decoder_group_size(const sam2_config *cfg, int Ns, int implicit);
  * has no object-score head; NULL: not computed). */
 /* skip_floor: unless NAN, prompts none of whose multimask outputs (tokens
  * 1..) has a predicted IoU above it get the transformer and the IoU head
- * only: their masks are not written (ws->keep[b] is 0). */
+ * only: their masks are not written (ws->keep[b] is 0). -INFINITY keeps
+ * every prompt (whatever its IoU, NaN included) but, like any floor, lets
+ * prompts without mask input keep their image tokens implicit; NAN forms
+ * every prompt's tokens. */
 sam2_status mask_decoder_run(const sam2_config *cfg, const mask_decoder_weights *w, const float *image_embed,
                              const float *image_pe, const float *hr0, const float *hr1, int B, int Ns,
                              const float *sparse, const float *dense, const float *no_mask, float *masks,

@@ -80,7 +80,7 @@ static void select_outputs(const sam2_config *c, int multimask, const float *mk,
 sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
                              const float *boxes, const float *mask_inputs, int multimask, float *low_res,
                              float *iou, float *obj_score) {
-    return predictor_decode_filtered(ctx, B, N, points, labels, boxes, mask_inputs, multimask, NAN, low_res, iou,
+    return predictor_decode_filtered(ctx, B, N, points, labels, boxes, mask_inputs, multimask, -INFINITY, low_res, iou,
                                      obj_score);
 }
 
@@ -99,7 +99,7 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
     const int nt = c->num_multimask_outputs + 1, M = multimask ? nt - 1 : 1;
     const int Ns = (boxes ? 2 : 0) + N + (N > 0 || boxes ? 1 : 0), n1 = Ns ? Ns : 1;
     const int nthr = ctx->n_threads > 0 ? ctx->n_threads : 1;
-    const float skip_floor = multimask ? iou_floor : NAN;
+    const float skip_floor = multimask || iou_floor == -INFINITY ? iou_floor : NAN;
     int G = mask_decoder_group_size(c, Ns, !mask_inputs && nt > 1 && !isnan(skip_floor));
     if (G > B) G = B;
     mask_decoder_ws *ws = &ctx->dec_ws; /* kept in the context: fresh pages cost more than the decoder */

@@ -20,7 +20,10 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points,
  * is not above iou_floor (the generator's pred_iou_thresh): prompts none of
  * whose outputs pass skip the mask upscaling, the bulk of the decoder, and
  * get zero logits. Only with multimask (the single-output choice may need
- * the logits); iou_floor NAN disables the skip. */
+ * the logits); iou_floor NAN disables the skip and forms every prompt's
+ * image tokens; -INFINITY (what predictor_decode passes) keeps every prompt,
+ * single output too, on the implicit tokens (half the decoder's time for
+ * the tiny model's geometry). */
 sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
                                       const float *boxes, const float *mask_inputs, int multimask, float iou_floor,
                                       float *low_res, float *iou, float *obj_score);
