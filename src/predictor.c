@@ -99,7 +99,7 @@ sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *
     const int nt = c->num_multimask_outputs + 1, M = multimask ? nt - 1 : 1;
     const int Ns = (boxes ? 2 : 0) + N + (N > 0 || boxes ? 1 : 0), n1 = Ns ? Ns : 1;
     const int nthr = ctx->n_threads > 0 ? ctx->n_threads : 1;
-    const float skip_floor = multimask || iou_floor == -INFINITY ? iou_floor : NAN;
+    const float skip_floor = multimask || isnan(iou_floor) ? iou_floor : -INFINITY; /* one output: keep all */
     int G = mask_decoder_group_size(c, Ns, !mask_inputs && nt > 1 && !isnan(skip_floor));
     if (G > B) G = B;
     mask_decoder_ws *ws = &ctx->dec_ws; /* kept in the context: fresh pages cost more than the decoder */

@@ -19,11 +19,11 @@ sam2_status predictor_decode(sam2_ctx *ctx, int B, int N, const float *points,
 /* predictor_decode for callers that drop every output whose predicted IoU
  * is not above iou_floor (the generator's pred_iou_thresh): prompts none of
  * whose outputs pass skip the mask upscaling, the bulk of the decoder, and
- * get zero logits. Only with multimask (the single-output choice may need
- * the logits); iou_floor NAN disables the skip and forms every prompt's
- * image tokens; -INFINITY (what predictor_decode passes) keeps every prompt,
- * single output too, on the implicit tokens (half the decoder's time for
- * the tiny model's geometry). */
+ * get zero logits. Only with multimask: a single output keeps every prompt
+ * (its choice may need every mask's logits), as iou_floor -INFINITY (what
+ * predictor_decode passes) does; both keep the image tokens of prompts
+ * without mask input implicit (half the decoder's time for the tiny
+ * model's geometry). iou_floor NAN forms every prompt's tokens. */
 sam2_status predictor_decode_filtered(sam2_ctx *ctx, int B, int N, const float *points, const int *labels,
                                       const float *boxes, const float *mask_inputs, int multimask, float iou_floor,
                                       float *low_res, float *iou, float *obj_score);
