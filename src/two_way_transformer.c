@@ -173,9 +173,7 @@ static void linear_t(const float *x, int nb, int n, int d, const float *W, const
                      float *tmp) {
     if (tmp && nb > 1) {
         linear(x, nb * n, d, W, bias, N_out, tmp);
-        for (int b = 0; b < nb; b++)
-            for (int j = 0; j < n; j++)
-                for (int r = 0; r < N_out; r++) yt[((size_t)b * N_out + r) * n + j] = tmp[((size_t)b * n + j) * N_out + r];
+        for (int b = 0; b < nb; b++) op_transpose(tmp + (size_t)b * n * N_out, yt + (size_t)b * N_out * n, n, N_out);
         return;
     }
     for (int b = 0; b < nb; b++) {
