@@ -590,6 +590,10 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     const sam2_amg_params *p = S->p;
     const int L = S->run.L, M = S->M, cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
     const size_t LL = (size_t)L * L;
+    /* a deep layer's last crops can start past a side shorter than their
+     * number (an image 3 pixels tall, 4 crops per side): no pixels, no
+     * masks (the reference fails on such an image) */
+    if (cw <= 0 || ch <= 0) return SAM2_OK;
     if (img) { /* without an image, the context's embedding is the whole-image crop */
         const int bpp = img->channels * (img->bit_depth / 8);
         sam2_image view = *img;
@@ -990,6 +994,7 @@ sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *c, const sam2_am
         const cand_crop *cc = &c->cc[ci];
         const int cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
         crop_start[ci] = all.n;
+        if (cw <= 0 || ch <= 0) continue; /* no pixels: no candidates (process_crop) */
         lerp_taps ty = {0}, tx = {0};
         rec_list list = {0};
         st = lerp_taps_init(&ty, c->L, ch);

@@ -351,6 +351,41 @@ static void test_empty(sam2_ctx *ctx) {
     CHECK(sam2_amg_generate(ctx, &img, &p, &r) == SAM2_ERR_PARAM && r == NULL, "bad params must fail, *out NULL");
 }
 
+/* A side shorter than a layer's crops per side leaves that layer's last
+ * crops without pixels: they give no masks, and the rest of the image its
+ * own (generate, pool with zoomed crops, candidates re-filtered). */
+static void test_thin(sam2_ctx *ctx) {
+    enum { W = 40, H = 3 };
+    static uint8_t px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i * 13);
+    sam2_image img = {W, H, W * 3, 3, 8, px};
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 2, p.pred_iou_thresh = 0.0f, p.stability_score_thresh = 0.0f, p.crop_n_layers = 2;
+    sam2_amg_result *r = NULL, *pool = NULL, *r2 = NULL;
+    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &r));
+    int from_layers = 0;
+    for (int i = 0; r && i < r->n_masks; i++) {
+        const float *cb = r->masks[i].crop_box;
+        CHECK(cb[2] > 0 && cb[3] > 0 && cb[0] + cb[2] <= W && cb[1] + cb[3] <= H, "mask %d from crop %g,%g %gx%g", i,
+              cb[0], cb[1], cb[2], cb[3]);
+        from_layers += cb[2] < W;
+    }
+    CHECK(r && r->n_masks > 0 && from_layers > 0, "thin image: masks from the crops expected");
+    p.crop_n_layers = 0;
+    CHECK_OK(sam2_amg_generate_pool_zoomed(ctx, &img, &p, 2, 0.0f, &r2, &pool));
+    CHECK(pool && pool->n_masks > 0, "thin image: pool expected");
+    sam2_amg_result_free(r2), sam2_amg_result_free(pool);
+    p.crop_n_layers = 2;
+    sam2_amg_candidates *cands = NULL;
+    CHECK_OK(sam2_amg_candidates_new(ctx, &img, &p, 0, &cands));
+    r2 = NULL;
+    if (cands) CHECK_OK(sam2_amg_from_candidates(cands, &p, &r2));
+    CHECK(r && r2 && r2->n_masks == r->n_masks, "thin image: re-filtered candidates give %d masks, not %d",
+          r2 ? r2->n_masks : -1, r ? r->n_masks : -1);
+    sam2_amg_candidates_free(cands);
+    sam2_amg_result_free(r), sam2_amg_result_free(r2);
+}
+
 int main(void) {
     test_params_check();
     const char *golden = test_golden_dir();
@@ -369,7 +404,7 @@ int main(void) {
         CHECK_OK(sam2_model_load(pt, yaml, &model));
         if (model) CHECK_OK(sam2_ctx_new(model, 0, &ctx));
         if (ctx) {
-            if (mi == 0) test_empty(ctx);
+            if (mi == 0) test_empty(ctx), test_thin(ctx);
             static const char *images[] = {"truck", "groceries", "camera", "coins", "synthetic"};
             for (int i = 0; i < 5; i++) run_image(golden, models[mi], images[i], ctx, all);
         }
