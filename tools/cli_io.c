@@ -60,9 +60,9 @@ void cli_image_free(cli_image *img) {
     img->owned = NULL;
 }
 
-uint8_t *cli_image_rgb8(const cli_image *img) {
+uint8_t *cli_image_rgb8(const cli_image *img, sam2_depth_mode depth) {
     uint8_t *rgb = NULL;
-    if (image_to_rgb8(&img->img, SAM2_DEPTH_SCALE, &rgb) != SAM2_OK) return NULL;
+    if (image_to_rgb8(&img->img, depth, &rgb) != SAM2_OK) return NULL;
     return rgb;
 }
 

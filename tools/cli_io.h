@@ -17,7 +17,7 @@ int cli_load_image(const char *cmd, const char *path, cli_image *out);
 void cli_image_free(cli_image *img);
 
 /* 8-bit RGB copy of an image (PIL convert("RGB") semantics); malloc'd. */
-uint8_t *cli_image_rgb8(const cli_image *img);
+uint8_t *cli_image_rgb8(const cli_image *img, sam2_depth_mode depth);
 
 /* Returns 0 if `path` may be written: it does not exist, or overwrite is set.
  * Prints an error naming the file otherwise. */

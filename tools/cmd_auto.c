@@ -218,7 +218,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
                                const char *coco) {
     if (cli_mkdirs(a->outdir) != 0) return cli_usage_error("auto", "cannot create directory '%s'", a->outdir);
     if (overlay) {
-        uint8_t *rgb = cli_image_rgb8(img);
+        uint8_t *rgb = cli_image_rgb8(img, a->depth);
         int rc = !rgb || amg_draw_overlay(res, rgb) != 0 || cli_check_output(overlay, a->overwrite) != 0 ||
                  cli_write_png_rgb8(overlay, rgb, res->width, res->height) != 0;
         free(rgb);

@@ -125,7 +125,7 @@ static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_resu
     uint8_t **pics = calloc((size_t)n, sizeof *pics);
     int rc = -1;
     if (!tiles || !caps || !pics) goto done;
-    pics[0] = cli_image_rgb8(img);
+    pics[0] = cli_image_rgb8(img, a->depth);
     caps[0] = malloc(256);
     if (!pics[0] || !caps[0]) goto done;
     if (n_shared) snprintf(caps[0], 256, "source %dx%d\nembedding %.2fs, shared by %d set%s", W, H, embed_secs,

@@ -23,6 +23,7 @@ typedef struct predict_args {
     int multimask;
     float mask_threshold;
     int overwrite;
+    sam2_depth_mode depth;
 } predict_args;
 
 static void usage(void) {
@@ -30,13 +31,17 @@ static void usage(void) {
            "                    [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1]\n"
            "                    [--mask-input FILE.npy[:K]] [--multimask true|false]\n"
            "                    [--mask-threshold T] [-o OUTDIR] [--dump-npy DIR] [--overwrite]\n"
+           "                    [--depth window|scale|official]\n"
            "Coordinates are pixels of the original image. LABEL is 1 (foreground, default)\n"
            "or 0 (background). --mask-input takes low-resolution logits (S/4 x S/4, e.g. one\n"
            "mask of an earlier low_res_masks.npy: FILE.npy:K picks mask K). --multimask\n"
            "(default true) returns 3 masks, else 1. Writes OUTDIR/mask_<k>.png (0/255),\n"
            "OUTDIR/predict.json (predicted IoU, object score, area, bbox per mask) and\n"
            "OUTDIR/overlay.png (default OUTDIR: out/predict). --dump-npy DIR writes\n"
-           "low_res_masks.npy [1, C, S/4, S/4] and iou_predictions.npy [1, C].\n");
+           "low_res_masks.npy [1, C, S/4, S/4] and iou_predictions.npy [1, C].\n"
+           "--depth: how 16-bit images become 8-bit for the model and the overlay (window,\n"
+           "the default: the 0.5-99.5 percentile window; scale: x/257; official: as\n"
+           "PIL.Image.convert(\"RGB\")).\n");
 }
 
 /* Parses "a,b[,c...]" into up to n floats; returns how many were read, -1 on junk. */
@@ -96,6 +101,10 @@ static int parse_args(predict_args *a, int argc, char **argv) {
             a->dump = v, i++;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;
+        } else if (!strcmp(o, "--depth") && v) {
+            if (cli_parse_depth(v, &a->depth) != 0)
+                return cli_usage_error("predict", "--depth takes 'window', 'scale' or 'official', got '%s'", v);
+            i++;
         } else if (o[0] == '-') {
             return cli_usage_error("predict", "unknown or incomplete option '%s' (see sam2 predict --help)", o);
         } else if (!a->input) {
@@ -179,7 +188,7 @@ static int write_outputs(const predict_args *a, const sam2_prediction *p, const 
     cJSON_AddNumberToObject(root, "object_score", p->object_score);
     cJSON *arr = cJSON_AddArrayToObject(root, "masks");
     uint8_t *png = malloc((size_t)w * h);
-    uint8_t *rgb = is_embedding ? NULL : cli_image_rgb8(img);
+    uint8_t *rgb = is_embedding ? NULL : cli_image_rgb8(img, a->depth);
     int rc = 0;
     for (int k = 0; k < p->n_masks && rc == 0; k++) {
         const uint8_t *m = p->masks + (size_t)k * w * h;
@@ -266,6 +275,7 @@ int cmd_predict(int argc, char **argv) {
     if (!m) goto done;
     cli_apply_threads(&a.common);
     if (cli_ctx_new("predict", &a.common, m, &ctx) != 0) goto done;
+    sam2_ctx_set_depth_mode(ctx, a.depth);
     st = is_emb ? sam2_embedding_load(ctx, a.input) : sam2_set_image(ctx, &img.img);
     if (st != SAM2_OK) { rc = cli_fail("predict", st); goto done; }
     sam2_model_info info;

@@ -339,7 +339,7 @@ static int write_grid(const tune_args *a, const cli_image *img, const setting *S
     char caps[65][1400];
     uint8_t *pics[65] = {0};
     int rc = -1;
-    pics[0] = cli_image_rgb8(img);
+    pics[0] = cli_image_rgb8(img, a->depth);
     if (!pics[0]) return -1;
     snprintf(caps[0], sizeof caps[0], "source %dx%d\ntop %d of %ld by %s", W, H, k, n, objective_names[a->objective]);
     for (int r = 0; r < k; r++) {
