@@ -50,7 +50,8 @@ sam2_status zip_open(const uint8_t *buf, size_t size, zip_archive *out) {
     if ((n == 0xFFFF || cd_off == 0xFFFFFFFFu || cd_size == 0xFFFFFFFFu) && eo >= 20 &&
         rd32(buf + eo - 20) == 0x07064b50u) {
         uint64_t z64 = rd64(buf + eo - 20 + 8);
-        if (z64 > size - 56 || rd32(buf + z64) != 0x06064b50u)
+        /* size - 56 would wrap in a file shorter than the zip64 record */
+        if (size < 56 || z64 > size - 56 || rd32(buf + z64) != 0x06064b50u)
             return SAM2_FAIL(SAM2_ERR_FORMAT, "corrupt zip64 end-of-central-directory record");
         n = rd64(buf + z64 + 32);
         cd_size = rd64(buf + z64 + 40);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -185,6 +186,31 @@ static void test_handmade(void) {
     CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "zip"), "random bytes: %s", sam2_last_error());
 }
 
+/* A zip64 locator in a file shorter than the zip64 record it points to is
+ * refused, not followed to an offset computed from a wrapped size. The file
+ * ends at a page boundary before an inaccessible page, so that a read past
+ * it faults in every build. */
+static void test_zip64_tiny(void) {
+    buf z = {0};
+    u32(&z, 0x07064b50), u32(&z, 0), u32(&z, 64), u32(&z, 0), u32(&z, 1); /* locator: record at 64 */
+    u32(&z, 0x06054b50), u16(&z, 0), u16(&z, 0), u16(&z, 0xffff), u16(&z, 0xffff);
+    u32(&z, 0xffffffffu), u32(&z, 0xffffffffu), u16(&z, 0);
+    CHECK(z.n == 42, "tiny zip64 file of %zu bytes", z.n);
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED && mprotect(map + page, page, PROT_NONE) == 0, "guard page");
+    if (map != MAP_FAILED) {
+        uint8_t *file = map + page - z.n;
+        memcpy(file, z.p, z.n);
+        ckpt_file *ck = NULL;
+        sam2_status st = ckpt_open_memory(file, z.n, &ck);
+        CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "zip64"), "tiny zip64 file: %s", sam2_last_error());
+        ckpt_free(ck);
+        munmap(map, 2 * page);
+    }
+    free(z.p);
+}
+
 /* Expected values computed from the files with numpy. */
 typedef struct expect {
     const char *key;
@@ -288,6 +314,7 @@ static void test_written_video_shapes(void) {
 int main(void) {
     test_handmade();
     test_crc();
+    test_zip64_tiny();
     test_written_video_shapes();
     char path[4096];
     const expect demo[] = {
