@@ -65,9 +65,11 @@ static sam2_status make_tensor(ckpt_file *ck, const zip_archive *z, const char *
     snprintf(key, sizeof key, "%sdata/%s", prefix, s->s);
     const zip_entry *e = zip_find(z, key);
     if (!e) return SAM2_FAIL(SAM2_ERR_FORMAT, "tensor '%s': storage entry '%s' is missing", name, key);
-    if ((uint64_t)s->numel > e->size / esize)
-        return SAM2_FAIL(SAM2_ERR_FORMAT, "tensor '%s': storage '%s' holds %llu bytes, %lld elements claimed",
-                         name, key, (unsigned long long)e->size, (long long)s->numel);
+    /* torch.save writes each storage whole: an entry of another size (a
+     * float32 storage relabelled float16, say) would be read as other weights */
+    if (e->size % esize != 0 || (uint64_t)s->numel != e->size / esize)
+        return SAM2_FAIL(SAM2_ERR_FORMAT, "tensor '%s': storage '%s' holds %llu bytes, %lld elements of %zu bytes claimed",
+                         name, key, (unsigned long long)e->size, (long long)s->numel, esize);
     out->name = strdup(name);
     if (!out->name) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory");
     out->ndim = t->ndim;
@@ -82,6 +84,9 @@ static sam2_status make_tensor(ckpt_file *ck, const zip_archive *z, const char *
         out->numel *= t->size[d];
         if (t->size[d] > 1 && t->stride[d] != expect) contiguous = 0;
         expect *= t->size[d];
+        /* sizes and strides come from the file: the extent must not overflow */
+        if (t->size[d] > 1 && t->stride[d] > (INT64_MAX - extent) / (t->size[d] - 1))
+            return SAM2_FAIL(SAM2_ERR_FORMAT, "tensor '%s': absurd strides", name);
         if (t->size[d]) extent += (t->size[d] - 1) * t->stride[d];
     }
     out->file_dtype = (ckpt_dtype)s->dtype;
@@ -90,7 +95,7 @@ static sam2_status make_tensor(ckpt_file *ck, const zip_archive *z, const char *
         out->data = NULL;
         return SAM2_OK;
     }
-    if (t->offset < 0 || t->offset + extent >= s->numel)
+    if (t->offset < 0 || extent >= s->numel || t->offset > s->numel - 1 - extent) /* no overflow */
         return SAM2_FAIL(SAM2_ERR_FORMAT, "tensor '%s': view (offset %lld, extent %lld) exceeds its storage of %lld elements",
                          name, (long long)t->offset, (long long)extent, (long long)s->numel);
     const uint8_t *base = e->data;

@@ -186,6 +186,77 @@ static void test_handmade(void) {
     CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), "zip"), "random bytes: %s", sam2_last_error());
 }
 
+/* Any integer as BININT1 or as an 8-byte LONG1. */
+static void int8b(buf *b, int64_t v) {
+    if (v >= 0 && v < 256) {
+        int1(b, (int)v);
+        return;
+    }
+    u8(b, 0x8a), u8(b, 8);
+    for (int i = 0; i < 8; i++) u8(b, (int)(((uint64_t)v >> (8 * i)) & 255));
+}
+
+/* An archive of one tensor "t" over a storage entry of six float32 values,
+ * with the storage type, element count and view given. */
+static buf one_tensor_archive(const char *stype, int64_t numel, int64_t offset, int ndim, const int64_t *size,
+                              const int64_t *stride) {
+    buf pk = {0};
+    u8(&pk, 0x80), u8(&pk, 2), u8(&pk, '}'), u8(&pk, '(');
+    str(&pk, "t");
+    glob(&pk, "torch._utils", "_rebuild_tensor_v2");
+    u8(&pk, '('), u8(&pk, '('), str(&pk, "storage"), glob(&pk, "torch", stype), str(&pk, "0"), str(&pk, "cpu");
+    int8b(&pk, numel), u8(&pk, 't'), u8(&pk, 'Q');
+    int8b(&pk, offset);
+    u8(&pk, '(');
+    for (int i = 0; i < ndim; i++) int8b(&pk, size[i]);
+    u8(&pk, 't'), u8(&pk, '(');
+    for (int i = 0; i < ndim; i++) int8b(&pk, stride[i]);
+    u8(&pk, 't'), u8(&pk, 0x89);
+    glob(&pk, "collections", "OrderedDict"), u8(&pk, ')'), u8(&pk, 'R');
+    u8(&pk, 't'), u8(&pk, 'R'), u8(&pk, 'u'), u8(&pk, '.');
+    const float floats[6] = {0, 1, 2, 3, 4, 5};
+    buf z = {0}, cd = {0};
+    int count = 0;
+    zip_entry_add(&z, &cd, &count, "archive/data.pkl", pk.p, pk.n, 1);
+    zip_entry_add(&z, &cd, &count, "archive/data/0", floats, sizeof floats, 1);
+    free(pk.p);
+    return zip_finish(&z, &cd, count);
+}
+
+/* Loads a one-tensor archive and expects SAM2_ERR_FORMAT with `want` in the
+ * message: sizes, strides and offsets near INT64_MAX must be refused, not
+ * overflow into a view that passes the bounds check. */
+static void expect_view_refused(const char *what, const char *stype, int64_t numel, int64_t offset, int ndim,
+                                const int64_t *size, const int64_t *stride, const char *want) {
+    buf z = one_tensor_archive(stype, numel, offset, ndim, size, stride);
+    ckpt_file *ck = NULL;
+    sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
+    CHECK(st == SAM2_ERR_FORMAT && strstr(sam2_last_error(), want), "%s: %s", what, sam2_last_error());
+    ckpt_free(ck);
+    free(z.p);
+}
+
+static void test_bad_views(void) {
+    const int64_t six[1] = {6}, one[1] = {1};
+    buf z = one_tensor_archive("FloatStorage", 6, 0, 1, six, one);
+    ckpt_file *ck = NULL;
+    CHECK_OK(ckpt_open_memory(z.p, z.n, &ck)); /* the well-formed archive loads */
+    ckpt_free(ck);
+    free(z.p);
+    const int64_t big = INT64_MAX / 2 + 1; /* 2^62 */
+    const int64_t s3[1] = {3}, st_big[1] = {big};
+    expect_view_refused("stride 2^62 x 2", "FloatStorage", 6, 0, 1, s3, st_big, "absurd strides");
+    const int64_t s2[2] = {2, 2}, st2[2] = {INT64_MAX, INT64_MAX};
+    expect_view_refused("strides INT64_MAX", "FloatStorage", 6, 0, 2, s2, st2, "absurd strides");
+    const int64_t two[1] = {2};
+    expect_view_refused("offset INT64_MAX", "FloatStorage", 6, INT64_MAX, 1, two, one, "exceeds its storage");
+    expect_view_refused("offset 2^62", "FloatStorage", 6, big, 1, two, one, "exceeds its storage");
+    /* six float32 values relabelled as float16 would read as twelve wrong halves */
+    expect_view_refused("float32 bytes as float16", "HalfStorage", 6, 0, 1, six, one, "holds 24 bytes");
+    expect_view_refused("storage shorter than claimed", "FloatStorage", 7, 0, 1, six, one, "holds 24 bytes");
+    expect_view_refused("storage longer than claimed", "FloatStorage", 5, 0, 1, two, one, "holds 24 bytes");
+}
+
 /* A zip64 locator in a file shorter than the zip64 record it points to is
  * refused, not followed to an offset computed from a wrapped size. The file
  * ends at a page boundary before an inaccessible page, so that a read past
@@ -314,6 +385,7 @@ static void test_written_video_shapes(void) {
 int main(void) {
     test_handmade();
     test_crc();
+    test_bad_views();
     test_zip64_tiny();
     test_written_video_shapes();
     char path[4096];
