@@ -173,7 +173,29 @@ static sam2_status ylist(ydoc *y, yaml_node_t *map, const char *key, int *out, i
     return SAM2_OK;
 }
 
+/* Reads an optional name; absent leaves *out NULL. A list or a mapping
+ * where a name belongs is an error: taken as absent, it would silently
+ * select the default (bilinear instead of a malformed nearest, say). */
+static sam2_status yname(ydoc *y, yaml_node_t *map, const char *key, const char **out) {
+    yaml_node_t *n = ymap_get(y, map, key);
+    *out = NULL;
+    if (n && !(*out = yscalar(n))) return bad_value(y, n, key, "a name");
+    return SAM2_OK;
+}
+
+/* Reads an optional section; absent (or null) leaves *out NULL. Any other
+ * scalar, or a list, is an error rather than a section of defaults. */
+static sam2_status ysection(ydoc *y, yaml_node_t *map, const char *key, yaml_node_t **out) {
+    yaml_node_t *n = ymap_get(y, map, key);
+    *out = NULL;
+    if (!n || (yscalar(n) && is_null(yscalar(n)))) return SAM2_OK;
+    if (n->type != YAML_MAPPING_NODE) return bad_value(y, n, key, "a section of keys");
+    *out = n;
+    return SAM2_OK;
+}
+
 static sam2_status read_model(ydoc *y, yaml_node_t *model, sam2_config *c) {
+    if (model->type != YAML_MAPPING_NODE) return bad_value(y, model, "model", "a section of keys");
     SAM2_TRY(yint(y, model, "image_size", &c->image_size));
     SAM2_TRY(yint(y, model, "backbone_stride", &c->backbone_stride));
     SAM2_TRY(ybool(y, model, "use_high_res_features_in_sam", &c->use_high_res_features_in_sam));
@@ -182,19 +204,22 @@ static sam2_status read_model(ydoc *y, yaml_node_t *model, sam2_config *c) {
     SAM2_TRY(ybool(y, model, "iou_prediction_use_sigmoid", &c->iou_prediction_use_sigmoid));
     SAM2_TRY(ybool(y, model, "directly_add_no_mem_embed", &c->directly_add_no_mem_embed));
     SAM2_TRY(ybool(y, model, "use_multimask_token_for_obj_ptr", &c->use_multimask_token_for_obj_ptr));
-    yaml_node_t *extra = ymap_get(y, model, "sam_mask_decoder_extra_args");
+    yaml_node_t *extra;
+    SAM2_TRY(ysection(y, model, "sam_mask_decoder_extra_args", &extra));
     if (extra) {
         SAM2_TRY(ybool(y, extra, "dynamic_multimask_via_stability", &c->dynamic_multimask_via_stability));
         SAM2_TRY(yfloat(y, extra, "dynamic_multimask_stability_delta", &c->dynamic_multimask_stability_delta, 0, NULL));
         SAM2_TRY(yfloat(y, extra, "dynamic_multimask_stability_thresh", &c->dynamic_multimask_stability_thresh, 0, NULL));
     }
-    yaml_node_t *enc = ymap_get(y, model, "image_encoder");
+    yaml_node_t *enc, *trunk, *neck;
+    SAM2_TRY(ysection(y, model, "image_encoder", &enc));
     if (!enc) return SAM2_FAIL(SAM2_ERR_CONFIG, "%s: model has no image_encoder", y->path);
     SAM2_TRY(yint(y, enc, "scalp", &c->scalp));
-    yaml_node_t *trunk = ymap_get(y, enc, "trunk");
-    yaml_node_t *neck = ymap_get(y, enc, "neck");
+    SAM2_TRY(ysection(y, enc, "trunk", &trunk));
+    SAM2_TRY(ysection(y, enc, "neck", &neck));
     if (!trunk || !neck) return SAM2_FAIL(SAM2_ERR_CONFIG, "%s: image_encoder needs a trunk and a neck", y->path);
-    const char *tt = yscalar(ymap_get(y, trunk, "_target_"));
+    const char *tt;
+    SAM2_TRY(yname(y, trunk, "_target_", &tt));
     if (tt && !strstr(tt, "Hiera"))
         return SAM2_FAIL(SAM2_ERR_CONFIG, "%s: trunk '%s' is not supported (Hiera only)", y->path, tt);
     SAM2_TRY(yint(y, trunk, "embed_dim", &c->embed_dim));
@@ -218,19 +243,21 @@ static sam2_status read_model(ydoc *y, yaml_node_t *model, sam2_config *c) {
     SAM2_TRY(yint(y, neck, "d_model", &c->d_model));
     SAM2_TRY(ylist(y, neck, "backbone_channel_list", c->backbone_channel_list, SAM2_MAX_LEVELS, &c->n_backbone_channels));
     SAM2_TRY(ylist(y, neck, "fpn_top_down_levels", c->fpn_top_down_levels, SAM2_MAX_LEVELS, &c->n_fpn_top_down_levels));
-    const char *interp = yscalar(ymap_get(y, neck, "fpn_interp_model"));
+    const char *interp, *fuse;
+    SAM2_TRY(yname(y, neck, "fpn_interp_model", &interp));
     if (interp) {
         if (!strcmp(interp, "nearest")) c->fpn_interp_nearest = 1;
         else if (!strcmp(interp, "bilinear")) c->fpn_interp_nearest = 0;
         else return SAM2_FAIL(SAM2_ERR_CONFIG, "%s: fpn_interp_model '%s' is not supported (nearest, bilinear)", y->path, interp);
     }
-    const char *fuse = yscalar(ymap_get(y, neck, "fuse_type"));
+    SAM2_TRY(yname(y, neck, "fuse_type", &fuse));
     if (fuse) {
         if (!strcmp(fuse, "sum")) c->fpn_fuse_avg = 0;
         else if (!strcmp(fuse, "avg")) c->fpn_fuse_avg = 1;
         else return SAM2_FAIL(SAM2_ERR_CONFIG, "%s: fuse_type '%s' is not supported (sum, avg)", y->path, fuse);
     }
-    yaml_node_t *pe = ymap_get(y, neck, "position_encoding");
+    yaml_node_t *pe;
+    SAM2_TRY(ysection(y, neck, "position_encoding", &pe));
     c->pos_num_pos_feats = c->d_model;
     if (pe) {
         SAM2_TRY(yint(y, pe, "num_pos_feats", &c->pos_num_pos_feats));
@@ -285,6 +312,15 @@ sam2_status sam2_config_validate(const sam2_config *c) {
         return SAM2_FAIL(SAM2_ERR_CONFIG, "embed_dim and num_heads must be positive");
     if (c->n_stages < 1 || c->n_stages > SAM2_MAX_STAGES)
         return SAM2_FAIL(SAM2_ERR_CONFIG, "stages must list 1..%d stages", SAM2_MAX_STAGES);
+    /* the stage widths int(d * dim_mul) must stay ints: a huge multiplier
+     * would convert out of range (undefined) before any check sees it */
+    double dim = c->embed_dim, heads = c->num_heads;
+    for (int i = 1; i < c->n_stages; i++) {
+        dim *= c->dim_mul, heads *= c->head_mul;
+        if (!(dim >= 1 && dim <= 1e6 && heads >= 1 && heads <= 1e6))
+            return SAM2_FAIL(SAM2_ERR_CONFIG, "dim_mul %g / head_mul %g give stage %d %g channels, %g heads",
+                             c->dim_mul, c->head_mul, i, dim, heads);
+    }
     for (int i = 0; i < c->n_stages; i++) {
         if (c->stages[i] < 1) return SAM2_FAIL(SAM2_ERR_CONFIG, "stages[%d] = %d must be positive", i, c->stages[i]);
         if (c->window_spec[i] < 0) return SAM2_FAIL(SAM2_ERR_CONFIG, "window_spec[%d] must not be negative", i);

@@ -69,6 +69,34 @@ int main(void) {
     const char *badval = "model:\n  image_encoder:\n    trunk:\n      embed_dim: lots\n    neck:\n      d_model: 64\n";
     st = sam2_config_load_yaml(write_tmp("badval.yaml", badval), &c);
     CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "embed_dim") && strstr(sam2_last_error(), ":4:"), "bad value: %s", sam2_last_error());
+    /* a list or mapping where a name or a section belongs is refused, not
+     * read as an absent key (which would select the defaults) */
+    const struct {
+        const char *name, *from, *to, *want;
+    } wrong_kind[] = {
+        {"interp_list.yaml", "fpn_interp_model: nearest", "fpn_interp_model: [nearest]", "fpn_interp_model"},
+        {"fuse_map.yaml", "fpn_interp_model: nearest", "fuse_type: {a: 1}", "fuse_type"},
+        {"target_list.yaml", "_target_: sam2.modeling.backbones.hieradet.Hiera", "_target_: [Hiera]", "_target_"},
+        {"pe_list.yaml", "position_encoding:", "position_encoding: []\n      unused:", "position_encoding"},
+        {"trunk_scalar.yaml", "trunk:", "trunk: 5\n    unused:", "trunk"},
+        {"extra_list.yaml", "image_size: 256", "image_size: 256\n  sam_mask_decoder_extra_args: [1]", "sam_mask_decoder_extra_args"},
+    };
+    FILE *demo = fopen(path, "rb");
+    char demo_text[8192] = "";
+    size_t demo_n = demo ? fread(demo_text, 1, sizeof demo_text - 1, demo) : 0;
+    if (demo) fclose(demo);
+    demo_text[demo_n] = 0;
+    for (size_t i = 0; i < sizeof wrong_kind / sizeof *wrong_kind; i++) {
+        char text[8400];
+        const char *at = strstr(demo_text, wrong_kind[i].from);
+        CHECK(at != NULL, "%s: '%s' in the demo YAML", wrong_kind[i].name, wrong_kind[i].from);
+        if (!at) continue;
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - demo_text), demo_text, wrong_kind[i].to,
+                 at + strlen(wrong_kind[i].from));
+        st = sam2_config_load_yaml(write_tmp(wrong_kind[i].name, text), &c);
+        CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), wrong_kind[i].want), "%s: %s", wrong_kind[i].name,
+              st == SAM2_OK ? "accepted" : sam2_last_error());
+    }
     st = sam2_config_load_yaml("/nonexistent.yaml", &c);
     CHECK(st == SAM2_ERR_IO, "missing YAML");
     /* consistent lists are required */
@@ -76,6 +104,16 @@ int main(void) {
     c.backbone_channel_list[1] = 100;
     st = sam2_config_validate(&c);
     CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "backbone_channel_list"), "channel list: %s", sam2_last_error());
+    /* stage widths int(d * dim_mul) out of the int range are refused
+     * before they are computed */
+    CHECK_OK(sam2_config_preset("sam2.1_hiera_t", &c));
+    c.dim_mul = 1e30f;
+    st = sam2_config_validate(&c);
+    CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "dim_mul"), "huge dim_mul: %s", sam2_last_error());
+    CHECK_OK(sam2_config_preset("sam2.1_hiera_t", &c));
+    c.head_mul = -2.0f;
+    st = sam2_config_validate(&c);
+    CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "head_mul"), "negative head_mul: %s", sam2_last_error());
     CHECK_OK(sam2_config_preset("sam2.1_hiera_t", &c));
     c.image_size = 1000;
     CHECK(sam2_config_validate(&c) == SAM2_ERR_CONFIG, "image size not a multiple of 32");
