@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 
@@ -81,6 +82,17 @@ sam2_status npy_read(const char *path, npy_array *out) {
         goto done;
     }
     if ((st = parse_shape(hdr, path, out)) != SAM2_OK) goto done;
+    /* the header's shape is checked against the bytes that follow it before
+     * anything is allocated: a claim of 2^40 values is a damaged header, not
+     * a request for 4 TiB */
+    struct stat sb;
+    const long at = ftell(f);
+    const long long left = fstat(fileno(f), &sb) == 0 && at >= 0 && sb.st_size >= at ? (long long)(sb.st_size - at) : 0;
+    if (out->numel > left / 4) {
+        st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated .npy data (its shape holds %lld values, %lld bytes follow the header)",
+                       path, (long long)out->numel, left);
+        goto done;
+    }
     out->data = malloc(out->numel ? (size_t)out->numel * 4 : 4);
     if (!out->data) {
         st = SAM2_FAIL(SAM2_ERR_NOMEM, "%s: cannot allocate %lld floats", path,
