@@ -31,7 +31,7 @@ typedef struct eval_args {
 
 /* Sums over the images of one variant. */
 typedef struct variant_sum {
-    char name[64];
+    const char *name; /* the index's own string (no copy to truncate), or "all" */
     int images;
     truth_counts c;
     double secs;
@@ -137,6 +137,12 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
         fprintf(stderr, "sam2 eval: %s/index.json: an entry lacks \"image\" or \"labels\"\n", a->dir);
         return -1;
     }
+    /* a number or a list here would silently count the image under "all" */
+    if ((va && !cJSON_IsString(va)) || (id && !cJSON_IsString(id))) {
+        fprintf(stderr, "sam2 eval: %s/index.json: %s: \"id\" and \"variant\" must be strings\n", a->dir,
+                im->valuestring);
+        return -1;
+    }
     const char *variant = cJSON_IsString(va) ? va->valuestring : "all";
     const char *name = cJSON_IsString(id) ? id->valuestring : im->valuestring;
     if (!wanted(a, variant)) return 0;
@@ -148,7 +154,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
             return -1;
         }
         memset(&vs[k], 0, sizeof vs[k]);
-        snprintf(vs[k].name, sizeof vs[k].name, "%s", variant);
+        vs[k].name = variant;
         (*n_vs)++;
     }
     char ipath[4096], lpath[4096];
@@ -234,7 +240,7 @@ int cmd_eval(int argc, char **argv) {
     }
     variant_sum *all = &vs[n_vs];
     memset(all, 0, sizeof *all);
-    snprintf(all->name, sizeof all->name, "all");
+    all->name = "all";
     for (int k = 0; k < n_vs; k++) all->images += vs[k].images, all->secs += vs[k].secs, add_counts(&all->c, &vs[k].c);
     printf("%-10s %6s %7s %9s %10s %9s %9s %9s %7s %8s\n", "variant", "images", "objects", "recall50", "recall75",
            "masks/img", "masks/obj", "uncovered", "split", "s/image");

@@ -210,6 +210,27 @@ echo '{"images": [{"image": "nosuch.png", "labels": "nosuch.png"}]}' > "$TMP/emp
 expect_fail "missing image" "nosuch.png" "$SAM2" eval "$TMP/empty"
 echo 'not json' > "$TMP/empty/index.json"
 expect_fail "broken index" "not valid JSON" "$SAM2" eval "$TMP/empty"
+# variant names are the index's own strings: a long one is one row, not one
+# row per image under a truncated name; a variant that is not a string is refused
+mkdir -p "$TMP/lv"
+python3 - "$SRC/examples/images/shapes_gray.png" "$TMP/lv" <<'PY'
+import json, struct, sys, zlib
+img, out = sys.argv[1], sys.argv[2]
+w, h = struct.unpack(">II", open(img, "rb").read()[16:24])
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+raw = b"".join(b"\0" + bytes(1 + (x * 2 >= w) for x in range(w)) for _ in range(h))
+open(out + "/labels.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+open(out + "/image.png", "wb").write(open(img, "rb").read())
+e = {"image": "image.png", "labels": "labels.png", "variant": "v" * 80}
+json.dump({"images": [dict(e, id="a"), dict(e, id="b")]}, open(out + "/index.json", "w"))
+json.dump({"images": [dict(e, id="a", variant=7)]}, open(out + "/bad.json", "w"))
+PY
+expect_ok "long variant name" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2
+[ "$(grep -c "^v\{80\}  *2 " "$TMP/out")" = 1 ] && ! grep -q "^all " "$TMP/out" && ok ||
+  bad "long variant name: not one row of 2 images: $(cat "$TMP/out")"
+mv "$TMP/lv/bad.json" "$TMP/lv/index.json"
+expect_fail "variant not a string" "must be strings" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2
 expect_fail "no folder" "no benchmark folder" "$SAM2" eval
 expect_fail "bad parameter" "pred" "$SAM2" eval "$TMP/empty" --pred-iou-thresh 7
 expect_fail "bad limit" "limit" "$SAM2" eval "$TMP/empty" --limit 0
