@@ -209,6 +209,15 @@ static int get(crc_file *in, void *p, size_t n) {
 
 static int get_u32(crc_file *in, uint32_t *v) { return get(in, v, 4); }
 
+/* Replaces the bytes of a string read from a file that are not printable
+ * ASCII with '?': a damaged name or hash quoted in an error message must not
+ * send control characters (terminal escapes) or broken UTF-8 to the user. */
+static char *printable(char *s) {
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
+    return s;
+}
+
 /* Reads one tensor record whose name and shape must be exactly as expected. */
 static sam2_status get_tensor(crc_file *f, const char *path, const char *want, int C, int H, int W,
                               float **out) {
@@ -218,7 +227,7 @@ static sam2_status get_tensor(crc_file *f, const char *path, const char *want, i
         return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated or corrupt embedding file", path);
     name[n] = 0;
     if (strcmp(name, want) != 0)
-        return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: expected tensor '%s', found '%s'", path, want, name);
+        return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: expected tensor '%s', found '%s'", path, want, printable(name));
     if (!get_u32(f, &c) || !get_u32(f, &h) || !get_u32(f, &w))
         return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: truncated embedding file", path);
     if ((int)c != C || (int)h != H || (int)w != W)
@@ -253,7 +262,7 @@ sam2_status sam2_embedding_load(sam2_ctx *c, const char *path) {
     } else if (memcmp(hash, c->model->hash, 16) != 0) {
         st = SAM2_FAIL(SAM2_ERR_PARAM,
                        "%s: embedding was made by another model (hash %s, this model %s)", path,
-                       hash, c->model->hash);
+                       printable(hash), c->model->hash);
     } else if ((int)size != S || w == 0 || h == 0 || w > SAM2_MAX_IMAGE_SIDE ||
                h > SAM2_MAX_IMAGE_SIDE) {
         st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: corrupt embedding header", path);

@@ -60,6 +60,14 @@ if [ -n "$GOLDEN" ]; then
   expect_fail "embedding of another model" "another model" "$SAM2" predict "$TMP/img.emb" --point 3,3 \
     -m "$GOLDEN/models/micro256.pt" -c "$GOLDEN/models/micro256.yaml" -o "$TMP/p9"
 fi
+# damaged bytes quoted in a message are shown as '?', never as raw control characters
+python3 -c "import sys;d=bytearray(open(sys.argv[1],'rb').read());d[13]=0x1b;open(sys.argv[2],'wb').write(d)" \
+  "$TMP/img.emb" "$TMP/esc.emb"
+expect_fail "damaged model hash" "another model" "$SAM2" predict "$TMP/esc.emb" --point 3,3 -o "$TMP/p8f"
+grep -q "hash .?" "$TMP/err" && ! grep -q $'[\x01-\x1f]' "$TMP/err" && ok || bad "damaged hash printed raw: $(cat -v "$TMP/err")"
+python3 -c "import sys;d=bytearray(open(sys.argv[1],'rb').read());d[50]=0x1b;open(sys.argv[2],'wb').write(d)" \
+  "$TMP/img.emb" "$TMP/esc2.emb"
+expect_fail "damaged tensor name" "found 'im?ge_embed'" "$SAM2" predict "$TMP/esc2.emb" --point 3,3 -o "$TMP/p8g"
 expect_fail "missing image" "no such file" "$SAM2" predict "$TMP/none.png" --point 3,3
 expect_fail "directory as image" "directory" "$SAM2" predict "$TMP" --point 3,3
 printf 'not an image at all' >"$TMP/junk.png"
