@@ -364,6 +364,42 @@ static void image_outdir(const char *outdir, const char *path, char *buf, size_t
     snprintf(buf, n, "%s/%s", outdir, stem);
 }
 
+typedef struct named_input {
+    char stem[1024]; /* the output folder's name */
+    int index;       /* in the input list */
+} named_input;
+
+static int cmp_named(const void *a, const void *b) {
+    const named_input *x = a, *y = b;
+    int c = strcmp(x->stem, y->stem);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Two inputs of one name stem (a/x.png and b/x.png, or x.png and x.jpg)
+ * would share OUTDIR/x: the second would be skipped as already complete,
+ * or would overwrite the first. Such a list is refused before any work;
+ * 0 when every image has a folder of its own, else -1 (message printed). */
+static int check_distinct_outdirs(char **files, int n, const char *outdir) {
+    named_input *v = malloc(sizeof *v * (size_t)n);
+    if (!v) return cli_usage_error("auto", "out of memory"), -1;
+    for (int i = 0; i < n; i++) {
+        char dir[4096];
+        image_outdir("", files[i], dir, sizeof dir);
+        snprintf(v[i].stem, sizeof v[i].stem, "%s", dir + 1); /* without the leading '/' */
+        v[i].index = i;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_named);
+    int rc = 0;
+    for (int i = 1; i < n && rc == 0; i++)
+        if (!strcmp(v[i - 1].stem, v[i].stem)) {
+            cli_usage_error("auto", "%s and %s would both write %s/%s/: give the images distinct names",
+                            files[v[i - 1].index], files[v[i].index], outdir, v[i].stem);
+            rc = -1;
+        }
+    free(v);
+    return rc;
+}
+
 static void progress(int done, int total, int failed, long masks, double elapsed, const char *name, int tty) {
     double rate = elapsed > 0 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
     if (tty) {
@@ -389,6 +425,11 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
         return cli_usage_error("auto", "no images found in the given folders");
     }
     const char *outdir = a->outdir;
+    if (check_distinct_outdirs(files, n, outdir) != 0) {
+        for (int i = 0; i < n; i++) free(files[i]);
+        free(files);
+        return 2;
+    }
     int failed = 0, skipped = 0, tty = isatty(2);
     long masks = 0;
     char **failures = calloc((size_t)n, sizeof *failures);

@@ -30,4 +30,15 @@ grep -q "4 images: 3 done, 0 skipped" "$TMP/e3" && ok || bad "--overwrite: $(tai
 # several files given one by one
 expect_ok "two files" "$SAM2" auto "$SRC/examples/images/shapes_gray.png" "$SRC/examples/images/shapes_color.png" "${P[@]}" -o "$TMP/two"
 [ -s "$TMP/two/shapes_gray/masks.json" ] && [ -s "$TMP/two/shapes_color/masks.json" ] && ok || bad "two files: outputs missing"
+# images that would share an output folder (same name in two folders, or the
+# same stem with two extensions) are refused before any work, not skipped as
+# already complete or written over each other
+mkdir -p "$TMP/d1" "$TMP/d2"
+cp "$SRC/examples/images/shapes_gray.png" "$TMP/d1/x.png"
+cp "$SRC/examples/images/shapes_color.png" "$TMP/d2/x.png"
+expect_fail "same name in two folders" "would both write" "$SAM2" auto "$TMP/d1/x.png" "$TMP/d2/x.png" "${P[@]}" -o "$TMP/same"
+[ ! -e "$TMP/same/x" ] && ok || bad "same name in two folders: outputs written"
+cp "$SRC/examples/images/shapes_color.png" "$TMP/d1/x.tif.png"
+cp "$SRC/examples/images/shapes_color.png" "$TMP/d1/x.PNG"
+expect_fail "same stem, two extensions" "x.PNG and .*x.png would both write" "$SAM2" auto "$TMP/d1" "${P[@]}" -o "$TMP/stem"
 finish
