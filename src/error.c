@@ -26,6 +26,15 @@ const char *sam2_status_str(sam2_status s) {
 
 const char *sam2_last_error(void) { return tl_message; }
 
+/* Messages are one line and often quote names read from files (tensor keys,
+ * pickle globals, storage keys): control bytes there, a damaged file's
+ * terminal escapes or newlines, become '?'. Bytes >= 0x80 are kept, so that
+ * non-ASCII paths read as written. */
+static void strip_controls(char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 const char *sam2_error_where(void) { return tl_where; }
 
 sam2_status sam2_error_set(sam2_status status, const char *file, int line, const char *fmt, ...) {
@@ -33,6 +42,7 @@ sam2_status sam2_error_set(sam2_status status, const char *file, int line, const
     va_start(ap, fmt);
     vsnprintf(tl_message, sizeof tl_message, fmt, ap);
     va_end(ap);
+    strip_controls(tl_message);
     const char *base = strrchr(file, '/');
     snprintf(tl_where, sizeof tl_where, "%s:%d", base ? base + 1 : file, line);
     return status;
@@ -47,6 +57,7 @@ void sam2_error_prefix(const char *fmt, ...) {
     char old[sizeof tl_message];
     memcpy(old, tl_message, sizeof old);
     snprintf(tl_message, sizeof tl_message, "%.500s: %.500s", prefix, old);
+    strip_controls(tl_message);
 }
 
 sam2_status sam2_check_range(const char *what, const char *name, double v, double lo, double hi) {

@@ -257,6 +257,26 @@ static void test_bad_views(void) {
     expect_view_refused("storage longer than claimed", "FloatStorage", 5, 0, 1, two, one, "holds 24 bytes");
 }
 
+/* Names quoted from a damaged pickle reach the message with '?' for control
+ * bytes: no terminal escape or newline from the file is printed. */
+static void test_message_controls(void) {
+    buf pk = {0};
+    u8(&pk, 0x80), u8(&pk, 2);
+    glob(&pk, "os", "sys\x1b[2Jtem\r");
+    u8(&pk, '.');
+    buf z = {0}, cd = {0};
+    int count = 0;
+    zip_entry_add(&z, &cd, &count, "archive/data.pkl", pk.p, pk.n, 1);
+    free(pk.p);
+    z = zip_finish(&z, &cd, count);
+    ckpt_file *ck = NULL;
+    sam2_status st = ckpt_open_memory(z.p, z.n, &ck);
+    CHECK(st == SAM2_ERR_UNSUPPORTED && strstr(sam2_last_error(), "'os.sys?[2Jtem?'"), "control bytes in a global: %s",
+          sam2_last_error());
+    ckpt_free(ck);
+    free(z.p);
+}
+
 /* A zip64 locator in a file shorter than the zip64 record it points to is
  * refused, not followed to an offset computed from a wrapped size. The file
  * ends at a page boundary before an inaccessible page, so that a read past
@@ -387,6 +407,7 @@ int main(void) {
     test_crc();
     test_bad_views();
     test_zip64_tiny();
+    test_message_controls();
     test_written_video_shapes();
     char path[4096];
     const expect demo[] = {
