@@ -12,6 +12,7 @@
 
 #include "bench_bf16.h"
 #include "cli.h"
+#include "openmp_env.h"
 #include "ckpt_writer.h"
 #include "cli_io.h"
 #include "config.h"
@@ -202,6 +203,8 @@ int cmd_bench(int argc, char **argv) {
     char blas[256];
     gemm_backend(blas, sizeof blas);
     printf("BLAS: %s\n", blas);
+    char wait_desc[160];
+    printf("OpenMP threads wait: %s\n", openmp_env_describe(wait_desc, sizeof wait_desc));
     double gflop = encoder_flops(cfg) * 1e-9;
     double sgemm = measure_sgemm(cfg->image_size, cfg->embed_dim);
     int W = 1024, H = 1024;
@@ -321,6 +324,8 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "decoder_ms_single", dec1);
         cJSON_AddNumberToObject(o, "decoder_ms_batched64", dec64);
         cJSON_AddStringToObject(o, "blas", blas);
+        char wait[160];
+        cJSON_AddStringToObject(o, "openmp_wait", openmp_env_describe(wait, sizeof wait));
         cJSON_AddNumberToObject(o, "amg_points_per_side", amg_pps);
         cJSON_AddNumberToObject(o, "amg_official_s_1024", fo.secs);
         cJSON_AddNumberToObject(o, "amg_official_masks_1024", fo.masks);

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "openmp_env.h"
 
 static void print_list(const char *label, const int *v, int n) {
     printf("%-22s [", label);
@@ -42,6 +43,8 @@ static void print_json(const sam2_model_info *in) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)ru.ru_maxrss * 1024.0);
+    char wait[160];
+    cJSON_AddStringToObject(o, "openmp_wait", openmp_env_describe(wait, sizeof wait));
     char *s = cJSON_Print(o);
     printf("%s\n", s);
     free(s);
@@ -65,6 +68,8 @@ static void print_text(const sam2_model_info *in) {
     printf("%-22s %.1f MiB mapped, %.1f MiB converted\n", "memory",
            in->mapped_bytes / 1048576.0, in->owned_weight_bytes / 1048576.0);
     printf("%-22s %s\n", "model hash", in->model_hash);
+    char wait[160];
+    printf("%-22s %s\n", "OpenMP threads wait", openmp_env_describe(wait, sizeof wait));
 }
 
 int cmd_info(int argc, char **argv) {

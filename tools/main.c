@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "openmp_env.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -26,6 +27,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    openmp_env_setup(argv);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

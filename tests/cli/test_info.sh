@@ -23,6 +23,12 @@ done
 expect_ok "text info" "$SAM2" info
 grep -q "image-path parameters *1677617" "$TMP/out" && ok || bad "text info lacks the parameter count"
 
+# how OpenMP threads wait: a short spin unless the environment says otherwise
+expect_ok "info, wait unset" env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$SAM2" info --json
+expect_eq "sam2's spin count" "$(json_get "$TMP/out" "j['openmp_wait']")" "GOMP_SPINCOUNT=1000 (sam2's default)"
+expect_ok "info, wait policy given" env OMP_WAIT_POLICY=active "$SAM2" info --json
+expect_eq "the environment's policy" "$(json_get "$TMP/out" "j['openmp_wait']")" "OMP_WAIT_POLICY=active (environment)"
+
 # bad inputs: each a one-line error and a non-zero exit
 expect_fail "missing file" "no such file" "$SAM2" info -m "$TMP/nope.pt"
 expect_fail "directory" "directory" "$SAM2" info -m "$TMP"
