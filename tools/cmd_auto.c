@@ -45,7 +45,8 @@ static void usage(void) {
            "Several images or folders: each image gets OUTDIR/<name>/ with masks.json,\n"
            "overlay.png, labels.png and coco.json; a progress line on stderr; images whose\n"
            "masks.json exists are skipped (resume) unless --overwrite; an image that fails\n"
-           "is reported and the rest go on (exit status 1 at the end).\n\n");
+           "is reported and the rest go on (exit status 1 at the end). Two images of one\n"
+           "name (a/x.png and b/x.png, x.png and x.jpg) are refused before any work.\n\n");
     amg_args_print_help();
     printf("\n");
     robust_args_print_help();
