@@ -126,8 +126,12 @@ static int load_mask_input(const char *spec, int lowres, float **out) {
     snprintf(path, sizeof path, "%s", spec);
     int k = -1;
     char *colon = strrchr(path, ':');
-    if (colon && cli_parse_int(colon + 1, &k)) *colon = 0;
-    else k = -1;
+    if (colon && cli_parse_int(colon + 1, &k)) {
+        *colon = 0;
+        if (k < 0) return cli_usage_error("predict", "--mask-input %s: mask index %d is negative", path, k);
+    } else {
+        k = -1; /* no index: a file of one mask */
+    }
     npy_array a;
     sam2_status st = npy_read(path, &a);
     if (st != SAM2_OK) return cli_fail("predict", st);

@@ -34,6 +34,7 @@ expect_fail "NaN point" "point" "$SAM2" predict "$IMG" --point nan,3
 expect_fail "bad label" "LABEL" "$SAM2" predict "$IMG" --point 3,3,7
 expect_fail "reversed box" "x1 < x0" "$SAM2" predict "$IMG" --box 300,100,100,280 -o "$TMP/p5"
 expect_fail "mask input shape" "expected shape" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/npy/image_embed.npy" -o "$TMP/p6"
+expect_fail "negative mask index" "negative" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/p1npy/low_res_masks.npy:-1" -o "$TMP/p7n"
 expect_fail "mask input needs an index" "pick one" "$SAM2" predict "$IMG" --point 3,3 --mask-input "$TMP/p1npy/low_res_masks.npy" -o "$TMP/p7"
 # a .npy header claiming 2^40 values over 16 bytes of data: refused before 4 TiB is allocated
 python3 -c "import sys;h=\"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1048576, 1048576), }\";h+=' '*(63-(10+len(h))%64)+'\\n';open(sys.argv[1],'wb').write(b'\\x93NUMPY\\x01\\x00'+bytes([len(h)%256,len(h)//256])+h.encode()+bytes(16))" "$TMP/huge.npy"
