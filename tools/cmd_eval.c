@@ -47,7 +47,8 @@ static void usage(void) {
            "per variant: object recall at IoU 0.5 and 0.75 (an object is found when its\n"
            "best-IoU mask reaches it), masks per image, the share of object pixels under no\n"
            "mask, the share of objects split (two or more masks each at least 80%% inside the\n"
-           "object, covering at least 10%% of it, IoU below 0.75) and seconds per image.\n"
+           "object, covering at least 10%% of it, IoU below 0.75) and seconds per image;\n"
+           "images without a variant are 'untagged', and 'all' is the total's row.\n"
            "--variant keeps only the named variants (repeatable); --limit N the first N\n"
            "images; --json FILE writes the parameters, the table and per-image counts.\n"
            "AMG parameters as in 'sam2 auto --help'.\n\n");
@@ -137,13 +138,20 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
         fprintf(stderr, "sam2 eval: %s/index.json: an entry lacks \"image\" or \"labels\"\n", a->dir);
         return -1;
     }
-    /* a number or a list here would silently count the image under "all" */
+    /* a number or a list here would silently count the image as untagged */
     if ((va && !cJSON_IsString(va)) || (id && !cJSON_IsString(id))) {
         fprintf(stderr, "sam2 eval: %s/index.json: %s: \"id\" and \"variant\" must be strings\n", a->dir,
                 im->valuestring);
         return -1;
     }
-    const char *variant = cJSON_IsString(va) ? va->valuestring : "all";
+    /* "all" is the total's row and key: a variant of that name would be a
+     * second row of the same name, and a second key of the JSON object */
+    if (va && !strcmp(va->valuestring, "all")) {
+        fprintf(stderr, "sam2 eval: %s/index.json: %s: the variant name \"all\" is taken by the total; rename it\n",
+                a->dir, im->valuestring);
+        return -1;
+    }
+    const char *variant = cJSON_IsString(va) ? va->valuestring : "untagged";
     const char *name = cJSON_IsString(id) ? id->valuestring : im->valuestring;
     if (!wanted(a, variant)) return 0;
     int k = 0;

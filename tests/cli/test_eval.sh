@@ -225,10 +225,19 @@ open(out + "/image.png", "wb").write(open(img, "rb").read())
 e = {"image": "image.png", "labels": "labels.png", "variant": "v" * 80}
 json.dump({"images": [dict(e, id="a"), dict(e, id="b")]}, open(out + "/index.json", "w"))
 json.dump({"images": [dict(e, id="a", variant=7)]}, open(out + "/bad.json", "w"))
+json.dump({"images": [dict(e, id="a", variant="all")]}, open(out + "/all.json", "w"))
+u = dict(e, id="u"); del u["variant"]
+json.dump({"images": [dict(e, id="a", variant="x"), u]}, open(out + "/mixed.json", "w"))
 PY
 expect_ok "long variant name" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2
 [ "$(grep -c "^v\{80\}  *2 " "$TMP/out")" = 1 ] && ! grep -q "^all " "$TMP/out" && ok ||
   bad "long variant name: not one row of 2 images: $(cat "$TMP/out")"
+# untagged images make their own row beside the tagged ones and the total
+cp "$TMP/lv/index.json" "$TMP/lv/long.json" && mv "$TMP/lv/mixed.json" "$TMP/lv/index.json"
+expect_ok "tagged and untagged" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2 --json "$TMP/mixed_out.json"
+expect_eq "rows of a mixed index" "$(json_get "$TMP/mixed_out.json" "sorted(j['variants'])")" "['all', 'untagged', 'x']"
+mv "$TMP/lv/all.json" "$TMP/lv/index.json"
+expect_fail "variant named all" "taken by the total" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2
 mv "$TMP/lv/bad.json" "$TMP/lv/index.json"
 expect_fail "variant not a string" "must be strings" "$SAM2" eval "$TMP/lv" -t 2 --points-per-side 2
 expect_fail "no folder" "no benchmark folder" "$SAM2" eval
