@@ -4,8 +4,9 @@
  * 300000 pauses (milliseconds) before it sleeps. Alone on the machine that
  * is fine; when another process holds one of the cores, the thread spins
  * while the thread it waits for is not running, on every one of the
- * thousands of barriers of a run: a shapes-dev scene took 12-29 s on two
- * threads instead of 0.7 s on one while a second process ran. A short spin
+ * thousands of barriers of a run: beside one busy process, the demo model's
+ * auto on an example image took 4.3-5.0 s on two threads, 0.6 s on one
+ * (1.1-2.1 s with the spin set here). A short spin
  * keeps the quick hand-over of an idle machine and gives the core away
  * under load. The runtime reads the setting once, when the program loads,
  * so the tool sets it and starts itself again. */
