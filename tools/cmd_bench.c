@@ -12,13 +12,13 @@
 
 #include "bench_bf16.h"
 #include "cli.h"
-#include "openmp_env.h"
 #include "ckpt_writer.h"
 #include "cli_io.h"
 #include "config.h"
 #include "flops.h"
 #include "gemm.h"
 #include "model.h"
+#include "openmp_env.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -324,8 +324,7 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "decoder_ms_single", dec1);
         cJSON_AddNumberToObject(o, "decoder_ms_batched64", dec64);
         cJSON_AddStringToObject(o, "blas", blas);
-        char wait[160];
-        cJSON_AddStringToObject(o, "openmp_wait", openmp_env_describe(wait, sizeof wait));
+        cJSON_AddStringToObject(o, "openmp_wait", wait_desc);
         cJSON_AddNumberToObject(o, "amg_points_per_side", amg_pps);
         cJSON_AddNumberToObject(o, "amg_official_s_1024", fo.secs);
         cJSON_AddNumberToObject(o, "amg_official_masks_1024", fo.masks);
