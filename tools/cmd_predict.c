@@ -263,6 +263,22 @@ static int dump_npy(const predict_args *a, const sam2_prediction *p) {
     return 0;
 }
 
+/* The model takes clicks and boxes anywhere, as the official predictor does,
+ * but one outside the image is most often a mistake (x and y swapped, the
+ * coordinates of a resized copy): say so, and go on. */
+static void warn_outside(const predict_args *a, const sam2_ctx *ctx) {
+    int w = 0, h = 0;
+    sam2_ctx_image_size(ctx, &w, &h);
+    for (int i = 0; i < a->n_points; i++) {
+        const float x = a->points[2 * i], y = a->points[2 * i + 1];
+        if (x < 0 || y < 0 || x > w || y > h)
+            fprintf(stderr, "sam2 predict: warning: point (%g, %g) lies outside the %d x %d image\n", x, y, w, h);
+    }
+    if (a->has_box && (a->box[0] < 0 || a->box[1] < 0 || a->box[2] > w || a->box[3] > h))
+        fprintf(stderr, "sam2 predict: warning: box (%g, %g, %g, %g) reaches outside the %d x %d image\n", a->box[0],
+                a->box[1], a->box[2], a->box[3], w, h);
+}
+
 int cmd_predict(int argc, char **argv) {
     predict_args a;
     int r = parse_args(&a, argc, argv);
@@ -282,6 +298,7 @@ int cmd_predict(int argc, char **argv) {
     sam2_ctx_set_depth_mode(ctx, a.depth);
     st = is_emb ? sam2_embedding_load(ctx, a.input) : sam2_set_image(ctx, &img.img);
     if (st != SAM2_OK) { rc = cli_fail("predict", st); goto done; }
+    warn_outside(&a, ctx);
     sam2_model_info info;
     sam2_model_get_info(m, &info);
     if (a.mask_input && (rc = load_mask_input(a.mask_input, info.image_size / 4, &mask_in)) != 0) goto done;

@@ -28,6 +28,12 @@ expect_ok "predict box + negative point, single mask" "$SAM2" predict "$IMG" --b
 expect_eq "1 mask" "$(json_get "$TMP/p3/predict.json" "len(j['masks'])")" 1
 expect_ok "mask input" "$SAM2" predict "$IMG" --point 200,190 --mask-input "$TMP/p1npy/low_res_masks.npy:0" --multimask false -o "$TMP/p4"
 
+# a click outside the image still runs (as in the official predictor), with a warning
+expect_ok "point outside the image" "$SAM2" predict "$IMG" --point "$((W + 50)),10" -o "$TMP/pout"
+grep -q "warning: point ($((W + 50)), 10) lies outside the $W x $H image" "$TMP/err" && ok || bad "no warning for a point outside the image: $(cat "$TMP/err")"
+expect_ok "point inside the image" "$SAM2" predict "$IMG" --point 10,10 -o "$TMP/pin"
+grep -q "warning" "$TMP/err" && bad "warning for a point inside the image: $(cat "$TMP/err")" || ok
+
 # bad inputs
 expect_fail "no prompt" "no prompt" "$SAM2" predict "$IMG"
 expect_fail "NaN point" "point" "$SAM2" predict "$IMG" --point nan,3
