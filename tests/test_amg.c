@@ -331,12 +331,18 @@ static void run_image(const char *golden, const char *model_name, const char *im
     image_file_free(&f);
 }
 
+/* An 8-bit RGB image over px (W * H * 3 bytes) filled with a byte ramp of
+ * the given step. */
+static sam2_image ramp_image(uint8_t *px, int W, int H, int step) {
+    for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i * step);
+    return (sam2_image){W, H, W * 3, 3, 8, px};
+}
+
 /* An image where nothing passes gives an empty result, with and without crops. */
 static void test_empty(sam2_ctx *ctx) {
     enum { W = 40, H = 30 };
     static uint8_t px[W * H * 3];
-    for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i * 7);
-    sam2_image img = {W, H, W * 3, 3, 8, px};
+    sam2_image img = ramp_image(px, W, H, 7);
     sam2_amg_params p = sam2_amg_default_params();
     p.points_per_side = 4, p.pred_iou_thresh = 1.0f;
     for (int layers = 0; layers <= 1; layers++) {
@@ -357,8 +363,7 @@ static void test_empty(sam2_ctx *ctx) {
 static void test_thin(sam2_ctx *ctx) {
     enum { W = 40, H = 3 };
     static uint8_t px[W * H * 3];
-    for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i * 13);
-    sam2_image img = {W, H, W * 3, 3, 8, px};
+    sam2_image img = ramp_image(px, W, H, 13);
     sam2_amg_params p = sam2_amg_default_params();
     p.points_per_side = 2, p.pred_iou_thresh = 0.0f, p.stability_score_thresh = 0.0f, p.crop_n_layers = 2;
     sam2_amg_result *r = NULL, *pool = NULL, *r2 = NULL;
