@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "amg_geometry.h"
+#include "amg_row.h"
 #include "error.h"
 #include "model.h"
 #include "nms.h"
@@ -185,16 +186,22 @@ typedef struct amg_scratch {
     int hrow_src[2];      /* which low-res row each holds (-1 none) */
     uint8_t *bin;         /* (cw) binary output row */
     float *rmin, *rmax;   /* (L) each: extremes of each low-res row (NaN rows: -inf, +inf) */
+    amg_col_runs runs;    /* the crop's columns by the source columns they read */
+    amg_span *spans;      /* (runs.n) the runs of source rows span_a, span_b, merged by kind */
+    int n_spans, span_a, span_b;
     rle_rows rle;         /* (ch, cw) */
 } amg_scratch;
 
 static void scratch_free(amg_scratch *s) {
     free(s->logits), free(s->hrow[0]), free(s->hrow[1]), free(s->bin), free(s->rmin), free(s->rmax);
+    amg_col_runs_free(&s->runs);
+    free(s->spans);
     rle_rows_free(&s->rle);
     memset(s, 0, sizeof *s);
 }
 
-static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
+static sam2_status scratch_init(amg_scratch *s, int L, int ch, const lerp_taps *tx) {
+    const int cw = tx->n;
     memset(s, 0, sizeof *s);
     s->logits = malloc(sizeof(float) * (size_t)L * L);
     s->hrow[0] = malloc(sizeof(float) * (size_t)cw);
@@ -207,6 +214,9 @@ static sam2_status scratch_init(amg_scratch *s, int L, int ch, int cw) {
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG row buffers (crop %d x %d)", cw, ch);
     }
     sam2_status st = rle_rows_init(&s->rle, ch, cw);
+    if (st == SAM2_OK) st = amg_col_runs_init(&s->runs, tx->i0, tx->i1, cw);
+    if (st == SAM2_OK && !(s->spans = malloc(sizeof *s->spans * (size_t)s->runs.n)))
+        st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG row spans");
     if (st != SAM2_OK) scratch_free(s);
     return st;
 }
@@ -255,6 +265,7 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
         lr = s->logits;
     }
     s->hrow_src[0] = s->hrow_src[1] = -1;
+    s->span_a = s->span_b = -1;
     rle_rows_reset(&s->rle);
     int64_t n_hi = 0, n_lo = 0;
     int bx0 = cw, by0 = ch, bx1 = -1, by1 = -1;
@@ -262,7 +273,8 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
     /* An upsampled value is a convex combination of the four low-res values
      * around it, so an output row whose two source rows lie wholly below
      * (above) every threshold, by a margin well beyond float rounding, is
-     * all zeros (ones) without computing it. Other rows: the exact formula. */
+     * all zeros (ones) without computing it. Other rows: the same test run
+     * by run of columns, and the exact formula where it fails. */
     const float tmin = fminf(thr, fminf(lo, hi)), tmax = fmaxf(thr, fmaxf(lo, hi));
     for (int r = 0; r < L; r++) {
         const float *row = lr + (size_t)r * L;
@@ -302,37 +314,36 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
             continue;
         }
         prev_kind = 2;
-        if (separable) {
-            const float *r0 = hrow_get(s, lr, L, ty->i0[y], tx, -1);
-            const float *r1 = hrow_get(s, lr, L, ty->i1[y], tx, ty->i0[y]);
-            for (int x = 0; x < cw; x++) {
-                const float v = r0[x] * h0 + r1[x] * h1;
-                n_hi += v > hi;
-                n_lo += v > lo;
-                s->bin[x] = v > thr;
-            }
-        } else {
-            const float *x0r = lr + (size_t)ty->i0[y] * L, *x1r = lr + (size_t)ty->i1[y] * L;
-            for (int x = 0; x < cw; x++) {
-                const int a = tx->i0[x], b = tx->i1[x];
-                const float w0 = tx->l0[x], w1 = tx->l1[x];
-                const float v = h0 * w0 * x0r[a] + h0 * w1 * x0r[b] + h1 * w0 * x1r[a] + h1 * w1 * x1r[b];
-                n_hi += v > hi;
-                n_lo += v > lo;
-                s->bin[x] = v > thr;
+        /* the same test run by run of columns, once per pair of source
+         * rows: only runs near a threshold are computed */
+        if (s->span_a != a || s->span_b != b) {
+            amg_span_list(&s->runs, lr + (size_t)a * L, lr + (size_t)b * L, tmin, tmax, s->spans, &s->n_spans);
+            s->span_a = a, s->span_b = b;
+        }
+        const float *ra = lr + (size_t)a * L, *rb = lr + (size_t)b * L, *r0 = NULL, *r1 = NULL;
+        for (int k = 0; k < s->n_spans; k++) {
+            const int x0 = s->spans[k].x0, n = s->spans[k].n, rk = s->spans[k].kind;
+            if (rk < 2) {
+                memset(s->bin + x0, rk, (size_t)n);
+                if (rk) n_hi += n, n_lo += n;
+            } else if (separable) {
+                if (!r0) {
+                    r0 = hrow_get(s, lr, L, a, tx, -1);
+                    r1 = hrow_get(s, lr, L, b, tx, a);
+                }
+                amg_row_separable(r0 + x0, r1 + x0, h0, h1, n, thr, hi, lo, s->bin + x0, &n_hi, &n_lo);
+            } else {
+                for (int x = x0; x < x0 + n; x++) {
+                    const int i = tx->i0[x], j = tx->i1[x];
+                    const float w0 = tx->l0[x], w1 = tx->l1[x];
+                    const float v = h0 * w0 * ra[i] + h0 * w1 * ra[j] + h1 * w0 * rb[i] + h1 * w1 * rb[j];
+                    n_hi += v > hi;
+                    n_lo += v > lo;
+                    s->bin[x] = v > thr;
+                }
             }
         }
-        for (int x = 0; x < cw; x++)
-            if (s->bin[x]) {
-                first = x;
-                break;
-            }
-        if (first >= 0) {
-            for (int x = cw - 1; x >= first; x--)
-                if (s->bin[x]) {
-                    last = x;
-                    break;
-                }
+        if (amg_row_span(s->bin, cw, &first, &last)) {
             if (first < bx0) bx0 = first;
             if (last > bx1) bx1 = last;
             if (by0 == ch) by0 = y;
@@ -611,7 +622,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     if (!store) {
         st = lerp_taps_init(&ty, L, ch);
         if (st == SAM2_OK) st = lerp_taps_init(&tx, L, cw);
-        for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, cw);
+        for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, &tx);
     }
 
     for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
@@ -999,7 +1010,7 @@ sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *c, const sam2_am
         rec_list list = {0};
         st = lerp_taps_init(&ty, c->L, ch);
         if (st == SAM2_OK) st = lerp_taps_init(&tx, c->L, cw);
-        for (int t = 0; t < S.n_threads && st == SAM2_OK; t++) st = scratch_init(&S.scratch[t], c->L, ch, cw);
+        for (int t = 0; t < S.n_threads && st == SAM2_OK; t++) st = scratch_init(&S.scratch[t], c->L, ch, &tx);
         for (int k0 = 0; k0 < cc->n && st == SAM2_OK; k0 += AMG_REFILTER_CHUNK) {
             const int nk = cc->n - k0 < AMG_REFILTER_CHUNK ? cc->n - k0 : AMG_REFILTER_CHUNK;
             st = eval_batch(&S, crop, &ty, &tx, c->separable, nk, cc->low + (size_t)k0 * LL, cc->iou + k0,

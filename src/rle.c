@@ -61,8 +61,17 @@ sam2_status rle_rows_push(rle_rows *r, const uint8_t *row) {
     uint8_t *prev = r->prev;
     int x = 0;
     while (x < w) {
-        /* skip 8 equal bytes at a time (prev holds 0/1, so equality means the
-         * row holds the same 0/1 values) */
+        /* skip 32, then 8 equal bytes at a time (prev holds 0/1, so equality
+         * means the row holds the same 0/1 values) */
+        if (x + 32 <= w) {
+            uint64_t a[4], b[4];
+            memcpy(a, row + x, 32);
+            memcpy(b, prev + x, 32);
+            if (((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0) {
+                x += 32;
+                continue;
+            }
+        }
         if (x + 8 <= w) {
             uint64_t a, b;
             memcpy(&a, row + x, 8);
