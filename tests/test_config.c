@@ -8,13 +8,27 @@
 #include "config.h"
 #include "test.h"
 
+/* The configs written so far, removed when the test ends. */
+enum { MAX_TMP = 64 };
+static char tmp_paths[MAX_TMP][256];
+static int n_tmp;
+
 static char *write_tmp(const char *name, const char *text) {
-    static char path[256];
+    char path[256];
     snprintf(path, sizeof path, "/tmp/sam2c_test_%d_%s", (int)getpid(), name);
+    int i = 0;
+    while (i < n_tmp && strcmp(tmp_paths[i], path) != 0) i++;
+    if (i == n_tmp && n_tmp < MAX_TMP) n_tmp++;
+    if (i == MAX_TMP) i = MAX_TMP - 1; /* more names than room: the last slot is reused, its file left behind */
+    snprintf(tmp_paths[i], sizeof tmp_paths[i], "%s", path);
     FILE *f = fopen(path, "w");
     fputs(text, f);
     fclose(f);
-    return path;
+    return tmp_paths[i];
+}
+
+static void remove_tmps(void) {
+    for (int i = 0; i < n_tmp; i++) remove(tmp_paths[i]);
 }
 
 int main(void) {
@@ -160,5 +174,6 @@ int main(void) {
         st = sam2_model_load(path, yaml, &m);
         CHECK(st == SAM2_ERR_SHAPE && strstr(sam2_last_error(), "tensor '"), "mismatch: %s", sam2_last_error());
     }
+    remove_tmps();
     return test_finish();
 }
