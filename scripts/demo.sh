@@ -23,3 +23,9 @@ echo "results in $OUT/"
     --set points-per-side=16 --set points-per-side=32 --set points-per-side=8,crop-n-layers=1 \
     -o "$OUT/compare.png" --overwrite
 echo "comparison grid in $OUT/compare.png"
+# The official generator beside --robust (and --robust without its consensus
+# step) where the official one struggles: the low-contrast example.
+"$SAM2" compare examples/images/shapes_lowcontrast.png "${PARAMS[@]}" \
+    --set robust=false --set robust=true --set robust=true,consensus=false \
+    -o "$OUT/compare_robust.png" --overwrite
+echo "official beside --robust in $OUT/compare_robust.png"

@@ -1,7 +1,8 @@
 /* cmd_compare.c - `sam2 compare`: the automatic mask generator with several
  * parameter sets on one image, drawn side by side with captions (settings,
- * mask count, coverage, time). The image is embedded once for every set
- * without crop layers. */
+ * mask count, coverage, time). A set may also switch on the steps of
+ * --robust. The image is embedded once for every set without crop layers
+ * or those steps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cli_io.h"
 #include "grid_render.h"
 #include "param_sets.h"
+#include "robust_args.h"
 
 #define COMPARE_MAX_SETS 64
 
@@ -24,6 +26,7 @@ typedef struct compare_args {
     int n_sets;
     param_set base;              /* --<parameter> flags: applied before each set */
     char base_text[4096];
+    robust_args base_robust;     /* --robust and its steps' flags: likewise */
     int overwrite, tile_w, cols;
     sam2_depth_mode depth;
 } compare_args;
@@ -35,12 +38,16 @@ static void usage(void) {
            "Runs the automatic mask generator once per parameter set and writes one picture:\n"
            "the image, then an overlay per set captioned with its settings, the number of\n"
            "masks, the coverage (fraction of pixels in at least one mask) and the time.\n"
-           "Names are those of 'sam2 auto --help' (kebab- or snake-case), e.g.\n"
+           "Names are those of 'sam2 auto --help' (kebab- or snake-case), the steps\n"
+           "beyond the official generator included (robust=true is --robust, robust=false\n"
+           "the official generator), e.g.\n"
            "  --set points-per-side=16 --set points-per-side=64,crop-n-layers=1\n"
-           "--<parameter> flags apply to every set (a set's own values win). Sets without\n"
-           "crop layers share one embedding of the image (its time is shown under the\n"
-           "image); a set with crop layers embeds its crops itself. -o defaults to\n"
-           "out/compare.png; an existing file is kept unless --overwrite.\n");
+           "  --set robust=false --set robust=true --set robust=true,consensus=false\n"
+           "--<parameter> flags (and --robust) apply to every set (a set's own values\n"
+           "win). Sets without crop layers or --robust steps share one embedding of the\n"
+           "image (its time is shown under the image); the others embed what they need\n"
+           "themselves, as 'sam2 auto' does (a caption names a contrast step that ran).\n"
+           "-o defaults to out/compare.png; an existing file is kept unless --overwrite.\n");
 }
 
 /* Appends name=value to the base text (flags common to every set). */
@@ -53,7 +60,8 @@ static int add_base(compare_args *a, const char *name, const char *value) {
 static int parse_args(compare_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
-    const cli_shared sh = {&a->common, NULL, NULL, &a->depth, &a->overwrite};
+    robust_args_init(&a->base_robust);
+    const cli_shared sh = {&a->common, NULL, &a->base_robust, &a->depth, &a->overwrite};
     for (int i = 1; i < argc; i++) {
         const int r = cli_shared_option("compare", &sh, argc, argv, &i);
         if (r < 0) return 2;
@@ -65,7 +73,7 @@ static int parse_args(compare_args *a, int argc, char **argv) {
             return -1;
         } else if (!strcmp(o, "--set") && v) {
             if (a->n_sets == COMPARE_MAX_SETS) return cli_usage_error("compare", "at most %d --set", COMPARE_MAX_SETS);
-            if (param_set_parse(&a->sets[a->n_sets++], "compare", v) != 0) return 2;
+            if (param_set_parse(&a->sets[a->n_sets++], "compare", v, 1) != 0) return 2;
             i++;
         } else if (!strcmp(o, "-o") && v) {
             a->output = v, i++;
@@ -91,16 +99,17 @@ static int parse_args(compare_args *a, int argc, char **argv) {
     }
     if (!a->input) return cli_usage_error("compare", "no image given (see sam2 compare --help)");
     if (a->n_sets == 0) return cli_usage_error("compare", "no --set given (see sam2 compare --help)");
-    if (a->base_text[0] && param_set_parse(&a->base, "compare", a->base_text) != 0) return 2;
+    if (a->base_text[0] && param_set_parse(&a->base, "compare", a->base_text, 0) != 0) return 2;
     if (!a->output) a->output = "out/compare.png";
     return 0;
 }
 
 /* The parameters of set k: defaults, the common flags, the set. Checked. */
-static int set_params(const compare_args *a, int k, amg_args *out) {
+static int set_params(const compare_args *a, int k, amg_args *out, robust_args *rob) {
     amg_args_init(out);
-    if (a->base.n && param_set_apply(&a->base, out, "compare") != 0) return -1;
-    if (param_set_apply(&a->sets[k], out, "compare") != 0) return -1;
+    *rob = a->base_robust;
+    if (a->base.n && param_set_apply(&a->base, out, NULL, "compare") != 0) return -1;
+    if (param_set_apply(&a->sets[k], out, rob, "compare") != 0) return -1;
     if (sam2_amg_params_check(&out->p) != SAM2_OK) {
         char label[1024];
         param_set_label(&a->sets[k], label, sizeof label);
@@ -118,7 +127,7 @@ static double seconds_since(const struct timespec *t0) {
 
 /* Draws the page: the image and one captioned overlay per set. */
 static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_result **res, const double *secs,
-                      double embed_secs, int n_shared) {
+                      const int *contrast, double embed_secs, int n_shared) {
     const int n = a->n_sets + 1, W = img->img.width, H = img->img.height;
     grid_tile *tiles = calloc((size_t)n, sizeof *tiles);
     char **caps = calloc((size_t)n, sizeof *caps);
@@ -139,8 +148,9 @@ static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_resu
         caps[k + 1] = malloc(1200);
         pics[k + 1] = grid_overlay(pics[0], res[k]);
         if (!caps[k + 1] || !pics[k + 1]) goto done;
-        snprintf(caps[k + 1], 1200, "#%d %s\n%d masks, covered %.1f%%, %.2fs", k + 1, label, res[k]->n_masks,
-                 100.0 * cov, secs[k]);
+        snprintf(caps[k + 1], 1200, "#%d %s\n%d masks, covered %.1f%%, %.2fs%s%s", k + 1, label, res[k]->n_masks,
+                 100.0 * cov, secs[k], contrast[k] ? ", contrast " : "",
+                 contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "");
     }
     for (int k = 0; k < n; k++) tiles[k] = (grid_tile){pics[k], W, H, caps[k]};
     uint8_t *page = NULL;
@@ -165,19 +175,23 @@ int cmd_compare(int argc, char **argv) {
     int r = parse_args(&a, argc, argv);
     int rc = r < 0 ? 0 : r;
     amg_args *params = NULL;
+    robust_args *robust = NULL;
     sam2_amg_result **res = NULL;
     double *secs = NULL;
+    int *contrast = NULL;
     cli_image img = {0};
     sam2_model *m = NULL;
     sam2_ctx *ctx = NULL;
     if (r) goto done;
     rc = 2;
     params = calloc((size_t)a.n_sets, sizeof *params);
+    robust = calloc((size_t)a.n_sets, sizeof *robust);
     res = calloc((size_t)a.n_sets, sizeof *res);
     secs = calloc((size_t)a.n_sets, sizeof *secs);
-    if (!params || !res || !secs) goto done;
+    contrast = calloc((size_t)a.n_sets, sizeof *contrast);
+    if (!params || !robust || !res || !secs || !contrast) goto done;
     for (int k = 0; k < a.n_sets; k++) {
-        int bad = set_params(&a, k, &params[k]);
+        int bad = set_params(&a, k, &params[k], &robust[k]);
         if (bad) {
             for (int j = 0; j <= k; j++) amg_args_free(&params[j]);
             free(params), params = NULL;
@@ -193,16 +207,17 @@ int cmd_compare(int argc, char **argv) {
     sam2_status st = SAM2_OK;
     sam2_ctx_set_depth_mode(ctx, a.depth);
 
-    /* sets without crops first, on one shared embedding; then the crop sets,
-     * which replace the embedding with their crops' */
+    /* sets without crops or --robust steps first, on one shared embedding;
+     * then the others, which replace the embedding with their crops' or
+     * their contrast-stretched or shrunk image's */
     double embed_secs = 0;
     int n_shared = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < a.n_sets; k++) {
-            const int crops = params[k].p.crop_n_layers > 0;
-            if (crops != pass) continue;
+            const int own = params[k].p.crop_n_layers > 0 || robust_args_any(&robust[k]);
+            if (own != pass) continue;
             struct timespec t0;
-            if (!crops && n_shared++ == 0) {
+            if (!own && n_shared++ == 0) {
                 clock_gettime(CLOCK_MONOTONIC, &t0);
                 st = sam2_set_image(ctx, &img.img);
                 embed_secs = seconds_since(&t0);
@@ -212,7 +227,9 @@ int cmd_compare(int argc, char **argv) {
                 }
             }
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            st = sam2_amg_generate(ctx, crops ? &img.img : NULL, &params[k].p, &res[k]);
+            st = robust_args_any(&robust[k])
+                     ? robust_generate(ctx, &img.img, a.depth, &params[k].p, &robust[k], &res[k], &contrast[k])
+                     : sam2_amg_generate(ctx, own ? &img.img : NULL, &params[k].p, &res[k]);
             secs[k] = seconds_since(&t0);
             if (st != SAM2_OK) {
                 fprintf(stderr, "sam2 compare: set %d: %s\n", k + 1, sam2_last_error());
@@ -220,9 +237,11 @@ int cmd_compare(int argc, char **argv) {
             }
             char label[1024];
             param_set_label(&a.sets[k], label, sizeof label);
-            fprintf(stderr, "set %d (%s): %d masks in %.2f s\n", k + 1, label, res[k]->n_masks, secs[k]);
+            fprintf(stderr, "set %d (%s): %d masks in %.2f s%s%s%s\n", k + 1, label, res[k]->n_masks, secs[k],
+                    contrast[k] ? " (contrast " : "",
+                    contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "", contrast[k] ? ")" : "");
         }
-    if (write_grid(&a, &img, res, secs, embed_secs, n_shared) != 0) goto done;
+    if (write_grid(&a, &img, res, secs, contrast, embed_secs, n_shared) != 0) goto done;
     rc = 0;
 done:
     for (int k = 0; k < a.n_sets; k++) {
@@ -231,7 +250,7 @@ done:
         param_set_free(&a.sets[k]);
     }
     param_set_free(&a.base);
-    free(params), free(res), free(secs);
+    free(params), free(robust), free(res), free(secs), free(contrast);
     cli_image_free(&img);
     sam2_ctx_free(ctx);
     sam2_model_free(m);

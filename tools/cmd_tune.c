@@ -134,7 +134,7 @@ static int parse_args(tune_args *a, int argc, char **argv) {
     if (!a->truth && (a->objective == OBJ_RECALL75 || a->objective == OBJ_RECALL50))
         return cli_usage_error("tune", "--objective %s needs --truth", objective_names[a->objective]);
     if (param_grid_parse(&a->grid, "tune", a->grid_text ? a->grid_text : TUNE_DEFAULT_GRID) != 0) return 2;
-    if (a->base_text[0] && param_set_parse(&a->base, "tune", a->base_text) != 0) return 2;
+    if (a->base_text[0] && param_set_parse(&a->base, "tune", a->base_text, 0) != 0) return 2;
     return 0;
 }
 
@@ -390,7 +390,7 @@ int cmd_tune(int argc, char **argv) {
     if (!S || !rank || !groups) goto done;
     for (long i = 0; i < n; i++) {
         amg_args_init(&S[i].amg);
-        if ((a.base.n && param_set_apply(&a.base, &S[i].amg, "tune") != 0) ||
+        if ((a.base.n && param_set_apply(&a.base, &S[i].amg, NULL, "tune") != 0) ||
             param_grid_apply(&a.grid, i, &S[i].amg, "tune") != 0)
             goto done;
         param_grid_label(&a.grid, i, S[i].label, sizeof S[i].label);

@@ -9,11 +9,20 @@
 
 #include "cli.h"
 
+/* Applies one name=value: a step of robust_args when r is given and the
+ * name is one of them, else an AMG parameter. 0 or -1 (printed). */
+static int assign(amg_args *a, robust_args *r, const char *cmd, const char *name, const char *value) {
+    const int rc = r ? robust_args_set(r, cmd, name, value) : 1;
+    return rc <= 0 ? rc : amg_args_set(a, cmd, name, value);
+}
+
 /* Checks one name=value on scratch default parameters. */
-static int check_assign(const char *cmd, const char *name, const char *value) {
+static int check_assign(const char *cmd, const char *name, const char *value, int robust_names) {
     amg_args a;
+    robust_args r;
     amg_args_init(&a);
-    int rc = amg_args_set(&a, cmd, name, value);
+    robust_args_init(&r);
+    int rc = assign(&a, robust_names ? &r : NULL, cmd, name, value);
     amg_args_free(&a);
     return rc;
 }
@@ -32,7 +41,7 @@ static int same_name(const char *a, const char *b) {
     return *a == *b;
 }
 
-int param_set_parse(param_set *s, const char *cmd, const char *text) {
+int param_set_parse(param_set *s, const char *cmd, const char *text, int robust_names) {
     memset(s, 0, sizeof *s);
     s->buf = strdup(text);
     s->v = calloc(strlen(text) / 2 + 1, sizeof *s->v);
@@ -44,7 +53,7 @@ int param_set_parse(param_set *s, const char *cmd, const char *text) {
         *eq = 0;
         char *name = trim(tok), *value = trim(eq + 1);
         if (!*name || !*value) return cli_usage_error(cmd, "empty name or value in \"%s\"", text), -1;
-        if (check_assign(cmd, name, value) != 0) return -1;
+        if (check_assign(cmd, name, value, robust_names) != 0) return -1;
         for (int i = 0; i < s->n; i++)
             if (same_name(s->v[i].name, name))
                 return cli_usage_error(cmd, "%s is given twice in \"%s\"", name, text), -1;
@@ -55,9 +64,9 @@ int param_set_parse(param_set *s, const char *cmd, const char *text) {
     return 0;
 }
 
-int param_set_apply(const param_set *s, amg_args *a, const char *cmd) {
+int param_set_apply(const param_set *s, amg_args *a, robust_args *r, const char *cmd) {
     for (int i = 0; i < s->n; i++)
-        if (amg_args_set(a, cmd, s->v[i].name, s->v[i].value) != 0) return -1;
+        if (assign(a, r, cmd, s->v[i].name, s->v[i].value) != 0) return -1;
     return 0;
 }
 
@@ -98,7 +107,7 @@ int param_grid_parse(param_grid *g, const char *cmd, const char *text) {
         for (char *v = strtok_r(eq + 1, ",", &save2); v; v = strtok_r(NULL, ",", &save2)) {
             v = trim(v);
             if (!*v) continue;
-            if (check_assign(cmd, name, v) != 0) return -1;
+            if (check_assign(cmd, name, v, 0) != 0) return -1;
             g->values[k][g->n_values[k]++] = v;
         }
         if (g->n_values[k] == 0) return cli_usage_error(cmd, "%s has no values in the grid", name), -1;

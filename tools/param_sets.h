@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "amg_args.h"
+#include "robust_args.h"
 
 #define PARAM_GRID_MAX_AXES 16
 #define PARAM_GRID_MAX_SETTINGS 10000
@@ -24,11 +25,15 @@ typedef struct param_set {
 } param_set;
 
 /* Parses a set; every name and value is checked by applying it to default
- * parameters. 0, or -1 after printing "sam2 CMD: ..." naming the problem. */
-int param_set_parse(param_set *s, const char *cmd, const char *text);
+ * parameters. robust_names: the steps of robust_args (robust=true,
+ * consensus-min-support=7, ...) are names too. 0, or -1 after printing
+ * "sam2 CMD: ..." naming the problem. */
+int param_set_parse(param_set *s, const char *cmd, const char *text, int robust_names);
 
-/* Applies the set's assignments to a, in order. 0 or -1 (printed). */
-int param_set_apply(const param_set *s, amg_args *a, const char *cmd);
+/* Applies the set's assignments to a (and the steps of robust_args to r,
+ * which must be given when the set was parsed with robust_names), in
+ * order. 0 or -1 (printed). */
+int param_set_apply(const param_set *s, amg_args *a, robust_args *r, const char *cmd);
 
 /* "name=value name=value" (the set as written), into buf. */
 void param_set_label(const param_set *s, char *buf, size_t n);

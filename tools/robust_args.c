@@ -115,6 +115,30 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
     return 1;
 }
 
+int robust_args_set(robust_args *r, const char *cmd, const char *name, const char *value) {
+    char flag[128];
+    const int n = snprintf(flag, sizeof flag, "--%s", name);
+    if (n < 0 || (size_t)n >= sizeof flag) return 1;
+    for (char *c = flag + 2; *c; c++)
+        if (*c == '_') *c = '-';
+    if (!strcmp(flag, "--robust")) {
+        int on = 0;
+        if (!cli_parse_bool(value, &on)) return cli_usage_error(cmd, "robust takes true or false, got '%s'", value), -1;
+        if (!on) {
+            robust_args_init(r);
+            return 0;
+        }
+    }
+    char *argv[2] = {flag, (char *)value};
+    int i = 0;
+    const int rc = robust_args_option(r, cmd, 2, argv, &i);
+    return rc > 0 ? 0 : rc < 0 ? -1 : 1;
+}
+
+int robust_args_any(const robust_args *r) {
+    return r->contrast != SAM2_CONTRAST_OFF || r->gap_fill || r->consensus || r->merge || r->dedup;
+}
+
 void robust_args_print_help(void) {
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
     const sam2_consensus_params c = sam2_consensus_default_params();

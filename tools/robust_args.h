@@ -28,6 +28,15 @@ void robust_args_init(robust_args *r);
  * and returns 1; -1 after printing an error; 0 if not one of them. */
 int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, int *i);
 
+/* Applies one "name=value" setting of these flags (kebab- or snake-case,
+ * without the dashes: "consensus-min-support=7", "robust=true"). robust=true
+ * is --robust; robust=false turns every step off (the official generator).
+ * 0 on success; -1 after printing an error; 1 if name is not one of them. */
+int robust_args_set(robust_args *r, const char *cmd, const char *name, const char *value);
+
+/* 1 when any step beyond the official generator is on. */
+int robust_args_any(const robust_args *r);
+
 /* One line per flag. */
 void robust_args_print_help(void);
 

@@ -33,6 +33,27 @@ expect_eq "one column width" "$w" 220
 expect_fail "existing output" "exists" "$SAM2" compare "$IMG" --set points-per-side=4 -o "$TMP/g.png"
 expect_ok "overwrite" "$SAM2" compare "$IMG" "${B[@]}" -t 2 --set points-per-side=4 -o "$TMP/g.png" --overwrite
 
+# the steps of --robust as set names, and --robust for every set (a set's own
+# value wins): each set gives what 'sam2 auto' gives with the same flags
+LOWC="$SRC/examples/images/shapes_lowcontrast.png"
+LB=("${B[@]}" --points-per-side 16)
+count_auto() { "$SAM2" auto "$LOWC" "${LB[@]}" -t 2 --output-mode coco_rle -o "$TMP/a" --overwrite "$@" 2>&1 |
+  sed -n 's/^\([0-9]*\) masks in .*/\1/p'; }
+n_off=$(count_auto)
+n_rob=$(count_auto --robust)
+n_nocons=$(count_auto --robust --consensus false)
+[ "$n_rob" != "$n_off" ] && ok || bad "--robust gives as many masks as the official setting ($n_off): nothing to compare"
+expect_ok "robust sets" "$SAM2" compare "$LOWC" "${LB[@]}" -t 2 --set robust=false --set robust=true \
+  --set robust=true,consensus=false -o "$TMP/r.png"
+grep -q "^set 1 (robust=false): $n_off masks in [0-9.]* s$" "$TMP/err" && ok || bad "official set: want $n_off masks"
+grep -q "^set 2 (robust=true): $n_rob masks in [0-9.]* s (contrast stretch)$" "$TMP/err" && ok ||
+  bad "robust set: want $n_rob masks and the contrast step named"
+grep -q "^set 3 (robust=true consensus=false): $n_nocons masks" "$TMP/err" && ok || bad "robust set without consensus: want $n_nocons"
+expect_ok "--robust for every set" "$SAM2" compare "$LOWC" "${LB[@]}" -t 2 --robust --set robust=false \
+  --set gap_fill=true -o "$TMP/r2.png"
+grep -q "^set 1 (robust=false): $n_off masks" "$TMP/err" && ok || bad "robust=false did not win over --robust"
+grep -q "^set 2 (gap_fill=true): $n_rob masks" "$TMP/err" && ok || bad "--robust did not reach set 2"
+
 expect_ok "help" "$SAM2" compare --help
 grep -q -- "--set" "$TMP/out" && ok || bad "help lacks --set"
 
@@ -45,6 +66,9 @@ expect_fail "no set" "no --set" "$SAM2" compare "$IMG" -o "$TMP/x.png"
 expect_fail "no image" "no image" "$SAM2" compare --set points-per-side=4
 expect_fail "missing image" "nonexistent" "$SAM2" compare "$TMP/nonexistent.png" --set points-per-side=4 -o "$TMP/x.png"
 expect_fail "bad common flag" "unknown AMG parameter 'bogus'" "$SAM2" compare "$IMG" --bogus 3 --set points-per-side=4 -o "$TMP/x.png"
+expect_fail "bad robust value" "robust takes true or false, got 'maybe'" "$SAM2" compare "$IMG" --set robust=maybe -o "$TMP/x.png"
+expect_fail "bad step value" "consensus-min-support: bad value 'abc'" "$SAM2" compare "$IMG" --set consensus-min-support=abc -o "$TMP/x.png"
+expect_fail "unknown step" "unknown option '--merge-bogus'" "$SAM2" compare "$IMG" --set merge-bogus=1 -o "$TMP/x.png"
 expect_fail "bad tile width" "tile-width" "$SAM2" compare "$IMG" --set points-per-side=4 --tile-width 5 -o "$TMP/x.png"
 [ ! -e "$TMP/x.png" ] && ok || bad "a failed run left an output"
 finish
