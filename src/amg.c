@@ -292,9 +292,7 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
         int first = -1, last = -1;
         const int a = ty->i0[y], b = ty->i1[y];
         const float mx = fmaxf(s->rmax[a], s->rmax[b]), mn = fminf(s->rmin[a], s->rmin[b]);
-        const int kind = mx + 1e-4f * (1.0f + fabsf(mx)) < tmin   ? 0
-                         : mn - 1e-4f * (1.0f + fabsf(mn)) > tmax ? 1
-                                                                  : 2;
+        const int kind = amg_below(mx, tmin) ? 0 : amg_above(mn, tmax) ? 1 : 2;
         if (kind < 2) {
             if (kind == 1) {
                 n_hi += cw, n_lo += cw;

@@ -3,7 +3,6 @@
  * value rounds as the reference's does. */
 #include "amg_row.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "error.h"
@@ -71,14 +70,10 @@ void amg_col_runs_free(amg_col_runs *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* v below (above) t by the margin the row skip of the generator uses */
-static inline int below(float v, float t) { return v + 1e-4f * (1.0f + fabsf(v)) < t; }
-static inline int above(float v, float t) { return v - 1e-4f * (1.0f + fabsf(v)) > t; }
-
 static int run_kind(const float *ra, const float *rb, int c0, int c1, float tmin, float tmax) {
     const float a = ra[c0], b = ra[c1], c = rb[c0], d = rb[c1];
-    if (below(a, tmin) && below(b, tmin) && below(c, tmin) && below(d, tmin)) return 0;
-    if (above(a, tmax) && above(b, tmax) && above(c, tmax) && above(d, tmax)) return 1;
+    if (amg_below(a, tmin) && amg_below(b, tmin) && amg_below(c, tmin) && amg_below(d, tmin)) return 0;
+    if (amg_above(a, tmax) && amg_above(b, tmax) && amg_above(c, tmax) && amg_above(d, tmax)) return 1;
     return 2;
 }
 

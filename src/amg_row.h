@@ -15,6 +15,12 @@
 void amg_row_separable(const float *r0, const float *r1, float h0, float h1, int n, float thr, float hi, float lo,
                        uint8_t *bin, int64_t *n_hi, int64_t *n_lo);
 
+/* v below (above) t by a margin far beyond the rounding of a bilinear
+ * value: a convex combination of values all below (above) t this way stays
+ * below (above) it when computed in float. */
+static inline int amg_below(float v, float t) { return v + 1e-4f * (1.0f + (v < 0 ? -v : v)) < t; }
+static inline int amg_above(float v, float t) { return v - 1e-4f * (1.0f + (v < 0 ? -v : v)) > t; }
+
 /* Runs of output columns that read the same two source columns: columns
  * [start[k], start[k + 1]) interpolate between source columns c0[k] and
  * c1[k]. */
