@@ -286,7 +286,7 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
         }
         s->rmin[r] = nan ? -INFINITY : mn, s->rmax[r] = nan ? INFINITY : mx;
     }
-    int prev_kind = 0; /* the row before the first counts as all zeros; 2: computed */
+    int prev_kind = 0; /* the row before the first counts as all zeros; 3: computed on spans */
     for (int y = 0; y < ch; y++) {
         const float h0 = ty->l0[y], h1 = ty->l1[y];
         int first = -1, last = -1;
@@ -311,13 +311,14 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
             if (out->st != SAM2_OK) return;
             continue;
         }
-        prev_kind = 2;
         /* the same test run by run of columns, once per pair of source
          * rows: only runs near a threshold are computed */
+        const int same_spans = prev_kind == 3 && s->span_a == a && s->span_b == b;
         if (s->span_a != a || s->span_b != b) {
             amg_span_list(&s->runs, lr + (size_t)a * L, lr + (size_t)b * L, tmin, tmax, s->spans, &s->n_spans);
             s->span_a = a, s->span_b = b;
         }
+        prev_kind = 3;
         const float *ra = lr + (size_t)a * L, *rb = lr + (size_t)b * L, *r0 = NULL, *r1 = NULL;
         for (int k = 0; k < s->n_spans; k++) {
             const int x0 = s->spans[k].x0, n = s->spans[k].n, rk = s->spans[k].kind;
@@ -341,13 +342,20 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
                 }
             }
         }
-        if (amg_row_span(s->bin, cw, &first, &last)) {
+        if (amg_spans_extent(s->spans, s->n_spans, s->bin, &first, &last)) {
             if (first < bx0) bx0 = first;
             if (last > bx1) bx1 = last;
             if (by0 == ch) by0 = y;
             by1 = y;
         }
-        out->st = rle_rows_push(&s->rle, s->bin);
+        /* after a row of the same spans only the computed spans can differ */
+        if (same_spans) {
+            for (int k = 0; k < s->n_spans && out->st == SAM2_OK; k++)
+                if (s->spans[k].kind == 2) out->st = rle_rows_compare(&s->rle, s->bin, s->spans[k].x0, s->spans[k].n);
+            if (out->st == SAM2_OK) out->st = rle_rows_push_repeat(&s->rle);
+        } else {
+            out->st = rle_rows_push(&s->rle, s->bin);
+        }
         if (out->st != SAM2_OK) return;
     }
     /* int32 counts divided as float32 (an empty mask gives 0/0 = NaN) */

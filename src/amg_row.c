@@ -92,3 +92,20 @@ void amg_span_list(const amg_col_runs *runs, const float *ra, const float *rb, f
     }
     *n_spans = n;
 }
+
+int amg_spans_extent(const amg_span *spans, int n_spans, const uint8_t *bin, int *first, int *last) {
+    int f = -1, l = -1, a, b;
+    for (int k = 0; k < n_spans && f < 0; k++) {
+        const amg_span *sp = &spans[k];
+        if (sp->kind == 1) f = sp->x0;
+        else if (sp->kind == 2 && amg_row_span(bin + sp->x0, sp->n, &a, &b)) f = sp->x0 + a;
+    }
+    if (f < 0) return 0;
+    for (int k = n_spans - 1; k >= 0 && l < 0; k--) {
+        const amg_span *sp = &spans[k];
+        if (sp->kind == 1) l = sp->x0 + sp->n - 1;
+        else if (sp->kind == 2 && amg_row_span(bin + sp->x0, sp->n, &a, &b)) l = sp->x0 + b;
+    }
+    *first = f, *last = l;
+    return 1;
+}

@@ -50,6 +50,11 @@ typedef struct amg_span {
 void amg_span_list(const amg_col_runs *runs, const float *ra, const float *rb, float tmin, float tmax, amg_span *spans,
                    int *n_spans);
 
+/* The first and last x with bin[x] != 0 of a row made from spans (kind 0
+ * all zeros, 1 all ones, 2 as computed in bin); returns 0 when the row is
+ * all zeros. Only computed spans are read. */
+int amg_spans_extent(const amg_span *spans, int n_spans, const uint8_t *bin, int *first, int *last);
+
 /* The first and last x with bin[x] != 0, by eight bytes at a time; returns
  * 0 (and leaves first and last alone) when the row is all zeros. */
 int amg_row_span(const uint8_t *bin, int n, int *first, int *last);

@@ -55,11 +55,13 @@ static int add_transition(rle_rows *r, int x, int y) {
     return 0;
 }
 
-sam2_status rle_rows_push(rle_rows *r, const uint8_t *row) {
+sam2_status rle_rows_compare(rle_rows *r, const uint8_t *row, int x0, int n) {
     if (r->y >= r->h) return SAM2_FAIL(SAM2_ERR_PARAM, "RLE builder: more than %d rows pushed", r->h);
-    const int w = r->w, y = r->y;
+    if (x0 < 0 || n < 0 || x0 > r->w - n)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "RLE builder: columns %d + %d outside a %d-column row", x0, n, r->w);
+    const int w = x0 + n, y = r->y;
     uint8_t *prev = r->prev;
-    int x = 0;
+    int x = x0;
     while (x < w) {
         /* skip 32, then 8 equal bytes at a time (prev holds 0/1, so equality
          * means the row holds the same 0/1 values) */
@@ -90,6 +92,11 @@ sam2_status rle_rows_push(rle_rows *r, const uint8_t *row) {
             }
         }
     }
+    return SAM2_OK;
+}
+
+sam2_status rle_rows_push(rle_rows *r, const uint8_t *row) {
+    SAM2_TRY(rle_rows_compare(r, row, 0, r->w));
     r->y++;
     return SAM2_OK;
 }

@@ -35,6 +35,13 @@ void rle_rows_reset(rle_rows *r);
  * of memory or when more than h rows are pushed. */
 sam2_status rle_rows_push(rle_rows *r, const uint8_t *row);
 
+/* A row in parts: rle_rows_compare takes columns [x0, x0 + n) of the next
+ * row (row holds the whole row; the columns not compared must equal the
+ * previous row's), and rle_rows_push_repeat then ends the row. Fails when out
+ * of memory, when the columns lie outside the row or when all h rows were
+ * pushed. */
+sam2_status rle_rows_compare(rle_rows *r, const uint8_t *row, int x0, int n);
+
 /* Appends a row equal to the previous one (all zeros when it is the first):
  * no transitions, so no work. */
 sam2_status rle_rows_push_repeat(rle_rows *r);

@@ -113,6 +113,9 @@ static void check_spans(int L, int h, int w, float scale, int nan, float thr, fl
             }
         }
         *bad += covered != w || ph != gh || pl != gl || memcmp(a, b, (size_t)w) != 0;
+        int f0 = -1, l0 = -1, f1 = -1, l1 = -1;
+        const int any0 = amg_row_span(a, w, &f0, &l0), any1 = amg_spans_extent(sp, n_sp, b, &f1, &l1);
+        *bad += any0 != any1 || f0 != f1 || l0 != l1;
     }
     free(m), free(r0), free(r1), free(a), free(b), free(sp);
     amg_col_runs_free(&runs);

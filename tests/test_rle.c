@@ -231,6 +231,50 @@ static void test_edge_cases(void) {
     free(s);
 }
 
+/* Rows pushed in parts (only the columns that changed since the row above
+ * compared) give the RLE of rows pushed whole. */
+static void test_parts(void) {
+    int fails = 0;
+    for (int t = 0; t < 200; t++) {
+        const int h = 1 + (int)(rnd() % 30), w = 1 + (int)(rnd() % 90);
+        uint8_t *m = malloc((size_t)h * w);
+        random_mask(m, 1, w, (int)(rnd() % 9));
+        /* each row changes the one before it in at most one range of columns */
+        int *x0 = malloc(sizeof(int) * h), *n = malloc(sizeof(int) * h);
+        for (int y = 0; y < h; y++) {
+            if (y) memcpy(m + (size_t)y * w, m + (size_t)(y - 1) * w, (size_t)w);
+            x0[y] = (int)(rnd() % (unsigned)w), n[y] = (int)(rnd() % (unsigned)(w - x0[y] + 1));
+            for (int x = x0[y]; x < x0[y] + n[y]; x++) m[(size_t)y * w + x] = (uint8_t)(rnd() % 2);
+        }
+        rle_rows whole, parts;
+        CHECK_OK(rle_rows_init(&whole, h, w));
+        CHECK_OK(rle_rows_init(&parts, h, w));
+        for (int y = 0; y < h; y++) {
+            CHECK_OK(rle_rows_push(&whole, m + (size_t)y * w));
+            if (y == 0) {
+                CHECK_OK(rle_rows_push(&parts, m));
+            } else {
+                CHECK_OK(rle_rows_compare(&parts, m + (size_t)y * w, x0[y], n[y]));
+                CHECK_OK(rle_rows_push_repeat(&parts));
+            }
+        }
+        int64_t *a = NULL, *b = NULL;
+        int na = 0, nb = 0;
+        CHECK_OK(rle_rows_finish(&whole, 0, 0, h, w, &a, &na));
+        CHECK_OK(rle_rows_finish(&parts, 0, 0, h, w, &b, &nb));
+        fails += !same_counts(a, na, b, nb);
+        free(a), free(b), free(m), free(x0), free(n);
+        rle_rows_free(&whole), rle_rows_free(&parts);
+    }
+    CHECK(fails == 0, "%d masks differ when pushed in parts", fails);
+    rle_rows r;
+    uint8_t row[4] = {1, 1, 0, 0};
+    CHECK_OK(rle_rows_init(&r, 1, 4));
+    CHECK(rle_rows_compare(&r, row, 3, 2) == SAM2_ERR_PARAM, "columns past the row refused");
+    CHECK(rle_rows_compare(&r, row, -1, 1) == SAM2_ERR_PARAM, "negative column refused");
+    rle_rows_free(&r);
+}
+
 static void test_bad_input(void) {
     uint8_t m[12];
     int64_t bad_sum[] = {5, 5};
@@ -348,6 +392,7 @@ int main(void) {
     test_pack();
     test_random_round_trip();
     test_placement();
+    test_parts();
     test_edge_cases();
     test_bad_input();
     return test_finish();
