@@ -313,13 +313,13 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
         }
         /* the same test run by run of columns, once per pair of source
          * rows: only runs near a threshold are computed */
+        const float *ra = lr + (size_t)a * L, *rb = lr + (size_t)b * L, *r0 = NULL, *r1 = NULL;
         const int same_spans = prev_kind == 3 && s->span_a == a && s->span_b == b;
         if (s->span_a != a || s->span_b != b) {
-            amg_span_list(&s->runs, lr + (size_t)a * L, lr + (size_t)b * L, tmin, tmax, s->spans, &s->n_spans);
+            amg_span_list(&s->runs, ra, rb, tmin, tmax, s->spans, &s->n_spans);
             s->span_a = a, s->span_b = b;
         }
         prev_kind = 3;
-        const float *ra = lr + (size_t)a * L, *rb = lr + (size_t)b * L, *r0 = NULL, *r1 = NULL;
         for (int k = 0; k < s->n_spans; k++) {
             const int x0 = s->spans[k].x0, n = s->spans[k].n, rk = s->spans[k].kind;
             if (rk < 2) {

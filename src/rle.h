@@ -43,7 +43,8 @@ sam2_status rle_rows_push(rle_rows *r, const uint8_t *row);
 sam2_status rle_rows_compare(rle_rows *r, const uint8_t *row, int x0, int n);
 
 /* Appends a row equal to the previous one (all zeros when it is the first):
- * no transitions, so no work. */
+ * no transitions, so no work. After rle_rows_compare it ends the row whose
+ * changed columns were compared. */
 sam2_status rle_rows_push_repeat(rle_rows *r);
 
 /* Finishes the mask (all h rows must have been pushed) and writes the RLE of
