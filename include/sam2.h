@@ -324,10 +324,27 @@ typedef struct sam2_amg_mask {
     sam2_mask_source source;
 } sam2_amg_mask;
 
+/* How the generator's filters thinned the grid's candidates, over the crops
+ * of params' own layers, each count a subset of the one before: which
+ * setting to relax when too few masks come out (or to tighten when too many
+ * do). */
+typedef struct sam2_amg_filter_counts {
+    int clicks;              /* points decoded */
+    int candidates;          /* masks the decoder returned for them */
+    int above_pred_iou;      /* predicted IoU above pred_iou_thresh (all when it is 0) */
+    int above_stability;     /* ... and stability score >= stability_score_thresh */
+    int off_crop_edge;       /* ... and box not at an inner edge of its crop */
+    int after_box_nms;       /* ... and kept by the box NMS within its crop */
+    int after_crop_nms;      /* ... and kept by the NMS across crops: the generator's masks */
+    float max_pred_iou;      /* the highest predicted IoU of any candidate (NaN: none) */
+    float max_stability;     /* the highest stability score above pred_iou_thresh (NaN: none) */
+} sam2_amg_filter_counts;
+
 typedef struct sam2_amg_result {
     int width, height;       /* the image size (RLE size is [height, width]) */
     int n_masks;
     sam2_amg_mask *masks;    /* in the official output order */
+    sam2_amg_filter_counts filters; /* the generator's pass (all zero for results made otherwise) */
 } sam2_amg_result;
 
 /* Runs the automatic mask generator on img. The context's encoder is run on

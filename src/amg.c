@@ -238,6 +238,8 @@ static const float *hrow_get(amg_scratch *s, const float *lr, int L, int r, cons
 /* What evaluating one candidate produced. */
 typedef struct cand_result {
     int kept;
+    int has_stab;     /* passed the run's IoU filter: stab holds its stability score */
+    float stab;
     sam2_status st;
     amg_rec rec;
 } cand_result;
@@ -360,6 +362,7 @@ static void eval_candidate(const amg_run *run, const amg_crop *crop, const lerp_
     }
     /* int32 counts divided as float32 (an empty mask gives 0/0 = NaN) */
     const float stab = (float)n_hi / (float)n_lo;
+    out->has_stab = 1, out->stab = stab;
     if (run->stab_thr > 0.0f && !(stab >= run->stab_thr)) return;
     int box[4] = {0, 0, 0, 0}; /* an empty mask has the box [0, 0, 0, 0] */
     if (bx1 >= 0) box[0] = bx0, box[1] = by0, box[2] = bx1, box[3] = by1;
@@ -394,10 +397,28 @@ typedef struct amg_state {
     float *m2m_pts;         /* (ppb, 2) */
     int *ones;              /* (ppb * M) labels */
     cand_result *res;       /* (ppb * M) */
+    sam2_amg_filter_counts *fc; /* the current crop's filter counts */
     sam2_amg_result *pool;  /* NULL, or where every candidate above pool_pred goes */
     int pool_cap;
     float pool_pred;        /* the pool's IoU filter (0: none) */
 } amg_state;
+
+/* NaN-ignoring maximum. */
+static float max_or_nan(float m, float v) { return isnan(v) ? m : isnan(m) || v > m ? v : m; }
+
+/* Counts a candidate into fc by params' own filters, in the order
+ * eval_candidate applies them; the run's filters may be looser (the pool's),
+ * never stricter, so a candidate params keep always has its stability. */
+static void count_candidate(const sam2_amg_params *p, float iou, const cand_result *r, sam2_amg_filter_counts *fc) {
+    fc->candidates++;
+    fc->max_pred_iou = max_or_nan(fc->max_pred_iou, iou);
+    if ((p->pred_iou_thresh > 0.0f && !(iou > p->pred_iou_thresh)) || !r->has_stab) return;
+    fc->above_pred_iou++;
+    fc->max_stability = max_or_nan(fc->max_stability, r->stab);
+    if (p->stability_score_thresh > 0.0f && !(r->stab >= p->stability_score_thresh)) return;
+    fc->above_stability++;
+    if (r->kept) fc->off_crop_edge++;
+}
 
 /* The crop's grid points in crop pixels (float32), malloc'd into *pts. */
 static sam2_status crop_points(const sam2_amg_params *p, const amg_crop *c, float **pts, int *n_pts) {
@@ -492,6 +513,7 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
     for (int k = 0; k < nc; k++) {
         cand_result *r = &S->res[k];
         if (st == SAM2_OK && r->st != SAM2_OK) st = r->st;
+        if (S->fc) count_candidate(S->p, iou[k], r, S->fc);
         if (r->kept && st == SAM2_OK && S->pool) {
             const int official = passes_official(S->p, &r->rec);
             st = pool_take(S, crop, &r->rec, !official);
@@ -513,6 +535,8 @@ static sam2_status eval_batch(amg_state *S, const amg_crop *crop, const lerp_tap
  * the stable NMS see them in). */
 typedef struct cand_crop {
     int n, cap;
+    int n_clicks, n_decoded; /* points decoded, candidates before the IoU filter */
+    float max_iou;           /* the highest predicted IoU decoded (NaN: none) */
     float *low; /* (n, L, L) logits */
     float *iou; /* (n) */
     float *pts; /* (n, 2) crop pixels */
@@ -537,6 +561,8 @@ struct sam2_amg_candidates {
 static sam2_status store_batch(sam2_amg_candidates *c, cand_crop *cc, int nc, const float *low, const float *iou,
                                const float *pts, int pts_per_cand) {
     const size_t LL = (size_t)c->L * c->L;
+    cc->n_decoded += nc;
+    for (int k = 0; k < nc; k++) cc->max_iou = max_or_nan(cc->max_iou, iou[k]);
     for (int k = 0; k < nc; k++) {
         if (c->loose_pred > 0.0f && !(iou[k] > c->loose_pred)) continue;
         const size_t need = sizeof(float) * (LL + 3);
@@ -631,6 +657,8 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
         for (int t = 0; t < S->n_threads && st == SAM2_OK; t++) st = scratch_init(&S->scratch[t], L, ch, &tx);
     }
 
+    if (store) cc->n_clicks += n_pts;
+    else S->fc->clicks += n_pts;
     for (int b0 = 0; b0 < n_pts && st == SAM2_OK; b0 += p->points_per_batch) {
         const int nb = n_pts - b0 < p->points_per_batch ? n_pts - b0 : p->points_per_batch;
         /* candidates the IoU filter drops need no mask logits (unless m2m
@@ -673,7 +701,10 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
         rec_list_free(&list);
         return st;
     }
-    return crop_nms(p, crop, &list, out);
+    const int n_before = out->n;
+    st = crop_nms(p, crop, &list, out);
+    S->fc->after_box_nms += out->n - n_before;
+    return st;
 }
 
 /* ------------------------------------------------------------ the run */
@@ -724,11 +755,13 @@ static sam2_status check_inputs(sam2_ctx *ctx, const sam2_image *img, const sam2
  * (store NULL) or into the store. crops / crop_start come back malloc'd. */
 static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int W, int H,
                                 sam2_amg_candidates *store, amg_crop **crops_out, int **crop_start_out,
-                                rec_list *all, sam2_amg_result *pool, float pool_pred) {
+                                sam2_amg_filter_counts **counts_out, rec_list *all, sam2_amg_result *pool,
+                                float pool_pred) {
     const sam2_config *cfg = &ctx->model->cfg;
     const int L = 4 * (cfg->image_size / cfg->backbone_stride);
     const size_t LL = (size_t)L * L;
     *crops_out = NULL, *crop_start_out = NULL;
+    if (counts_out) *counts_out = NULL;
 
     amg_state S;
     memset(&S, 0, sizeof S);
@@ -764,27 +797,33 @@ static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2
     const int n_crops = amg_n_crops(params->crop_n_layers);
     amg_crop *crops = malloc(sizeof *crops * (size_t)n_crops);
     int *crop_start = malloc(sizeof(int) * ((size_t)n_crops + 1)); /* first record of each crop */
-    sam2_status st = crops && crop_start ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
+    sam2_amg_filter_counts *counts = calloc((size_t)n_crops, sizeof *counts);
+    sam2_status st = crops && crop_start && counts ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
     if (st == SAM2_OK && store) {
         store->cc = calloc((size_t)n_crops, sizeof *store->cc);
         if (!store->cc) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d crops", n_crops);
         else store->n_crops = n_crops;
+        for (int c = 0; c < n_crops && st == SAM2_OK; c++) store->cc[c].max_iou = NAN;
     }
     if (st == SAM2_OK) amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
     for (int c = 0; c < n_crops && st == SAM2_OK; c++) {
         crop_start[c] = all->n;
+        counts[c].max_pred_iou = counts[c].max_stability = NAN;
+        S.fc = &counts[c];
         st = process_crop(&S, img, &crops[c], all, store, store ? &store->cc[c] : NULL);
     }
     if (st == SAM2_OK) crop_start[n_crops] = all->n;
     state_free(&S);
     *crops_out = crops, *crop_start_out = crop_start;
+    if (counts_out) *counts_out = counts;
+    else free(counts);
     return st;
 }
 
 /* The NMS across crops (scored by 1 / crop area: smaller crops win) and the
  * result records, from every crop's kept records. */
 static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops, int n_crops, const int *crop_start,
-                            rec_list *all, int W, int H, sam2_amg_result **out) {
+                            const sam2_amg_filter_counts *counts, rec_list *all, int W, int H, sam2_amg_result **out) {
     int *order = NULL, n_order = all->n;
     int *rec_crop = NULL;
     sam2_status st = SAM2_OK;
@@ -818,6 +857,17 @@ static sam2_status assemble(const sam2_amg_params *params, const amg_crop *crops
     }
     if (st == SAM2_OK) {
         r->width = W, r->height = H, r->n_masks = n_order;
+        r->filters.max_pred_iou = r->filters.max_stability = NAN;
+        for (int c = 0; c < n_crops; c++) { /* each crop's counts, summed */
+            const sam2_amg_filter_counts *f = &counts[c];
+            sam2_amg_filter_counts *t = &r->filters;
+            t->clicks += f->clicks, t->candidates += f->candidates, t->above_pred_iou += f->above_pred_iou;
+            t->above_stability += f->above_stability, t->off_crop_edge += f->off_crop_edge;
+            t->after_box_nms += f->after_box_nms;
+            t->max_pred_iou = max_or_nan(t->max_pred_iou, f->max_pred_iou);
+            t->max_stability = max_or_nan(t->max_stability, f->max_stability);
+        }
+        r->filters.after_crop_nms = n_order;
         for (int k = 0; k < n_order && st == SAM2_OK; k++) {
             st = rec_to_mask(&all->v[order[k]], &crops[rec_crop[order[k]]], 0, &r->masks[k]);
             free(all->v[order[k]].packed), all->v[order[k]].packed = NULL;
@@ -866,14 +916,15 @@ static sam2_status generate(sam2_ctx *ctx, const sam2_image *img, const sam2_amg
     amg_crop *crops = NULL;
     int *crop_start = NULL;
     rec_list all = {0};
-    sam2_status st = decode_crops(ctx, img, &dec, W, H, NULL, &crops, &crop_start, &all, P, pool_pred);
+    sam2_amg_filter_counts *counts = NULL;
+    sam2_status st = decode_crops(ctx, img, &dec, W, H, NULL, &crops, &crop_start, &counts, &all, P, pool_pred);
     /* the crops come layer by layer: params' own are the first ones, and
      * so are their records (the list shares its records with all) */
     const int n_own = amg_n_crops(params->crop_n_layers);
     rec_list own = all;
     if (st == SAM2_OK) own.n = crop_start[n_own];
-    if (st == SAM2_OK) st = assemble(params, crops, n_own, crop_start, &own, W, H, out);
-    free(crops), free(crop_start);
+    if (st == SAM2_OK) st = assemble(params, crops, n_own, crop_start, counts, &own, W, H, out);
+    free(crops), free(crop_start), free(counts);
     rec_list_free(&all);
     if (st != SAM2_OK) sam2_amg_result_free(P);
     else if (pool) *pool = P;
@@ -941,7 +992,7 @@ sam2_status sam2_amg_candidates_new(sam2_ctx *ctx, const sam2_image *img, const 
     }
     int *crop_start = NULL;
     rec_list none = {0};
-    if (st == SAM2_OK) st = decode_crops(ctx, img, params, W, H, c, &c->crops, &crop_start, &none, NULL, 0.0f);
+    if (st == SAM2_OK) st = decode_crops(ctx, img, params, W, H, c, &c->crops, &crop_start, NULL, &none, NULL, 0.0f);
     free(crop_start);
     rec_list_free(&none);
     c->shape.point_grids = NULL, c->shape.point_grid_sizes = NULL;
@@ -1004,13 +1055,20 @@ sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *c, const sam2_am
     S.scratch = calloc((size_t)S.n_threads, sizeof *S.scratch);
     S.res = malloc(sizeof(cand_result) * AMG_REFILTER_CHUNK);
     int *crop_start = malloc(sizeof(int) * ((size_t)c->n_crops + 1));
+    sam2_amg_filter_counts *counts = calloc((size_t)c->n_crops, sizeof *counts);
     rec_list all = {0};
-    sam2_status st = S.scratch && S.res && crop_start ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG re-filtering");
+    sam2_status st = S.scratch && S.res && crop_start && counts ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for AMG re-filtering");
     for (int ci = 0; ci < c->n_crops && st == SAM2_OK; ci++) {
         const amg_crop *crop = &c->crops[ci];
         const cand_crop *cc = &c->cc[ci];
         const int cw = crop->x1 - crop->x0, ch = crop->y1 - crop->y0;
         crop_start[ci] = all.n;
+        /* the stored candidates are counted as they are filtered again, the
+         * ones the loosest IoU filter dropped here */
+        sam2_amg_filter_counts *fc = &counts[ci];
+        fc->clicks = cc->n_clicks, fc->candidates = cc->n_decoded - cc->n;
+        fc->max_pred_iou = cc->max_iou, fc->max_stability = NAN;
+        S.fc = fc;
         if (cw <= 0 || ch <= 0) continue; /* no pixels: no candidates (process_crop) */
         lerp_taps ty = {0}, tx = {0};
         rec_list list = {0};
@@ -1025,13 +1083,15 @@ sam2_status sam2_amg_from_candidates(const sam2_amg_candidates *c, const sam2_am
         for (int t = 0; t < S.n_threads; t++) scratch_free(&S.scratch[t]);
         lerp_taps_free(&ty);
         lerp_taps_free(&tx);
+        const int n_before = all.n;
         if (st == SAM2_OK) st = crop_nms(params, crop, &list, &all);
         else rec_list_free(&list);
+        fc->after_box_nms = all.n - n_before;
     }
     if (st == SAM2_OK) crop_start[c->n_crops] = all.n;
     state_free(&S);
-    if (st == SAM2_OK) st = assemble(params, c->crops, c->n_crops, crop_start, &all, c->W, c->H, out);
-    free(crop_start);
+    if (st == SAM2_OK) st = assemble(params, c->crops, c->n_crops, crop_start, counts, &all, c->W, c->H, out);
+    free(crop_start), free(counts);
     rec_list_free(&all);
     return st;
 }

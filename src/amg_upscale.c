@@ -115,7 +115,7 @@ sam2_status sam2_amg_result_upscale(const sam2_amg_result *r, int W, int H, sam2
         free(o);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d upscaled masks", r->n_masks);
     }
-    o->width = W, o->height = H, o->n_masks = r->n_masks;
+    o->width = W, o->height = H, o->n_masks = r->n_masks, o->filters = r->filters;
     const float fx = (float)W / w, fy = (float)H / h;
     sam2_status st = SAM2_OK;
     char msg[512] = ""; /* the first failure's message (threads keep their own) */

@@ -183,6 +183,33 @@ static int near_threshold(const cJSON *stats) {
     return t;
 }
 
+/* The generator's filter counts against the reference's: exact, except
+ * for as many decisions as the golden stats count near a threshold. */
+static void check_filter_counts(const char *label, const cJSON *stats, const sam2_amg_result *r, int near) {
+    const sam2_amg_filter_counts *f = &r->filters;
+    const cJSON *edge = cJSON_GetObjectItem(stats, "crop_edge_filter"), *nms = cJSON_GetObjectItem(stats, "nms");
+    int off_edge = 0, box_nms = 0, crop_nms = -1;
+    for (const cJSON *e = edge ? edge->child : NULL; e; e = e->next)
+        off_edge += cJSON_GetObjectItem(e, "n_in")->valueint - cJSON_GetObjectItem(e, "n_removed")->valueint;
+    /* one NMS per crop, then one across the crops when there are several */
+    const int n_nms = cJSON_GetArraySize(nms), n_crops = n_nms > 1 ? n_nms - 1 : n_nms;
+    for (int i = 0; i < n_crops; i++) box_nms += cJSON_GetObjectItem(cJSON_GetArrayItem(nms, i), "n_kept")->valueint;
+    crop_nms = n_nms > 1 ? cJSON_GetObjectItem(cJSON_GetArrayItem(nms, n_nms - 1), "n_kept")->valueint : box_nms;
+    const int want[6] = {cJSON_GetObjectItem(stats, "candidates_scored")->valueint,
+                         cJSON_GetObjectItem(stats, "passed_pred_iou")->valueint,
+                         cJSON_GetObjectItem(stats, "passed_stability")->valueint, off_edge, box_nms, crop_nms};
+    const int got[6] = {f->candidates, f->above_pred_iou, f->above_stability, f->off_crop_edge, f->after_box_nms,
+                        f->after_crop_nms};
+    static const char *names[6] = {"candidates", "above_pred_iou", "above_stability", "off_crop_edge", "after_box_nms",
+                                   "after_crop_nms"};
+    CHECK(got[0] == want[0], "%s: %d candidates counted, the reference scored %d", label, got[0], want[0]);
+    for (int i = 1; i < 6; i++)
+        CHECK(abs(got[i] - want[i]) <= near, "%s: filter count %s %d, the reference's %d (near-threshold %d)", label,
+              names[i], got[i], want[i], near);
+    CHECK(f->after_crop_nms == r->n_masks || r->n_masks < f->after_crop_nms, "%s: %d masks from %d after crop NMS",
+          label, r->n_masks, f->after_crop_nms);
+}
+
 /* Runs one golden case and compares. */
 static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, const char *path, int force_no_cc) {
     cJSON *j = read_json(path);
@@ -268,6 +295,7 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
         free(s);
     }
     const int near = near_threshold(stats);
+    check_filter_counts(label, stats, res, near);
     printf("%-34s golden %3d  ours %3d  matched %3d  same-order %3d  identical %3d (max %ld px differ)  min IoU %.6f  "
            "max|d iou| %.2e  max|d stab| %.2e  same area/bbox/crop/point/counts/coco %d/%d/%d/%d/%d/%d  near %d  %.2fs\n",
            label, ng, nr, matched, same_order, identical, max_px, matched ? min_iou : 0.0, d_iou, d_stab, same_area, same_bbox,
@@ -391,6 +419,58 @@ static void test_thin(sam2_ctx *ctx) {
     sam2_amg_result_free(r), sam2_amg_result_free(r2);
 }
 
+static int same_counts(const sam2_amg_filter_counts *a, const sam2_amg_filter_counts *b) {
+    return a->clicks == b->clicks && a->candidates == b->candidates && a->above_pred_iou == b->above_pred_iou &&
+           a->above_stability == b->above_stability && a->off_crop_edge == b->off_crop_edge &&
+           a->after_box_nms == b->after_box_nms && a->after_crop_nms == b->after_crop_nms &&
+           (a->max_pred_iou == b->max_pred_iou || (isnan(a->max_pred_iou) && isnan(b->max_pred_iou))) &&
+           (a->max_stability == b->max_stability || (isnan(a->max_stability) && isnan(b->max_stability)));
+}
+
+/* The filter counts are the same whichever way the generator ran: alone,
+ * with the pool's looser filters beside it (and zoomed crops it does not
+ * count), or re-filtering stored candidates; and they add up. */
+static void test_filter_counts(sam2_ctx *ctx) {
+    enum { W = 64, H = 48 };
+    static uint8_t px[W * H * 3];
+    sam2_image img = ramp_image(px, W, H, 5);
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 6, p.crop_n_layers = 1;
+    const float preds[3] = {0.0f, 0.45f, 0.52f}, stabs[3] = {0.0f, 0.5f, 0.95f};
+    sam2_amg_params loose = p;
+    loose.pred_iou_thresh = 0.45f; /* candidates at or below it are not stored, but counted */
+    sam2_amg_candidates *cands = NULL;
+    CHECK_OK(sam2_amg_candidates_new(ctx, &img, &loose, 0, &cands));
+    for (int k = 0; k < 3; k++) {
+        p.pred_iou_thresh = preds[k], p.stability_score_thresh = stabs[k];
+        sam2_amg_result *r = NULL, *r2 = NULL, *pool = NULL, *r3 = NULL;
+        CHECK_OK(sam2_amg_generate(ctx, &img, &p, &r));
+        if (!r) continue;
+        const sam2_amg_filter_counts *f = &r->filters;
+        printf("filter counts %d: %d %d %d %d %d %d %d, highest %g %g\n", k, f->clicks, f->candidates, f->above_pred_iou,
+               f->above_stability, f->off_crop_edge, f->after_box_nms, f->after_crop_nms, f->max_pred_iou,
+               f->max_stability);
+        CHECK(f->clicks == 36 + 4 * 36 && f->candidates == 3 * f->clicks, "setting %d: %d clicks, %d candidates", k,
+              f->clicks, f->candidates);
+        CHECK(f->candidates >= f->above_pred_iou && f->above_pred_iou >= f->above_stability &&
+                  f->above_stability >= f->off_crop_edge && f->off_crop_edge >= f->after_box_nms &&
+                  f->after_box_nms >= f->after_crop_nms && f->after_crop_nms == r->n_masks,
+              "setting %d: counts do not nest: %d %d %d %d %d %d, %d masks", k, f->candidates, f->above_pred_iou,
+              f->above_stability, f->off_crop_edge, f->after_box_nms, f->after_crop_nms, r->n_masks);
+        CHECK(k > 0 || (f->above_pred_iou == f->candidates && f->above_stability == f->candidates),
+              "no thresholds: every candidate passes (%d, %d of %d)", f->above_pred_iou, f->above_stability,
+              f->candidates);
+        CHECK(f->max_pred_iou > 0.0f && (k != 2 || (f->above_pred_iou < f->candidates && f->above_stability < f->above_pred_iou)),
+              "setting %d: highest IoU %g", k, f->max_pred_iou);
+        CHECK_OK(sam2_amg_generate_pool_zoomed(ctx, &img, &p, 2, 0.2f, &r2, &pool));
+        CHECK(r2 && same_counts(f, &r2->filters), "setting %d: the pool's run counts otherwise", k);
+        if (cands && k > 0) CHECK_OK(sam2_amg_from_candidates(cands, &p, &r3));
+        CHECK(k == 0 || (r3 && same_counts(f, &r3->filters)), "setting %d: re-filtered candidates count otherwise", k);
+        sam2_amg_result_free(r), sam2_amg_result_free(r2), sam2_amg_result_free(pool), sam2_amg_result_free(r3);
+    }
+    sam2_amg_candidates_free(cands);
+}
+
 int main(void) {
     test_params_check();
     const char *golden = test_golden_dir();
@@ -409,7 +489,7 @@ int main(void) {
         CHECK_OK(sam2_model_load(pt, yaml, &model));
         if (model) CHECK_OK(sam2_ctx_new(model, 0, &ctx));
         if (ctx) {
-            if (mi == 0) test_empty(ctx), test_thin(ctx);
+            if (mi == 0) test_empty(ctx), test_thin(ctx), test_filter_counts(ctx);
             static const char *images[] = {"truck", "groceries", "camera", "coins", "synthetic"};
             for (int i = 0; i < 5; i++) run_image(golden, models[mi], images[i], ctx, all);
         }

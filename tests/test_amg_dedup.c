@@ -93,7 +93,7 @@ int main(void) {
     sam2_amg_result_free(r);
 
     /* empty and single results are fine */
-    sam2_amg_result e = {W, H, 0, NULL};
+    sam2_amg_result e = {.width = W, .height = H};
     CHECK_OK(sam2_amg_dedup(&e, 0.9f, &removed));
     CHECK(removed == 0, "empty result: removed %d", removed);
     return test_finish();

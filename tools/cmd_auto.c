@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "amg_args.h"
+#include "amg_filters.h"
 #include "amg_outputs.h"
 #include "cli.h"
 #include "cli_options.h"
@@ -245,6 +246,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "width", res->width);
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
+    cJSON_AddItemToObject(root, "filters", amg_filters_json(&res->filters));
     if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.dedup ||
         a->robust.contrast != SAM2_CONTRAST_OFF) {
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
@@ -261,7 +263,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
 
 /* Runs the generator on one input and writes its outputs. 0 on success. */
 static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const char *overlay,
-                   const char *labels, const char *coco, int *n_masks, double *secs) {
+                   const char *labels, const char *coco, int report, int *n_masks, double *secs) {
     cli_image img = {0};
     sam2_amg_result *res = NULL;
     int rc = -1;
@@ -288,6 +290,15 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     } else if (write_image_outputs(a, &img, res, json_path, overlay, labels, coco) == 0) {
         *n_masks = res->n_masks;
         rc = 0;
+    }
+    if (rc == 0 && report) { /* what to change when too few (or too many) masks come out */
+        char line[512], hint[512];
+        amg_filters_line(&res->filters, &a->amg.p, line, sizeof line);
+        amg_filters_hint(&res->filters, &a->amg.p, hint, sizeof hint);
+        const int steps = a->robust.consensus || a->robust.gap_fill || a->robust.merge || a->robust.dedup;
+        fprintf(stderr, "%d masks in %.2f s; wrote %s\nfilters%s: %s\n", res->n_masks, *secs, json_path,
+                steps ? " (the generator's pass, before the --robust steps)" : "", line);
+        if (hint[0]) fprintf(stderr, "hint: %s\n", hint);
     }
     sam2_amg_result_free(res);
     cli_image_free(&img);
@@ -453,7 +464,7 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
             a->outdir = dir;
             int saved = a->overwrite;
             a->overwrite = 1; /* within an image's own folder, an unfinished earlier run is replaced */
-            if (run_one(a, ctx, json, ov, lab, coco, &n_masks, &secs) != 0) failures[failed++] = files[i];
+            if (run_one(a, ctx, json, ov, lab, coco, 0, &n_masks, &secs) != 0) failures[failed++] = files[i];
             else masks += n_masks;
             a->overwrite = saved;
             a->outdir = outdir;
@@ -498,8 +509,7 @@ int cmd_auto(int argc, char **argv) {
         rc = run_many(&a, ctx);
         goto done;
     }
-    if (run_one(&a, ctx, a.json_path, a.overlay, a.label_map, a.coco, &n_masks, &secs) != 0) goto done;
-    fprintf(stderr, "%d masks in %.2f s; wrote %s\n", n_masks, secs, a.json_path);
+    if (run_one(&a, ctx, a.json_path, a.overlay, a.label_map, a.coco, 1, &n_masks, &secs) != 0) goto done;
     rc = 0;
 done:
     sam2_ctx_free(ctx);

@@ -15,6 +15,18 @@ expect_eq "rle consistent" "$(json_get "$TMP/a.json" "all(sum(m['segmentation'][
 n=$(json_get "$TMP/a.json" "len(j['masks'])")
 [ "$n" -ge 1 ] && ok || bad "no masks on the example image"
 
+# the filter counts: each a subset of the one before, the last the masks written
+expect_eq "filter chain" "$(json_get "$TMP/a.json" "(lambda f: [f['clicks'], f['candidates']] == [64, 192] and f['candidates'] >= f['above_pred_iou'] >= f['above_stability'] >= f['off_crop_edge'] >= f['after_box_nms'] >= f['after_crop_nms'] == len(j['masks']) and f['max_pred_iou'] > 0.5)(j['filters'])")" True
+grep -q "^filters: 64 clicks -> 192 candidates -> " "$TMP/err" && ok || bad "no filters line: $(cat "$TMP/err")"
+# nothing passes: the hint names the setting that stopped every candidate and its highest value
+expect_ok "auto nothing passes" "$SAM2" auto "$IMG" --points-per-side 4 --pred-iou-thresh 0.99 --json "$TMP/z.json" -o "$TMP/z"
+hi=$(json_get "$TMP/z.json" "'%.3f' % j['filters']['max_pred_iou']")
+expect_eq "no masks" "$(json_get "$TMP/z.json" "len(j['masks'])")" 0
+grep -q "^hint: no candidate's predicted IoU is above pred_iou_thresh 0.99 (the highest is $hi)" "$TMP/err" && ok || bad "no IoU hint: $(cat "$TMP/err")"
+expect_ok "auto stability stops all" "$SAM2" auto "$IMG" --points-per-side 4 --pred-iou-thresh 0.1 --stability-score-thresh 0.999 --json "$TMP/z2.json" -o "$TMP/z2"
+hs=$(json_get "$TMP/z2.json" "'%.3f' % j['filters']['max_stability']")
+grep -q "^hint: no candidate above pred_iou_thresh has a stability score of 0.999 (the highest is $hs)" "$TMP/err" && ok || bad "no stability hint: $(cat "$TMP/err")"
+
 expect_ok "auto coco" "$SAM2" auto "$IMG" "${P[@]}" --output-mode coco_rle --json "$TMP/c.json" -o "$TMP/c"
 expect_eq "coco strings" "$(json_get "$TMP/c.json" "all(isinstance(m['segmentation']['counts'], str) for m in j['masks'])")" True
 expect_eq "same masks in both modes" "$(json_get "$TMP/c.json" "len(j['masks'])")" "$n"
