@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "amg_args.h"
+#include "amg_filters.h"
 #include "amg_outputs.h"
 #include "cli.h"
 #include "cli_options.h"
@@ -240,6 +241,9 @@ int cmd_compare(int argc, char **argv) {
             fprintf(stderr, "set %d (%s): %d masks in %.2f s%s%s%s\n", k + 1, label, res[k]->n_masks, secs[k],
                     contrast[k] ? " (contrast " : "",
                     contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "", contrast[k] ? ")" : "");
+            char hint[512];
+            amg_filters_hint(&res[k]->filters, &params[k].p, hint, sizeof hint);
+            if (hint[0]) fprintf(stderr, "  hint: %s\n", hint);
         }
     if (write_grid(&a, &img, res, secs, contrast, embed_secs, n_shared) != 0) goto done;
     rc = 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "amg_args.h"
+#include "amg_filters.h"
 #include "amg_outputs.h"
 #include "cli.h"
 #include "cli_options.h"
@@ -274,14 +275,16 @@ static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, se
 
 static void print_table(const tune_args *a, const setting *S, long n, const long *rank) {
     const int tr = a->truth != NULL;
-    printf("\n%5s %5s %6s %8s %6s %8s", "rank", "#", "masks", "covered", "twice", "mean_iou");
+    /* >iou, >stab: candidates through the IoU filter, and the stability filter after it */
+    printf("\n%5s %5s %6s %6s %6s %8s %6s %8s", "rank", "#", ">iou", ">stab", "masks", "covered", "twice", "mean_iou");
     if (tr) printf(" %6s %6s %5s", "R@0.5", "R@0.75", "split");
     printf(" %7s  setting\n", "time_s");
     for (long i = 0; i < n; i++) {
         const setting *s = &S[i];
         long r = 0;
         while (rank[r] != i) r++;
-        printf("%5ld %5ld %6d %8.3f %6.3f %8.3f", r + 1, i + 1, s->res->n_masks, s->covered, s->twice, s->mean_iou);
+        printf("%5ld %5ld %6d %6d %6d %8.3f %6.3f %8.3f", r + 1, i + 1, s->res->filters.above_pred_iou,
+               s->res->filters.above_stability, s->res->n_masks, s->covered, s->twice, s->mean_iou);
         if (tr) printf(" %6.3f %6.3f %5d", s->recall50, s->recall75, s->split);
         printf(" %7.3f  %s\n", s->secs, s->label);
     }
@@ -306,6 +309,7 @@ static int write_json(const tune_args *a, const setting *S, long n, const long *
         cJSON_AddNumberToObject(o, "group", s->group + 1);
         cJSON_AddItemToObject(o, "params", amg_args_to_json(&s->amg.p));
         cJSON_AddNumberToObject(o, "masks", s->res->n_masks);
+        cJSON_AddItemToObject(o, "filters", amg_filters_json(&s->res->filters));
         cJSON_AddNumberToObject(o, "covered", s->covered);
         cJSON_AddNumberToObject(o, "covered_twice", s->twice);
         cJSON_AddNumberToObject(o, "mean_predicted_iou", s->mean_iou);

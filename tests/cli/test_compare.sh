@@ -29,6 +29,13 @@ expect_ok "cols 1" "$SAM2" compare "$IMG" "${B[@]}" -t 2 --set points-per-side=4
 read -r w h < <(png_size "$TMP/c.png")
 expect_eq "one column width" "$w" 220
 
+# a set that keeps nothing says which filter stopped every candidate; one that keeps masks does not
+expect_ok "empty set hint" "$SAM2" compare "$IMG" "${B[@]}" -t 2 --set points-per-side=4 \
+  --set points-per-side=4,pred-iou-thresh=0.99 -o "$TMP/h.png"
+expect_eq "one hint" "$(grep -c "^  hint: " "$TMP/err")" 1
+grep -A1 "^set 2 " "$TMP/err" | grep -q "^  hint: no candidate's predicted IoU is above pred_iou_thresh 0.99" && ok ||
+  bad "hint missing: $(cat "$TMP/err")"
+
 # never overwrite unasked; --overwrite replaces
 expect_fail "existing output" "exists" "$SAM2" compare "$IMG" --set points-per-side=4 -o "$TMP/g.png"
 expect_ok "overwrite" "$SAM2" compare "$IMG" "${B[@]}" -t 2 --set points-per-side=4 -o "$TMP/g.png" --overwrite

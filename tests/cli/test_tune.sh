@@ -29,11 +29,15 @@ expect_eq "settings" "$(json_get "$TMP/t.json" "len(j['settings'])")" 8
 expect_eq "two decoding groups, both reused" "$(json_get "$TMP/t.json" "[(g['settings'], g['reused']) for g in j['groups']]")" \
   "[(4, True), (4, True)]"
 expect_eq "setting keys" "$(json_get "$TMP/t.json" "sorted(j['settings'][0].keys())")" \
-  "['covered', 'covered_twice', 'group', 'index', 'masks', 'mean_predicted_iou', 'params', 'recall_50', 'recall_75', 'score', 'setting', 'split_objects', 'time_s']"
+  "['covered', 'covered_twice', 'filters', 'group', 'index', 'masks', 'mean_predicted_iou', 'params', 'recall_50', 'recall_75', 'score', 'setting', 'split_objects', 'time_s']"
 expect_eq "first setting" "$(json_get "$TMP/t.json" "j['settings'][0]['setting']")" \
   "points-per-side=8 pred-iou-thresh=0.5 stability-score-thresh=0.8"
 # re-filtered decoder outputs give what a fresh run gives
 expect_eq "same as auto" "$(json_get "$TMP/t.json" "j['settings'][0]['masks']")" "$n_auto"
+expect_eq "same filter counts as auto" "$(json_get "$TMP/t.json" "j['settings'][0]['filters']")" "$(json_get "$TMP/a.json" "j['filters']")"
+# the table's >iou and >stab columns: a stricter stability threshold passes fewer of the same IoU survivors
+expect_eq "filter columns" "$(json_get "$TMP/t.json" "(lambda s: s[0]['filters']['above_pred_iou'] == s[1]['filters']['above_pred_iou'] and s[1]['filters']['above_stability'] <= s[0]['filters']['above_stability'])([x for x in j['settings'] if x['params']['points_per_side'] == 8 and x['params']['pred_iou_thresh'] == 0.5])")" True
+grep -q "rank     #   >iou  >stab  masks" "$TMP/table" && ok || bad "table header: $(head -3 "$TMP/table")"
 expect_eq "figures in range" "$(json_get "$TMP/t.json" "all(0<=s['covered_twice']<=s['covered']<=1 and 0<=s['recall_75']<=s['recall_50']<=1 and s['time_s']>0 for s in j['settings'])")" True
 # the truth came from setting 1: its objects are found again
 expect_eq "recall of the source setting" "$(json_get "$TMP/t.json" "j['settings'][0]['recall_50'] >= 0.75")" True
