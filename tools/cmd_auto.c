@@ -37,12 +37,14 @@ static void usage(void) {
            "Runs the automatic mask generator: a grid of clicks, the decoder on each, filters\n"
            "by predicted IoU and stability, NMS, optional crop layers. --params reads a JSON\n"
            "object of official snake_case names; flags given on the command line override it.\n"
-           "--json FILE writes {\"image\", \"params\", \"masks\": [records]} (default\n"
-           "OUTDIR/masks.json); binary_mask mode writes one PNG per mask into OUTDIR (default\n"
-           "out/auto) and names it in the record's segmentation. An embedding file from\n"
-           "'sam2 embed' replaces the image when crop_n_layers is 0. --overlay, --label-map and\n"
-           "--coco FILE add a picture with every mask drawn, a 16-bit label image and a COCO\n"
-           "instances file.\n\n"
+           "--json FILE writes {\"image\", \"params\", \"filters\", \"masks\": [records]}\n"
+           "(default OUTDIR/masks.json); binary_mask mode writes one PNG per mask into OUTDIR\n"
+           "(default out/auto) and names it in the record's segmentation. An embedding file\n"
+           "from 'sam2 embed' replaces the image when crop_n_layers is 0. --overlay,\n"
+           "--label-map and --coco FILE add a picture with every mask drawn, a 16-bit label\n"
+           "image and a COCO instances file. After the run a line counts the candidates each\n"
+           "filter let through (\"filters\" in the JSON), with the highest predicted IoU and\n"
+           "stability reached; when no mask passes, a hint names the setting to lower.\n\n"
            "Several images or folders: each image gets OUTDIR/<name>/ with masks.json,\n"
            "overlay.png, labels.png and coco.json; a progress line on stderr; images whose\n"
            "masks.json exists are skipped (resume) unless --overwrite; an image that fails\n"
@@ -445,6 +447,8 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
     int failed = 0, skipped = 0, tty = isatty(2);
     long masks = 0;
     char **failures = calloc((size_t)n, sizeof *failures);
+    char **empty = calloc((size_t)n, sizeof *empty); /* done with no mask */
+    int n_empty = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < n; i++) {
@@ -464,8 +468,12 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
             a->outdir = dir;
             int saved = a->overwrite;
             a->overwrite = 1; /* within an image's own folder, an unfinished earlier run is replaced */
-            if (run_one(a, ctx, json, ov, lab, coco, 0, &n_masks, &secs) != 0) failures[failed++] = files[i];
-            else masks += n_masks;
+            if (run_one(a, ctx, json, ov, lab, coco, 0, &n_masks, &secs) != 0) {
+                failures[failed++] = files[i];
+            } else {
+                masks += n_masks;
+                if (n_masks == 0) empty[n_empty++] = files[i];
+            }
             a->overwrite = saved;
             a->outdir = outdir;
         }
@@ -475,9 +483,14 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
     fprintf(stderr, "%d images: %d done, %d skipped (already complete), %d failed; %ld masks; outputs in %s/\n", n,
             n - skipped - failed, skipped, failed, masks, outdir);
     for (int i = 0; i < failed; i++) fprintf(stderr, "  failed: %s\n", failures[i]);
+    for (int i = 0; i < n_empty && i < 10; i++)
+        fprintf(stderr, "  no mask: %s (\"filters\" in its masks.json: which filter stopped every candidate)\n",
+                empty[i]);
+    if (n_empty > 10) fprintf(stderr, "  no mask: %d more images\n", n_empty - 10);
     for (int i = 0; i < n; i++) free(files[i]);
     free(files);
     free(failures);
+    free(empty);
     return failed ? 1 : 0;
 }
 

@@ -27,6 +27,10 @@ grep -q "4 images: 1 done, 2 skipped" "$TMP/e2" && ok || bad "resume: $(tail -3 
 [ "$(stat -c %Y "$TMP/res/shapes_color/masks.json")" -lt 1000000000 ] && ok || bad "a complete image was redone"
 "$SAM2" auto "$TMP/in" "${P[@]}" -o "$TMP/res" --overwrite 2>"$TMP/e3"
 grep -q "4 images: 3 done, 0 skipped" "$TMP/e3" && ok || bad "--overwrite: $(tail -2 "$TMP/e3")"
+# images that keep no mask are named, with where to look
+"$SAM2" auto "$TMP/in" --points-per-side 4 --pred-iou-thresh 0.99 -o "$TMP/none" 2>"$TMP/e4"
+expect_eq "images without a mask named" "$(grep -c '^  no mask: .*shapes_.*png ("filters" in its masks.json' "$TMP/e4")" 3
+expect_eq "no mask line for masks found" "$(grep -c '^  no mask: ' "$TMP/e3")" 0
 # several files given one by one
 expect_ok "two files" "$SAM2" auto "$SRC/examples/images/shapes_gray.png" "$SRC/examples/images/shapes_color.png" "${P[@]}" -o "$TMP/two"
 [ -s "$TMP/two/shapes_gray/masks.json" ] && [ -s "$TMP/two/shapes_color/masks.json" ] && ok || bad "two files: outputs missing"
