@@ -562,8 +562,8 @@ static sam2_status store_batch(sam2_amg_candidates *c, cand_crop *cc, int nc, co
                                const float *pts, int pts_per_cand) {
     const size_t LL = (size_t)c->L * c->L;
     cc->n_decoded += nc;
-    for (int k = 0; k < nc; k++) cc->max_iou = max_or_nan(cc->max_iou, iou[k]);
     for (int k = 0; k < nc; k++) {
+        cc->max_iou = max_or_nan(cc->max_iou, iou[k]);
         if (c->loose_pred > 0.0f && !(iou[k] > c->loose_pred)) continue;
         const size_t need = sizeof(float) * (LL + 3);
         if (c->max_bytes && c->bytes + need > c->max_bytes)

@@ -249,8 +249,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     cJSON_AddNumberToObject(im, "height", res->height);
     cJSON_AddItemToObject(root, "params", amg_args_to_json(&a->amg.p));
     cJSON_AddItemToObject(root, "filters", amg_filters_json(&res->filters));
-    if (a->robust.gap_fill || a->robust.merge || a->robust.consensus || a->robust.dedup ||
-        a->robust.contrast != SAM2_CONTRAST_OFF) {
+    if (robust_args_any(&a->robust)) {
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
         cJSON_AddStringToObject(pre, "contrast",
@@ -449,6 +448,12 @@ static int run_many(auto_args *a, sam2_ctx *ctx) {
     char **failures = calloc((size_t)n, sizeof *failures);
     char **empty = calloc((size_t)n, sizeof *empty); /* done with no mask */
     int n_empty = 0;
+    if (!failures || !empty) {
+        fprintf(stderr, "sam2 auto: out of memory for the list of %d images\n", n);
+        for (int i = 0; i < n; i++) free(files[i]);
+        free(files), free(failures), free(empty);
+        return 1;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < n; i++) {
