@@ -21,19 +21,26 @@ void amg_filters_line(const sam2_amg_filter_counts *f, const sam2_amg_params *p,
              (double)p->stability_score_thresh, hs, f->off_crop_edge, f->after_box_nms, f->after_crop_nms);
 }
 
-void amg_filters_hint(const sam2_amg_filter_counts *f, const sam2_amg_params *p, char *buf, size_t n) {
+void amg_filters_hint(const sam2_amg_filter_counts *f, const sam2_amg_params *p, amg_hint_for to, char *buf,
+                      size_t n) {
     buf[0] = '\0';
     if (f->after_crop_nms > 0 || f->candidates == 0) return;
-    if (f->above_pred_iou == 0 && !isnan(f->max_pred_iou))
-        snprintf(buf, n,
-                 "no candidate's predicted IoU is above pred_iou_thresh %g (the highest is %.3f): lower "
-                 "--pred-iou-thresh below it, or let 'sam2 tune' search",
-                 (double)p->pred_iou_thresh, (double)f->max_pred_iou);
-    else if (f->above_pred_iou > 0 && f->above_stability == 0 && !isnan(f->max_stability))
-        snprintf(buf, n,
-                 "no candidate above pred_iou_thresh has a stability score of %g (the highest is %.3f): lower "
-                 "--stability-score-thresh below it, or let 'sam2 tune' search",
-                 (double)p->stability_score_thresh, (double)f->max_stability);
+    const char *name = NULL;
+    int o = 0;
+    if (f->above_pred_iou == 0 && !isnan(f->max_pred_iou)) {
+        name = "pred-iou-thresh";
+        o = snprintf(buf, n, "no candidate's predicted IoU is above pred_iou_thresh %g (the highest is %.3f)",
+                     (double)p->pred_iou_thresh, (double)f->max_pred_iou);
+    } else if (f->above_pred_iou > 0 && f->above_stability == 0 && !isnan(f->max_stability)) {
+        name = "stability-score-thresh";
+        o = snprintf(buf, n, "no candidate above pred_iou_thresh has a stability score of %g (the highest is %.3f)",
+                     (double)p->stability_score_thresh, (double)f->max_stability);
+    }
+    if (!name || o < 0 || (size_t)o >= n) return;
+    if (to == AMG_HINT_FLAGS)
+        snprintf(buf + o, n - (size_t)o, ": lower --%s below it, or let 'sam2 tune' search", name);
+    else
+        snprintf(buf + o, n - (size_t)o, ": give %s values below it in --grid", name);
 }
 
 static void add_max(cJSON *o, const char *name, float v) {

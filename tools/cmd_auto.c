@@ -295,7 +295,7 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     if (rc == 0 && report) { /* what to change when too few (or too many) masks come out */
         char line[512], hint[512];
         amg_filters_line(&res->filters, &a->amg.p, line, sizeof line);
-        amg_filters_hint(&res->filters, &a->amg.p, hint, sizeof hint);
+        amg_filters_hint(&res->filters, &a->amg.p, AMG_HINT_FLAGS, hint, sizeof hint);
         const int steps = a->robust.consensus || a->robust.gap_fill || a->robust.merge || a->robust.dedup;
         fprintf(stderr, "%d masks in %.2f s; wrote %s\nfilters%s: %s\n", res->n_masks, *secs, json_path,
                 steps ? " (the generator's pass, before the --robust steps)" : "", line);

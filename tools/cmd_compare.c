@@ -242,7 +242,7 @@ int cmd_compare(int argc, char **argv) {
                     contrast[k] ? " (contrast " : "",
                     contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "", contrast[k] ? ")" : "");
             char hint[512];
-            amg_filters_hint(&res[k]->filters, &params[k].p, hint, sizeof hint);
+            amg_filters_hint(&res[k]->filters, &params[k].p, AMG_HINT_FLAGS, hint, sizeof hint);
             if (hint[0]) fprintf(stderr, "  hint: %s\n", hint);
         }
     if (write_grid(&a, &img, res, secs, contrast, embed_secs, n_shared) != 0) goto done;

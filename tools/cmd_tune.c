@@ -291,6 +291,21 @@ static void print_table(const tune_args *a, const setting *S, long n, const long
     const setting *b = &S[rank[0]];
     printf("\nbest by %s: #%ld %s (%s = %.4f)\n", objective_names[a->objective], rank[0] + 1, b->label,
            objective_names[a->objective], b->score);
+    /* nothing kept anywhere: what stopped the loosest setting's candidates */
+    long loosest = 0;
+    for (long i = 0; i < n; i++) {
+        if (S[i].res->n_masks > 0) return;
+        const sam2_amg_filter_counts *f = &S[i].res->filters, *l = &S[loosest].res->filters;
+        const sam2_amg_params *p = &S[i].amg.p, *q = &S[loosest].amg.p;
+        /* most candidates through the IoU filter, then the lowest thresholds */
+        const int d = f->above_pred_iou != l->above_pred_iou ? (f->above_pred_iou > l->above_pred_iou ? 1 : -1)
+                      : p->pred_iou_thresh != q->pred_iou_thresh ? (p->pred_iou_thresh < q->pred_iou_thresh ? 1 : -1)
+                      : (p->stability_score_thresh < q->stability_score_thresh ? 1 : -1);
+        if (d > 0) loosest = i;
+    }
+    char hint[512];
+    amg_filters_hint(&S[loosest].res->filters, &S[loosest].amg.p, AMG_HINT_GRID, hint, sizeof hint);
+    if (hint[0]) printf("hint: no setting keeps a mask; in the loosest (#%ld) %s\n", loosest + 1, hint);
 }
 
 static int write_json(const tune_args *a, const setting *S, long n, const long *rank, cJSON *groups) {

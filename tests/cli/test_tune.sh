@@ -38,6 +38,11 @@ expect_eq "same filter counts as auto" "$(json_get "$TMP/t.json" "j['settings'][
 # the table's >iou and >stab columns: a stricter stability threshold passes fewer of the same IoU survivors
 expect_eq "filter columns" "$(json_get "$TMP/t.json" "(lambda s: s[0]['filters']['above_pred_iou'] == s[1]['filters']['above_pred_iou'] and s[1]['filters']['above_stability'] <= s[0]['filters']['above_stability'])([x for x in j['settings'] if x['params']['points_per_side'] == 8 and x['params']['pred_iou_thresh'] == 0.5])")" True
 grep -q "rank     #   >iou  >stab  masks" "$TMP/table" && ok || bad "table header: $(head -3 "$TMP/table")"
+grep -q "^hint:" "$TMP/table" && bad "a hint although settings keep masks" || ok
+# no setting keeps a mask: the hint names what stopped the loosest one, and the axis to widen
+expect_ok "tune nothing kept" "$SAM2" tune "$IMG" -t 2 --points-per-side 4 --grid "pred-iou-thresh=0.995,0.99;stability-score-thresh=0.9"
+grep -q "^hint: no setting keeps a mask; in the loosest (#2) no candidate's predicted IoU is above pred_iou_thresh 0.99 (the highest is 0\.[0-9]*): give pred-iou-thresh values below it in --grid$" "$TMP/out" &&
+  ok || bad "tune hint: $(tail -2 "$TMP/out")"
 expect_eq "figures in range" "$(json_get "$TMP/t.json" "all(0<=s['covered_twice']<=s['covered']<=1 and 0<=s['recall_75']<=s['recall_50']<=1 and s['time_s']>0 for s in j['settings'])")" True
 # the truth came from setting 1: its objects are found again
 expect_eq "recall of the source setting" "$(json_get "$TMP/t.json" "j['settings'][0]['recall_50'] >= 0.75")" True
