@@ -273,6 +273,15 @@ static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, se
 
 /* ----------------------------------------------------------- outputs */
 
+/* 1 when setting a lets more candidates through the IoU filter than b, or
+ * as many with a lower IoU threshold, or the same with a lower stability one. */
+static int looser(const setting *a, const setting *b) {
+    const int fa = a->res->filters.above_pred_iou, fb = b->res->filters.above_pred_iou;
+    if (fa != fb) return fa > fb;
+    if (a->amg.p.pred_iou_thresh != b->amg.p.pred_iou_thresh) return a->amg.p.pred_iou_thresh < b->amg.p.pred_iou_thresh;
+    return a->amg.p.stability_score_thresh < b->amg.p.stability_score_thresh;
+}
+
 static void print_table(const tune_args *a, const setting *S, long n, const long *rank) {
     const int tr = a->truth != NULL;
     /* >iou, >stab: candidates through the IoU filter, and the stability filter after it */
@@ -295,13 +304,7 @@ static void print_table(const tune_args *a, const setting *S, long n, const long
     long loosest = 0;
     for (long i = 0; i < n; i++) {
         if (S[i].res->n_masks > 0) return;
-        const sam2_amg_filter_counts *f = &S[i].res->filters, *l = &S[loosest].res->filters;
-        const sam2_amg_params *p = &S[i].amg.p, *q = &S[loosest].amg.p;
-        /* most candidates through the IoU filter, then the lowest thresholds */
-        const int d = f->above_pred_iou != l->above_pred_iou ? (f->above_pred_iou > l->above_pred_iou ? 1 : -1)
-                      : p->pred_iou_thresh != q->pred_iou_thresh ? (p->pred_iou_thresh < q->pred_iou_thresh ? 1 : -1)
-                      : (p->stability_score_thresh < q->stability_score_thresh ? 1 : -1);
-        if (d > 0) loosest = i;
+        if (looser(&S[i], &S[loosest])) loosest = i;
     }
     char hint[512];
     amg_filters_hint(&S[loosest].res->filters, &S[loosest].amg.p, AMG_HINT_GRID, hint, sizeof hint);
