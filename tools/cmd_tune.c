@@ -19,6 +19,7 @@
 #include "grid_render.h"
 #include "image_io.h"
 #include "param_sets.h"
+#include "score_grid.h"
 #include "truth_metrics.h"
 
 #define TUNE_DEFAULT_GRID "pred-iou-thresh=0.6,0.7,0.8,0.88;stability-score-thresh=0.85,0.9,0.95"
@@ -33,8 +34,13 @@ typedef struct tune_args {
     param_set base;
     char base_text[4096];
     int objective, overwrite, top, tile_w, max_cache_mb;
+    int score_grid;       /* default grid: add settings drawn from the candidates' scores */
+    char score_text[256]; /* those settings as a --grid text ("" when none) */
     sam2_depth_mode depth;
 } tune_args;
+
+/* Settings the drawn grid adds at most (3 x 3). */
+#define SCORE_GRID_MAX 9
 
 /* What one setting produced. */
 typedef struct setting {
@@ -70,7 +76,13 @@ static void usage(void) {
            "crop_nms_thresh, min_mask_region_area, output_mode) share one run of the encoder\n"
            "and decoder: its time is printed once per group, each setting's time is its own\n"
            "filtering and NMS. The decoder outputs kept for a group are capped at\n"
-           "--max-cache-mb (default 2048); beyond it the group's settings run one by one.\n");
+           "--max-cache-mb (default 2048); beyond it the group's settings run one by one.\n"
+           "Without --grid, up to 9 settings drawn from the image's own candidates follow\n"
+           "the default grid, for models and images whose scores lie outside its range:\n"
+           "pred-iou-thresh at the 50th, 75th and 90th percentiles of every candidate's\n"
+           "predicted IoU, stability-score-thresh at the 25th, 50th and 75th percentiles\n"
+           "of the stability scores of those above the lowest (rounded down to 0.01;\n"
+           "\"score_grid\" in the JSON).\n");
 }
 
 static int add_base(tune_args *a, const char *name, const char *value) {
@@ -134,6 +146,7 @@ static int parse_args(tune_args *a, int argc, char **argv) {
     if (a->objective < 0) a->objective = a->truth ? OBJ_RECALL75 : OBJ_COVERAGE;
     if (!a->truth && (a->objective == OBJ_RECALL75 || a->objective == OBJ_RECALL50))
         return cli_usage_error("tune", "--objective %s needs --truth", objective_names[a->objective]);
+    a->score_grid = !a->grid_text;
     if (param_grid_parse(&a->grid, "tune", a->grid_text ? a->grid_text : TUNE_DEFAULT_GRID) != 0) return 2;
     if (a->base_text[0] && param_set_parse(&a->base, "tune", a->base_text, 0) != 0) return 2;
     return 0;
@@ -193,18 +206,74 @@ static int score_setting(const tune_args *a, const truth_map *t, setting *s) {
     return 0;
 }
 
+/* Fills S[from..from+count) from grid over the base flags; each takes the
+ * group of the first earlier setting that decodes the same way, or a new
+ * one. Returns 0, or 2 after a message. */
+static int make_settings(const tune_args *a, const param_grid *grid, setting *S, long from, long count,
+                         int *n_groups) {
+    for (long k = 0; k < count; k++) {
+        setting *s = &S[from + k];
+        amg_args_init(&s->amg);
+        if ((a->base.n && param_set_apply(&a->base, &s->amg, NULL, "tune") != 0) ||
+            param_grid_apply(grid, k, &s->amg, "tune") != 0)
+            return 2;
+        param_grid_label(grid, k, s->label, sizeof s->label);
+        if (sam2_amg_params_check(&s->amg.p) != SAM2_OK)
+            return cli_usage_error("tune", "setting %ld (%s): %s", from + k + 1, s->label, sam2_last_error());
+        s->group = -1;
+        for (long j = 0; j < from + k && s->group < 0; j++)
+            if (same_decoding(&s->amg.p, &S[j].amg.p)) s->group = S[j].group;
+        if (s->group < 0) s->group = (*n_groups)++;
+    }
+    return 0;
+}
+
+/* Draws the score grid from every candidate of p's decoding (thresholds
+ * off, no NMS: from the kept candidates c, or a run of its own) and appends
+ * its settings to S[*n..], in the group of p's settings. Nothing is added
+ * when no candidate has scores. Returns 0 or -1 after a message. */
+static int add_score_settings(tune_args *a, sam2_ctx *ctx, const cli_image *img, const sam2_amg_candidates *c,
+                              const sam2_amg_params *p, int *embedded, setting *S, long *n, int *n_groups) {
+    const int crops = p->crop_n_layers > 0;
+    sam2_amg_params all = *p;
+    all.pred_iou_thresh = 0.0f, all.stability_score_thresh = 0.0f;
+    all.box_nms_thresh = 1.0f, all.crop_nms_thresh = 1.0f, all.min_mask_region_area = 0;
+    sam2_amg_result *r = NULL;
+    sam2_status st = SAM2_OK;
+    if (c) {
+        st = sam2_amg_from_candidates(c, &all, &r);
+    } else {
+        if (!crops && !*embedded && (st = sam2_set_image(ctx, &img->img)) == SAM2_OK) *embedded = 1;
+        if (st == SAM2_OK) st = sam2_amg_generate(ctx, crops ? &img->img : NULL, &all, &r);
+        if (crops) *embedded = 0;
+    }
+    if (st != SAM2_OK) return fprintf(stderr, "sam2 tune: scoring every candidate: %s\n", sam2_last_error()), -1;
+    const int drawn = score_grid_text(r, a->score_text, sizeof a->score_text) == 0;
+    sam2_amg_result_free(r);
+    if (!drawn) return a->score_text[0] = '\0', 0;
+    param_grid grid;
+    if (param_grid_parse(&grid, "tune", a->score_text) != 0) return -1;
+    const long k = param_grid_count(&grid);
+    int rc = k <= SCORE_GRID_MAX ? make_settings(a, &grid, S, *n, k, n_groups) : -1;
+    param_grid_free(&grid);
+    if (rc != 0) return -1;
+    *n += k;
+    return 0;
+}
+
 /* Runs every setting of group g (members share decoding). */
-static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, setting *S, long n, int g,
-                     int *embedded, const truth_map *t, cJSON *groups) {
-    long first = -1;
+static int run_group(tune_args *a, sam2_ctx *ctx, const cli_image *img, setting *S, long *n_settings, int g,
+                     int *n_groups, int *embedded, const truth_map *t, cJSON *groups) {
+    long first = -1, n = *n_settings;
     float loosest = 1.0f;
-    int members = 0;
     for (long i = 0; i < n; i++)
         if (S[i].group == g) {
             if (first < 0) first = i;
             if (S[i].amg.p.pred_iou_thresh < loosest) loosest = S[i].amg.p.pred_iou_thresh;
-            members++;
         }
+    /* the drawn grid (first group of the default grid) needs every candidate */
+    const int draw = a->score_grid && g == 0;
+    if (draw) loosest = 0.0f;
     const sam2_amg_params *p0 = &S[first].amg.p;
     const int crops = p0->crop_n_layers > 0;
     struct timespec t0;
@@ -227,20 +296,38 @@ static int run_group(const tune_args *a, sam2_ctx *ctx, const cli_image *img, se
     int n_cand = 0;
     size_t bytes = 0;
     if (st == SAM2_ERR_NOMEM) {
-        fprintf(stderr, "sam2 tune: group %d: %s; running its settings one by one\n", g + 1, sam2_last_error());
+        fprintf(stderr, "sam2 tune: group %d: %s; running its settings one by one%s\n", g + 1, sam2_last_error(),
+                draw ? " (the default grid keeps every candidate to draw settings from their scores; --grid "
+                       "keeps only what its loosest setting passes)"
+                     : "");
     } else if (st != SAM2_OK) {
         return fprintf(stderr, "sam2 tune: %s\n", sam2_last_error()), -1;
     }
     sam2_amg_candidates_info(c, &n_cand, &bytes);
+    const long n_fixed = n;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (draw && add_score_settings(a, ctx, img, c, p0, embedded, S, n_settings, n_groups) != 0) {
+        sam2_amg_candidates_free(c);
+        return -1;
+    }
+    const double draw_secs = seconds_since(&t0);
+    n = *n_settings;
+    int members = 0;
+    for (long i = 0; i < n; i++) members += S[i].group == g;
     if (!crops && embed_secs > 0) printf("image embedding: %.2f s (shared by every group without crops)\n", embed_secs);
     printf("group %d (%d setting%s): %.2f s decoding%s, %d candidates kept (%.1f MB)\n", g + 1, members,
            members > 1 ? "s" : "", decode_secs, crops ? " with crop embeddings" : "", n_cand,
            (double)bytes / 1048576.0);
+    if (n > n_fixed)
+        printf("settings %ld-%ld drawn from this image's candidates (predicted IoU at its 50/75/90th percentiles, "
+               "stability at the 25/50/75th of those above the lowest; %.2f s): %s\n", n_fixed + 1, n, draw_secs,
+               a->score_text);
     cJSON *gj = cJSON_CreateObject();
     cJSON_AddNumberToObject(gj, "group", g + 1);
     cJSON_AddNumberToObject(gj, "settings", members);
     cJSON_AddNumberToObject(gj, "embed_s", embed_secs);
     cJSON_AddNumberToObject(gj, "decode_s", decode_secs);
+    if (draw) cJSON_AddNumberToObject(gj, "score_grid_s", draw_secs);
     cJSON_AddNumberToObject(gj, "candidates", n_cand);
     cJSON_AddNumberToObject(gj, "cache_bytes", (double)bytes);
     cJSON_AddBoolToObject(gj, "reused", c != NULL);
@@ -316,6 +403,8 @@ static int write_json(const tune_args *a, const setting *S, long n, const long *
     cJSON_AddStringToObject(root, "image", a->input);
     if (a->truth) cJSON_AddStringToObject(root, "truth", a->truth);
     cJSON_AddStringToObject(root, "grid", a->grid_text ? a->grid_text : TUNE_DEFAULT_GRID);
+    if (a->score_text[0]) cJSON_AddStringToObject(root, "score_grid", a->score_text);
+    else cJSON_AddNullToObject(root, "score_grid");
     cJSON_AddStringToObject(root, "objective", objective_names[a->objective]);
     cJSON_AddItemToObject(root, "groups", groups);
     cJSON *arr = cJSON_AddArrayToObject(root, "settings");
@@ -400,31 +489,17 @@ int cmd_tune(int argc, char **argv) {
         param_set_free(&a.base);
         return r < 0 ? 0 : r;
     }
-    const long n = param_grid_count(&a.grid);
-    setting *S = calloc((size_t)n, sizeof *S);
-    long *rank = calloc((size_t)n, sizeof *rank);
+    long n = param_grid_count(&a.grid);
+    const long cap = n + (a.score_grid ? SCORE_GRID_MAX : 0);
+    setting *S = calloc((size_t)cap, sizeof *S);
+    long *rank = calloc((size_t)cap, sizeof *rank);
     cli_image img = {0};
     truth_map t = {0};
     sam2_model *m = NULL;
     sam2_ctx *ctx = NULL;
     cJSON *groups = cJSON_CreateArray();
     int rc = 2, n_groups = 0, embedded = 0;
-    if (!S || !rank || !groups) goto done;
-    for (long i = 0; i < n; i++) {
-        amg_args_init(&S[i].amg);
-        if ((a.base.n && param_set_apply(&a.base, &S[i].amg, NULL, "tune") != 0) ||
-            param_grid_apply(&a.grid, i, &S[i].amg, "tune") != 0)
-            goto done;
-        param_grid_label(&a.grid, i, S[i].label, sizeof S[i].label);
-        if (sam2_amg_params_check(&S[i].amg.p) != SAM2_OK) {
-            cli_usage_error("tune", "setting %ld (%s): %s", i + 1, S[i].label, sam2_last_error());
-            goto done;
-        }
-        S[i].group = -1;
-        for (long j = 0; j < i && S[i].group < 0; j++)
-            if (same_decoding(&S[i].amg.p, &S[j].amg.p)) S[i].group = S[j].group;
-        if (S[i].group < 0) S[i].group = n_groups++;
-    }
+    if (!S || !rank || !groups || make_settings(&a, &a.grid, S, 0, n, &n_groups) != 0) goto done;
     rc = 1;
     if ((a.output && cli_check_output(a.output, a.overwrite) != 0) ||
         (a.json_path && cli_check_output(a.json_path, a.overwrite) != 0))
@@ -435,11 +510,12 @@ int cmd_tune(int argc, char **argv) {
     cli_apply_threads(&a.common);
     if (cli_ctx_new("tune", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
-    printf("%ld settings in %d decoding group%s on %s (%d x %d)%s\n", n, n_groups, n_groups > 1 ? "s" : "", a.input,
-           img.img.width, img.img.height, t.obj ? "" : ", no ground truth");
+    printf("%ld settings%s in %d decoding group%s on %s (%d x %d)%s\n", n,
+           a.score_grid ? " of the default grid (and up to 9 drawn from the candidates' scores)" : "", n_groups,
+           n_groups > 1 ? "s" : "", a.input, img.img.width, img.img.height, t.obj ? "" : ", no ground truth");
     if (t.obj) printf("ground truth: %d objects in %s\n", t.n_obj, a.truth);
     for (int g = 0; g < n_groups; g++)
-        if (run_group(&a, ctx, &img, S, n, g, &embedded, &t, groups) != 0) goto done;
+        if (run_group(&a, ctx, &img, S, &n, g, &n_groups, &embedded, &t, groups) != 0) goto done;
 
     /* rank: higher score first, ties to the earlier setting (stable) */
     for (long i = 0; i < n; i++) {
@@ -457,7 +533,7 @@ int cmd_tune(int argc, char **argv) {
     }
     rc = 0;
 done:
-    for (long i = 0; S && i < n; i++) {
+    for (long i = 0; S && i < cap; i++) { /* zeroed settings free nothing */
         amg_args_free(&S[i].amg);
         sam2_amg_result_free(S[i].res);
     }

@@ -55,7 +55,17 @@ read -r w h < <(png_size "$TMP/t.png")
 
 # without truth: the coverage objective, default grid
 expect_ok "tune no truth" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --json "$TMP/n.json"
-expect_eq "default grid" "$(json_get "$TMP/n.json" "(len(j['settings']), j['objective'], len(j['groups']))")" "(12, 'coverage', 1)"
+# the default grid, then settings drawn from the candidates' own scores
+expect_eq "default grid" "$(json_get "$TMP/n.json" "(j['settings'][11]['setting'], j['objective'], len(j['groups']))")" \
+  "('pred-iou-thresh=0.88 stability-score-thresh=0.95', 'coverage', 1)"
+expect_eq "drawn grid" "$(json_get "$TMP/n.json" "bool(__import__('re').fullmatch(r'pred-iou-thresh=\d\.\d\d(,\d\.\d\d){0,2};stability-score-thresh=\d\.\d\d(,\d\.\d\d){0,2}', j['score_grid']))")" True
+expect_eq "drawn settings" "$(json_get "$TMP/n.json" "(lambda a: len(j['settings']) - 12 == (a[0].count(',') + 1) * (a[1].count(',') + 1))(j['score_grid'].split(';'))")" True
+# the lowest drawn IoU value passes at least half of all candidates, its
+# lowest stability value at least three quarters of those
+expect_eq "drawn percentiles" "$(json_get "$TMP/n.json" "(lambda f: f['above_pred_iou'] * 2 >= f['candidates'] and f['above_stability'] * 4 >= f['above_pred_iou'] * 3 and f['candidates'] > 0)(j['settings'][12]['filters'])")" True
+grep -q "^settings 13-[0-9]* drawn from this image's candidates" "$TMP/out" && ok || bad "drawn grid line: $(head -4 "$TMP/out")"
+expect_ok "tune explicit grid" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --grid "pred-iou-thresh=0.6" --json "$TMP/e.json"
+expect_eq "no drawn grid with --grid" "$(json_get "$TMP/e.json" "(len(j['settings']), j['score_grid'])")" "(1, None)"
 expect_eq "no truth keys" "$(json_get "$TMP/n.json" "'recall_75' in j['settings'][0]")" False
 
 # bad input
