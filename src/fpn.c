@@ -2,6 +2,7 @@
  * channels-first maps, fused with the top-down upsample-and-add. */
 #include "fpn.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,12 +60,13 @@ void fpn_add_upsampled(float *dst, const float *prev, int C, int h, int w, int n
     }
 }
 
-sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const int *wd, int n_threads,
-                    float *out[SAM2_MAX_LEVELS]) {
+sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const int *wd, const int *skip,
+                    int n_threads, float *out[SAM2_MAX_LEVELS]) {
     const int n = w->n_levels, d = w->d_model;
     for (int i = 0; i < SAM2_MAX_LEVELS; i++) out[i] = NULL;
     sam2_status st = SAM2_OK;
     for (int i = n - 1; i >= 0; i--) {
+        if (skip && skip[i]) continue;
         const int64_t hw = (int64_t)h[i] * wd[i];
         const int fuse = w->top_down[i] && i < n - 1;
         if (fuse && (h[i] != 2 * h[i + 1] || wd[i] != 2 * wd[i + 1])) {
@@ -91,4 +93,30 @@ sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const i
     if (st != SAM2_OK)
         for (int i = 0; i < SAM2_MAX_LEVELS; i++) free(out[i]), out[i] = NULL;
     return st;
+}
+
+/* Columns per block: a block of the level (d x FPN_BLOCK floats, 256 KiB
+ * at d = 256) stays in cache between its two products. */
+#define FPN_BLOCK 256
+
+sam2_status fpn_level_conv(const fpn_weights *w, int i, const float *x, int hw, const float *cw, const float *cb,
+                           int cout, int n_threads, float *out) {
+    const int d = w->d_model, cin = w->in_c[i], nb = (hw + FPN_BLOCK - 1) / FPN_BLOCK;
+    /* blocks side by side, each product on one thread, when the BLAS allows */
+    const int team = gemm_nested_ok() && n_threads > 1 ? n_threads : 1;
+    float *blk = malloc(sizeof(float) * (size_t)d * FPN_BLOCK * team);
+    if (!blk) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for FPN level %d", i);
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
+    for (int b = 0; b < nb; b++) {
+        const int p0 = b * FPN_BLOCK, np = hw - p0 < FPN_BLOCK ? hw - p0 : FPN_BLOCK;
+        float *t = blk + (size_t)d * FPN_BLOCK * (team > 1 ? omp_get_thread_num() : 0);
+        for (int c = 0; c < d; c++)
+            for (int p = 0; p < np; p++) t[(size_t)c * np + p] = w->lateral_b[i][c];
+        gemm(0, 0, d, np, cin, 1.0f, w->lateral_w[i], cin, x + p0, hw, 1.0f, t, np);
+        for (int c = 0; c < cout; c++)
+            for (int p = 0; p < np; p++) out[(size_t)c * hw + p0 + p] = cb[c];
+        gemm(0, 0, cout, np, d, 1.0f, cw, d, t, np, 1.0f, out + p0, hw);
+    }
+    free(blk);
+    return SAM2_OK;
 }

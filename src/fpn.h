@@ -25,11 +25,20 @@ sam2_status fpn_bind(const sam2_config *cfg, wt_binder *b, fpn_weights *w);
 
 /* Runs the neck on the trunk outputs x[i] (in_c[i], h[i], wd[i]),
  * channels-first, level 0 the highest resolution. Allocates out[i]
- * (d_model, h[i], wd[i]) for every level; SAM2_ERR_CONFIG when a top-down
- * level is not twice the size of the level below it (the official code
- * fails there too). On failure nothing is left allocated. */
-sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const int *wd, int n_threads,
-                    float *out[SAM2_MAX_LEVELS]);
+ * (d_model, h[i], wd[i]) for every level but those with skip[i] set (skip
+ * may be NULL; out[i] stays NULL; a skipped level must not feed a
+ * shallower one's top-down fusion); SAM2_ERR_CONFIG when a top-down level
+ * is not twice the size of the level below it (the official code fails
+ * there too). On failure nothing is left allocated. */
+sam2_status fpn_run(const fpn_weights *w, float *const *x, const int *h, const int *wd, const int *skip,
+                    int n_threads, float *out[SAM2_MAX_LEVELS]);
+
+/* A level without top-down fusion passed straight through a 1x1
+ * convolution, never holding the level whole: out (cout, hw) = cw (cout,
+ * d) . (lateral_w[i] x + lateral_b[i]) + cb, block of columns by block, each
+ * element summed as fpn_run and a separate convolution would. */
+sam2_status fpn_level_conv(const fpn_weights *w, int i, const float *x, int hw, const float *cw, const float *cb,
+                           int cout, int n_threads, float *out);
 
 /* Adds the 2x upsampling of prev (C, h, w) to dst (C, 2h, 2w): nearest, or
  * bilinear with half-pixel centres (align_corners=False), as

@@ -62,8 +62,9 @@ static void conv1x1(const float *in, int Cin, int HW, const float *wt, const flo
     gemm(0, 0, Cout, HW, Cin, 1.0f, wt, Cin, in, HW, 1.0f, out, HW);
 }
 
-/* The predictor's features: image_embed and the two convolved high-res levels. */
-static sam2_status predictor_features(const image_encoder_weights *w, encoder_output *out) {
+/* The predictor's features: image_embed and the two convolved high-res
+ * levels (from the trunk straight away for a level fpn_run skipped). */
+static sam2_status predictor_features(const image_encoder_weights *w, int n_threads, encoder_output *out) {
     const int d = w->neck.d_model, last = out->n_levels - 1;
     const int64_t e = (int64_t)out->fpn_h[last] * out->fpn_w[last];
     out->image_embed = huge_alloc(sizeof(float) * (size_t)(d * e)); /* (d, e) */
@@ -79,8 +80,9 @@ static sam2_status predictor_features(const image_encoder_weights *w, encoder_ou
         int cout = k ? d / 4 : d / 8, hw = out->fpn_h[k] * out->fpn_w[k];
         out->high_res[k] = huge_alloc(sizeof(float) * (size_t)cout * hw); /* (cout, hw) */
         if (!out->high_res[k]) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for high_res_feats_%d", k);
-        conv1x1(out->fpn[k], d, hw, k ? w->conv_s1_w : w->conv_s0_w, k ? w->conv_s1_b : w->conv_s0_b, cout,
-                out->high_res[k]);
+        const float *cw = k ? w->conv_s1_w : w->conv_s0_w, *cb = k ? w->conv_s1_b : w->conv_s0_b;
+        if (out->fpn[k]) conv1x1(out->fpn[k], d, hw, cw, cb, cout, out->high_res[k]);
+        else SAM2_TRY(fpn_level_conv(&w->neck, k, out->trunk[k], hw, cw, cb, cout, n_threads, out->high_res[k]));
     }
     return SAM2_OK;
 }
@@ -97,8 +99,15 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
     for (int i = 0; i < t->n_stages; i++)
         out->trunk_c[i] = t->stage_c[i], out->trunk_h[i] = t->stage_h[i], out->trunk_w[i] = t->stage_w[i];
 
+    /* the predictor alone needs levels 0 and 1 only through conv_s0/s1: a
+     * level that neither receives nor gives a top-down fusion goes from the
+     * trunk through both convolutions block by block, never whole (it would
+     * be the largest array of the run) */
+    int skip[SAM2_MAX_LEVELS] = {0};
+    for (int k = 0; k < 2 && w->use_high_res && !intermediates; k++)
+        skip[k] = !w->neck.top_down[k] && (k == 0 || !w->neck.top_down[k - 1]);
     float *levels[SAM2_MAX_LEVELS];
-    sam2_status st = fpn_run(&w->neck, out->trunk, out->trunk_h, out->trunk_w, n_threads, levels);
+    sam2_status st = fpn_run(&w->neck, out->trunk, out->trunk_h, out->trunk_w, skip, n_threads, levels);
     if (st != SAM2_OK) {
         encoder_output_free(out);
         return st;
@@ -120,7 +129,7 @@ sam2_status image_encoder_run(const sam2_config *cfg, const image_encoder_weight
                                    out->fpn_w[i], out->pos[i], n_threads)
                          : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for vision_pos_enc_%d", i);
     }
-    if (st == SAM2_OK) st = predictor_features(w, out);
+    if (st == SAM2_OK) st = predictor_features(w, n_threads, out);
     if (st != SAM2_OK) encoder_output_free(out);
     if (st == SAM2_OK && !intermediates) /* the predictor needs none of these */
         for (int i = 0; i < SAM2_MAX_STAGES; i++) {

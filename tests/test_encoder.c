@@ -532,6 +532,20 @@ static void check_against_reference(const char *name, sam2_config *c) {
         } else {
             CHECK(!e.high_res[0] && !e.high_res[1], "no high-res features expected");
         }
+        /* the predictor's run (no intermediates) takes levels without
+         * top-down fusion through conv_s0/s1 block by block: the same sums */
+        encoder_output p;
+        st = image_encoder_run(c, w, in, threads, 0, NULL, NULL, &p);
+        CHECK(st == SAM2_OK, "%s: run without intermediates: %s", name, sam2_last_error());
+        if (st == SAM2_OK) {
+            CHECK(!memcmp(p.image_embed, e.image_embed, sizeof(float) * (size_t)d * ne), "%s: image_embed", name);
+            for (int k = 0; k < 2 && c->use_high_res_features_in_sam; k++) {
+                const size_t nf = (size_t)(k ? d / 4 : d / 8) * rh[k] * rw[k];
+                CHECK(!memcmp(p.high_res[k], e.high_res[k], sizeof(float) * nf), "%s: high_res_feats_%d", name, k);
+            }
+            CHECK(!p.fpn[0] && !p.trunk[0], "%s: intermediates kept", name);
+            encoder_output_free(&p);
+        }
         encoder_output_free(&e);
     }
     for (int i = 0; i < n; i++) free(rt[i]), free(rf[i]);
@@ -577,6 +591,13 @@ static void test_reference_configs(void) {
     c.fpn_interp_nearest = 1, c.scalp = 1;
     c.use_high_res_features_in_sam = 0, c.directly_add_no_mem_embed = 0;
     check_against_reference("config B (q_pool 1 of 2, global stage start, head_mul 1.5, scalp)", &c);
+    /* C: no top-down fusion (levels 0 and 1 go from the trunk through conv_s0/s1 block by block in the
+     * predictor's run); D: fusion into level 1 only (level 0 so, level 1 whole); 96 / 4 = 24 x 24 maps
+     * are not a multiple of the 256-column blocks */
+    base_config(&c, 96, 6, 1, 3, (int[]){1, 1, 1}, (int[]){4, 4, 3});
+    check_against_reference("config C (no top-down fusion)", &c);
+    c.n_fpn_top_down_levels = 2, c.fpn_top_down_levels[0] = 1, c.fpn_top_down_levels[1] = 2;
+    check_against_reference("config D (top-down into levels 1 and 2)", &c);
 
     /* geometry the official code cannot run is refused at bind time */
     wt_binder b;
