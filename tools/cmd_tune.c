@@ -272,8 +272,7 @@ static int run_group(tune_args *a, sam2_ctx *ctx, const cli_image *img, setting 
             if (S[i].amg.p.pred_iou_thresh < loosest) loosest = S[i].amg.p.pred_iou_thresh;
         }
     /* the drawn grid (first group of the default grid) needs every candidate */
-    const int draw = a->score_grid && g == 0;
-    if (draw) loosest = 0.0f;
+    int draw = a->score_grid && g == 0;
     const sam2_amg_params *p0 = &S[first].amg.p;
     const int crops = p0->crop_n_layers > 0;
     struct timespec t0;
@@ -287,19 +286,23 @@ static int run_group(tune_args *a, sam2_ctx *ctx, const cli_image *img, setting 
         clock_gettime(CLOCK_MONOTONIC, &t0);
     }
     sam2_amg_params loose = *p0;
-    loose.pred_iou_thresh = loosest;
+    loose.pred_iou_thresh = draw ? 0.0f : loosest;
     sam2_amg_candidates *c = NULL;
     sam2_status st = sam2_amg_candidates_new(ctx, crops ? &img->img : NULL, &loose,
                                              (size_t)a->max_cache_mb << 20, &c);
+    if (st == SAM2_ERR_NOMEM && draw) { /* keep what the fixed settings need, as without drawing */
+        fprintf(stderr, "sam2 tune: keeping every candidate would exceed --max-cache-mb %d: no settings drawn from "
+                "their scores\n", a->max_cache_mb);
+        draw = 0;
+        loose.pred_iou_thresh = loosest;
+        st = sam2_amg_candidates_new(ctx, crops ? &img->img : NULL, &loose, (size_t)a->max_cache_mb << 20, &c);
+    }
     if (crops) *embedded = 0; /* the crops replaced the whole-image embedding */
     const double decode_secs = seconds_since(&t0);
     int n_cand = 0;
     size_t bytes = 0;
     if (st == SAM2_ERR_NOMEM) {
-        fprintf(stderr, "sam2 tune: group %d: %s; running its settings one by one%s\n", g + 1, sam2_last_error(),
-                draw ? " (the default grid keeps every candidate to draw settings from their scores; --grid "
-                       "keeps only what its loosest setting passes)"
-                     : "");
+        fprintf(stderr, "sam2 tune: group %d: %s; running its settings one by one\n", g + 1, sam2_last_error());
     } else if (st != SAM2_OK) {
         return fprintf(stderr, "sam2 tune: %s\n", sam2_last_error()), -1;
     }

@@ -64,6 +64,11 @@ expect_eq "drawn settings" "$(json_get "$TMP/n.json" "(lambda a: len(j['settings
 # lowest stability value at least three quarters of those
 expect_eq "drawn percentiles" "$(json_get "$TMP/n.json" "(lambda f: f['above_pred_iou'] * 2 >= f['candidates'] and f['above_stability'] * 4 >= f['above_pred_iou'] * 3 and f['candidates'] > 0)(j['settings'][12]['filters'])")" True
 grep -q "^settings 13-[0-9]* drawn from this image's candidates" "$TMP/out" && ok || bad "drawn grid line: $(head -4 "$TMP/out")"
+# every candidate beyond the cache cap: the default grid alone, its candidates still shared
+expect_ok "tune capped" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --max-cache-mb 1 --json "$TMP/cap.json"
+grep -q "keeping every candidate would exceed --max-cache-mb 1: no settings drawn from their scores" "$TMP/err" && ok || bad "cap message: $(cat "$TMP/err")"
+expect_eq "capped: default grid, shared" "$(json_get "$TMP/cap.json" "(len(j['settings']), j['score_grid'], j['groups'][0]['reused'])")" "(12, None, True)"
+expect_eq "capped: same masks" "$(json_get "$TMP/cap.json" "[s['masks'] for s in j['settings']]")" "$(json_get "$TMP/n.json" "[s['masks'] for s in j['settings'][:12]]")"
 expect_ok "tune explicit grid" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --grid "pred-iou-thresh=0.6" --json "$TMP/e.json"
 expect_eq "no drawn grid with --grid" "$(json_get "$TMP/e.json" "(len(j['settings']), j['score_grid'])")" "(1, None)"
 expect_eq "no truth keys" "$(json_get "$TMP/n.json" "'recall_75' in j['settings'][0]")" False
