@@ -82,7 +82,8 @@ static void usage(void) {
            "pred-iou-thresh at the 50th, 75th and 90th percentiles of every candidate's\n"
            "predicted IoU, stability-score-thresh at the 25th, 50th and 75th percentiles\n"
            "of the stability scores of those above the lowest (rounded down to 0.01;\n"
-           "\"score_grid\" in the JSON).\n");
+           "\"score_grid\" in the JSON); not when keeping every candidate would exceed\n"
+           "--max-cache-mb.\n");
 }
 
 static int add_base(tune_args *a, const char *name, const char *value) {
