@@ -99,3 +99,18 @@ cJSON *cli_read_json(const char *cmd, const char *path) {
     if (!j) cli_usage_error(cmd, "%s is not valid JSON", path);
     return j;
 }
+
+int cli_write_json(const char *cmd, const char *path, const cJSON *j, int pretty, int overwrite) {
+    if (cli_check_output(path, overwrite) != 0) return -1;
+    char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+    char tmp[4200];
+    const int fits = snprintf(tmp, sizeof tmp, "%s.part", path) < (int)sizeof tmp;
+    FILE *f = s && fits ? fopen(tmp, "w") : NULL;
+    int ok = f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok && f) remove(tmp);
+    free(s);
+    if (!ok) fprintf(stderr, "sam2 %s: cannot write %s\n", cmd, path);
+    return ok ? 0 : -1;
+}

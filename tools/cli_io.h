@@ -37,4 +37,9 @@ void cli_apply_threads(const cli_common *c);
 /* Parses a JSON file; prints "sam2 CMD: ..." and returns NULL on failure. */
 struct cJSON *cli_read_json(const char *cmd, const char *path);
 
+/* Writes j as JSON text and a newline to a temporary name renamed to path,
+ * so that a file that exists is complete; refuses to replace a file unless
+ * overwrite. 0, or -1 after printing "sam2 CMD: cannot write PATH". */
+int cli_write_json(const char *cmd, const char *path, const struct cJSON *j, int pretty, int overwrite);
+
 #endif

@@ -197,22 +197,6 @@ static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *er
     return arr;
 }
 
-/* Writes a JSON value to path (refusing to replace a file unless asked). */
-static int write_json_file(const char *path, cJSON *j, int pretty, int overwrite) {
-    if (cli_check_output(path, overwrite) != 0) return -1;
-    char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
-    /* written to a temporary name and renamed: a file that exists is complete */
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.part", path);
-    FILE *f = s ? fopen(tmp, "w") : NULL;
-    int ok = f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) remove(tmp);
-    free(s);
-    if (!ok) fprintf(stderr, "sam2 auto: cannot write %s\n", path);
-    return ok ? 0 : -1;
-}
 
 /* Everything one image produces: records JSON, optional overlay, label map
  * and COCO file. json_path is written last so that its presence means the
@@ -238,7 +222,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     if (coco) {
         const char *base = strrchr(a->input, '/');
         cJSON *cj = amg_coco_json(res, base ? base + 1 : a->input);
-        int rc = !cj || write_json_file(coco, cj, 0, a->overwrite) != 0;
+        int rc = !cj || cli_write_json("auto", coco, cj, 0, a->overwrite) != 0;
         cJSON_Delete(cj);
         if (rc) return -1;
     }
@@ -257,7 +241,7 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
     }
     int err = 0;
     cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));
-    int rc = err ? -1 : write_json_file(json_path, root, 0, a->overwrite);
+    int rc = err ? -1 : cli_write_json("auto", json_path, root, 0, a->overwrite);
     cJSON_Delete(root);
     return rc;
 }

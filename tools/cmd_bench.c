@@ -311,6 +311,7 @@ int cmd_bench(int argc, char **argv) {
         else if (bf.learned.cases) print_match("shapes-dev scenes (demo model, strict setting)", &bf.learned);
         sam2_model_free(demo);
     }
+    int json_failed = 0;
     if (json_path) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", random_weights ? preset : "checkpoint");
@@ -345,18 +346,12 @@ int cmd_bench(int argc, char **argv) {
             add_match(o, "bf16_golden", &bf.golden);
             add_match(o, "bf16_shapes_dev", &bf.learned);
         }
-        char *s = cJSON_Print(o);
-        FILE *f = fopen(json_path, "w");
-        if (f) {
-            fputs(s, f);
-            fputc('\n', f);
-            fclose(f);
-        }
-        free(s);
+        /* a figures file is replaced run after run (make bench) */
+        if (cli_write_json("bench", json_path, o, 1, 1) != 0) json_failed = 1;
         cJSON_Delete(o);
     }
     free(px);
     sam2_ctx_free(ctx);
     sam2_model_free(m);
-    return st == SAM2_OK ? 0 : 1;
+    return st == SAM2_OK && !json_failed ? 0 : 1;
 }

@@ -265,17 +265,7 @@ int cmd_eval(int argc, char **argv) {
             if (k < n_vs || n_vs > 1) cJSON_AddItemToObject(t, vs[k].name, row_json(&vs[k]));
         cJSON_AddItemToObject(out, "images", list);
         list = NULL;
-        char *s = cJSON_Print(out);
-        FILE *f = s ? fopen(a.json_path, "w") : NULL;
-        if (!f || fputs(s, f) < 0 || fputc('\n', f) == EOF) {
-            fprintf(stderr, "sam2 eval: cannot write %s\n", a.json_path);
-            rc = 1;
-        }
-        if (f && fclose(f) != 0 && rc == 0) {
-            fprintf(stderr, "sam2 eval: cannot write %s\n", a.json_path);
-            rc = 1;
-        }
-        free(s);
+        if (cli_write_json("eval", a.json_path, out, 1, a.overwrite) != 0) rc = 1;
     }
 done:
     cJSON_Delete(index);

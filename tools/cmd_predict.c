@@ -231,14 +231,7 @@ static int write_outputs(const predict_args *a, const sam2_prediction *p, const 
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/predict.json", a->outdir);
-        char *s = cJSON_Print(root);
-        FILE *f = cli_check_output(path, a->overwrite) == 0 ? fopen(path, "w") : NULL;
-        if (!f || fputs(s, f) < 0 || fputc('\n', f) < 0) {
-            fprintf(stderr, "sam2 predict: cannot write %s\n", path);
-            rc = 1;
-        }
-        if (f && fclose(f) != 0) rc = 1;
-        free(s);
+        if (cli_write_json("predict", path, root, 1, a->overwrite) != 0) rc = 1;
     }
     free(png);
     free(rgb);

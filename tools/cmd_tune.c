@@ -437,14 +437,9 @@ static int write_json(const tune_args *a, const setting *S, long n, const long *
     cJSON_AddNumberToObject(best, "index", (double)(rank[0] + 1));
     cJSON_AddStringToObject(best, "setting", S[rank[0]].label);
     cJSON_AddNumberToObject(best, "score", S[rank[0]].score);
-    char *txt = cJSON_Print(root);
+    const int rc = cli_write_json("tune", a->json_path, root, 1, a->overwrite);
     cJSON_Delete(root);
-    FILE *f = txt ? fopen(a->json_path, "w") : NULL;
-    int ok = f && fputs(txt, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    free(txt);
-    if (!ok) fprintf(stderr, "sam2 tune: cannot write %s\n", a->json_path);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 /* The image and the top settings side by side. */
