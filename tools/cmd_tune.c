@@ -29,7 +29,7 @@ static const char *const objective_names[] = {"recall75", "recall50", "coverage"
 
 typedef struct tune_args {
     cli_common common;
-    const char *input, *truth, *grid_text, *output, *json_path;
+    const char *input, *truth, *grid_text, *output, *json_path, *best_path;
     param_grid grid;
     param_set base;
     char base_text[4096];
@@ -57,7 +57,8 @@ typedef struct setting {
 static void usage(void) {
     printf("usage: sam2 tune IMAGE [--grid \"NAME=V1,V2;NAME=V1,V2\"] [--truth LABELS.png]\n"
            "                 [--objective recall75|recall50|coverage|mean-iou] [--top N] [-o GRID.png]\n"
-           "                 [--json FILE] [--<parameter> VALUE]... [--max-cache-mb N] [--overwrite]\n"
+           "                 [--json FILE] [--best-params FILE] [--<parameter> VALUE]... [--max-cache-mb N]\n"
+           "                 [--overwrite]\n"
            "                 [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] [--depth window|scale|official]\n"
            "Runs the automatic mask generator for every setting of the grid (the cartesian\n"
            "product of its axes; default \"" TUNE_DEFAULT_GRID "\")\n"
@@ -70,7 +71,8 @@ static void usage(void) {
            "Objectives (higher is better, ties go to the earlier setting): recall75 (default\n"
            "with --truth), recall50, coverage (covered minus covered twice; default without\n"
            "truth), mean-iou. -o writes the image and the top N (default 4) settings side by\n"
-           "side; --json writes every figure.\n"
+           "side; --json writes every figure. --best-params writes the best setting's\n"
+           "parameters (official snake_case names) for 'sam2 auto --params FILE'.\n"
            "Settings that differ only in post-decoder parameters (pred_iou_thresh,\n"
            "stability_score_thresh, stability_score_offset, mask_threshold, box_nms_thresh,\n"
            "crop_nms_thresh, min_mask_region_area, output_mode) share one run of the encoder\n"
@@ -120,6 +122,8 @@ static int parse_args(tune_args *a, int argc, char **argv) {
             a->output = v, i++;
         } else if (!strcmp(o, "--json") && v) {
             a->json_path = v, i++;
+        } else if (!strcmp(o, "--best-params") && v) {
+            a->best_path = v, i++;
         } else if (!strcmp(o, "--top") && v) {
             if (!cli_parse_int(v, &a->top) || a->top < 1 || a->top > 64)
                 return cli_usage_error("tune", "--top takes 1..64, got '%s'", v);
@@ -501,7 +505,8 @@ int cmd_tune(int argc, char **argv) {
     if (!S || !rank || !groups || make_settings(&a, &a.grid, S, 0, n, &n_groups) != 0) goto done;
     rc = 1;
     if ((a.output && cli_check_output(a.output, a.overwrite) != 0) ||
-        (a.json_path && cli_check_output(a.json_path, a.overwrite) != 0))
+        (a.json_path && cli_check_output(a.json_path, a.overwrite) != 0) ||
+        (a.best_path && cli_check_output(a.best_path, a.overwrite) != 0))
         goto done;
     if (cli_load_image("tune", a.input, &img) != 0) goto done;
     if (a.truth && truth_map_load("tune", a.truth, img.img.width, img.img.height, &t) != 0) goto done;
@@ -524,6 +529,14 @@ int cmd_tune(int argc, char **argv) {
     }
     print_table(&a, S, n, rank);
     if (a.output && write_grid(&a, &img, S, n, rank) != 0) goto done;
+    if (a.best_path) { /* what `sam2 auto --params` reads back as the same setting */
+        cJSON *bp = amg_args_to_json(&S[rank[0]].amg.p);
+        const int w = bp ? cli_write_json("tune", a.best_path, bp, 1, a.overwrite) : -1;
+        cJSON_Delete(bp);
+        if (w != 0) goto done;
+        fprintf(stderr, "wrote %s (setting #%ld; sam2 auto IMAGE --params %s runs it)\n", a.best_path, rank[0] + 1,
+                a.best_path);
+    }
     if (a.json_path) {
         cJSON *g = groups;
         groups = NULL; /* owned by the document now */

@@ -69,6 +69,13 @@ expect_ok "tune capped" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --max-cache
 grep -q "keeping every candidate would exceed --max-cache-mb 1: no settings drawn from their scores" "$TMP/err" && ok || bad "cap message: $(cat "$TMP/err")"
 expect_eq "capped: default grid, shared" "$(json_get "$TMP/cap.json" "(len(j['settings']), j['score_grid'], j['groups'][0]['reused'])")" "(12, None, True)"
 expect_eq "capped: same masks" "$(json_get "$TMP/cap.json" "[s['masks'] for s in j['settings']]")" "$(json_get "$TMP/n.json" "[s['masks'] for s in j['settings'][:12]]")"
+# the best setting written for `sam2 auto --params` runs it again: same masks, same filter counts
+expect_ok "tune best params" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --best-params "$TMP/best.json" --json "$TMP/b.json"
+grep -q "^wrote $TMP/best.json (setting #[0-9]*; sam2 auto IMAGE --params $TMP/best.json runs it)$" "$TMP/err" && ok || bad "best-params line: $(cat "$TMP/err")"
+expect_ok "auto with the best" "$SAM2" auto "$IMG" -t 2 --params "$TMP/best.json" --json "$TMP/ba.json" -o "$TMP/ba"
+expect_eq "best reproduced" "$(json_get "$TMP/b.json" "(lambda s: (s['masks'], s['filters']))(j['settings'][j['best']['index'] - 1])")" \
+  "$(json_get "$TMP/ba.json" "(len(j['masks']), j['filters'])")"
+expect_fail "best params kept" "exists" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --best-params "$TMP/best.json"
 expect_ok "tune explicit grid" "$SAM2" tune "$IMG" -t 2 --points-per-side 6 --grid "pred-iou-thresh=0.6" --json "$TMP/e.json"
 expect_eq "no drawn grid with --grid" "$(json_get "$TMP/e.json" "(len(j['settings']), j['score_grid'])")" "(1, None)"
 expect_eq "no truth keys" "$(json_get "$TMP/n.json" "'recall_75' in j['settings'][0]")" False
