@@ -259,7 +259,8 @@ static int add_score_settings(tune_args *a, sam2_ctx *ctx, const cli_image *img,
     param_grid grid;
     if (param_grid_parse(&grid, "tune", a->score_text) != 0) return -1;
     const long k = param_grid_count(&grid);
-    int rc = k <= SCORE_GRID_MAX ? make_settings(a, &grid, S, *n, k, n_groups) : -1;
+    int rc = k <= SCORE_GRID_MAX ? make_settings(a, &grid, S, *n, k, n_groups)
+                                 : fprintf(stderr, "sam2 tune: %ld drawn settings (at most %d)\n", k, SCORE_GRID_MAX);
     param_grid_free(&grid);
     if (rc != 0) return -1;
     *n += k;
