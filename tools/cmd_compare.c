@@ -51,13 +51,6 @@ static void usage(void) {
            "-o defaults to out/compare.png; an existing file is kept unless --overwrite.\n");
 }
 
-/* Appends name=value to the base text (flags common to every set). */
-static int add_base(compare_args *a, const char *name, const char *value) {
-    size_t o = strlen(a->base_text);
-    int n = snprintf(a->base_text + o, sizeof a->base_text - o, "%s%s=%s", o ? "," : "", name, value);
-    return n > 0 && (size_t)n < sizeof a->base_text - o ? 0 : -1;
-}
-
 static int parse_args(compare_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
@@ -88,7 +81,8 @@ static int parse_args(compare_args *a, int argc, char **argv) {
             i++;
         } else if (!strncmp(o, "--", 2) && v && strcmp(o, "--set") && strcmp(o, "-o")) {
             /* an AMG parameter for every set (checked when parsed as a set) */
-            if (add_base(a, o + 2, v) != 0) return cli_usage_error("compare", "too many parameter flags");
+            if (param_text_append(a->base_text, sizeof a->base_text, o + 2, v) != 0)
+                return cli_usage_error("compare", "too many parameter flags");
             i++;
         } else if (o[0] == '-') {
             return cli_usage_error("compare", "unknown or incomplete option '%s' (see sam2 compare --help)", o);

@@ -88,12 +88,6 @@ static void usage(void) {
            "--max-cache-mb.\n");
 }
 
-static int add_base(tune_args *a, const char *name, const char *value) {
-    size_t o = strlen(a->base_text);
-    int n = snprintf(a->base_text + o, sizeof a->base_text - o, "%s%s=%s", o ? "," : "", name, value);
-    return n > 0 && (size_t)n < sizeof a->base_text - o ? 0 : -1;
-}
-
 static int parse_args(tune_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_common_init(&a->common);
@@ -137,7 +131,8 @@ static int parse_args(tune_args *a, int argc, char **argv) {
                 return cli_usage_error("tune", "--max-cache-mb takes a size in MB (0: no cap), got '%s'", v);
             i++;
         } else if (!strncmp(o, "--", 2) && v) {
-            if (add_base(a, o + 2, v) != 0) return cli_usage_error("tune", "too many parameter flags");
+            if (param_text_append(a->base_text, sizeof a->base_text, o + 2, v) != 0)
+                return cli_usage_error("tune", "too many parameter flags");
             i++;
         } else if (o[0] == '-') {
             return cli_usage_error("tune", "unknown or incomplete option '%s' (see sam2 tune --help)", o);

@@ -155,3 +155,9 @@ void param_grid_free(param_grid *g) {
     free(g->buf);
     memset(g, 0, sizeof *g);
 }
+
+int param_text_append(char *text, size_t size, const char *name, const char *value) {
+    const size_t o = strlen(text);
+    const int n = snprintf(text + o, size - o, "%s%s=%s", o ? "," : "", name, value);
+    return n > 0 && (size_t)n < size - o ? 0 : -1;
+}

@@ -30,6 +30,11 @@ typedef struct param_set {
  * "sam2 CMD: ..." naming the problem. */
 int param_set_parse(param_set *s, const char *cmd, const char *text, int robust_names);
 
+/* Appends name=value to text (size bytes), comma-separated, the form
+ * param_set_parse reads: how a command gathers its --<parameter> flags. 0,
+ * or -1 when it does not fit. */
+int param_text_append(char *text, size_t size, const char *name, const char *value);
+
 /* Applies the set's assignments to a (and the steps of robust_args to r,
  * which must be given when the set was parsed with robust_names), in
  * order. 0 or -1 (printed). */
