@@ -285,6 +285,15 @@ int cmd_bench(int argc, char **argv) {
                    big_w, big_h, fb.secs, fb.masks, fb.rss);
         if (st != SAM2_OK) printf("AMG: failed (%s)\n", sam2_last_error());
     }
+    /* sam2c's speed and memory targets, each against its own figure */
+    const double frac = gflop / enc / sgemm;
+    printf("targets: encoder >= 85%% of sgemm: %s (%.0f%%)", frac >= 0.85 ? "met" : "not met", 100.0 * frac);
+    if (fo.secs >= 0 && amg_pps == 32)
+        printf("; AMG 32x32 within the encoder + 1.5 s: %s (%.2f s beyond it)", fo.secs - enc <= 1.5 ? "met" : "not met",
+               fo.secs - enc);
+    if (fb.rss >= 0 && big_w == 4000 && big_h == 3000)
+        printf("; peak RSS at 4000x3000 <= 1 GiB: %s (%.0f MiB)", fb.rss <= 1024.0 ? "met" : "not met", fb.rss);
+    printf("\n");
     /* bfloat16 last, so that its second context does not weigh on the
      * float32 runs' peak memory; the float32 features of img are made again */
     bf16_figures bf;
@@ -325,6 +334,12 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "encoder_gflops", gflop / enc);
         cJSON_AddNumberToObject(o, "sgemm_gflops", sgemm);
         cJSON_AddNumberToObject(o, "encoder_fraction_of_sgemm", gflop / enc / sgemm);
+        cJSON *tg = cJSON_AddObjectToObject(o, "targets");
+        cJSON_AddBoolToObject(tg, "encoder_85pct_of_sgemm", frac >= 0.85);
+        if (fo.secs >= 0 && amg_pps == 32)
+            cJSON_AddBoolToObject(tg, "amg_32x32_within_encoder_plus_1_5s", fo.secs - enc <= 1.5);
+        if (fb.rss >= 0 && big_w == 4000 && big_h == 3000)
+            cJSON_AddBoolToObject(tg, "peak_rss_4000x3000_within_1gib", fb.rss <= 1024.0);
         cJSON_AddNumberToObject(o, "decoder_ms_single", dec1);
         cJSON_AddNumberToObject(o, "decoder_ms_batched64", dec64);
         cJSON_AddStringToObject(o, "blas", blas);
