@@ -304,6 +304,12 @@ sam2_amg_params sam2_amg_default_params(void);
 /* Checks every parameter; on failure the message names the parameter. */
 sam2_status sam2_amg_params_check(const sam2_amg_params *p);
 
+/* The work params ask of the generator, whatever the image: *crops image
+ * crops (the whole image, then 4^i crops in layer i), each one encoder run,
+ * and *clicks grid clicks decoded over all of them. SAM2_ERR_PARAM when
+ * params fail sam2_amg_params_check. */
+sam2_status sam2_amg_work(const sam2_amg_params *p, int64_t *clicks, int *crops);
+
 /* Where a mask of the generator's result comes from. */
 typedef enum sam2_mask_source {
     SAM2_MASK_GRID = 0,      /* the official point grid */

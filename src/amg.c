@@ -131,6 +131,22 @@ sam2_status sam2_amg_params_check(const sam2_amg_params *p) {
     return SAM2_OK;
 }
 
+sam2_status sam2_amg_work(const sam2_amg_params *p, int64_t *clicks, int *crops) {
+    SAM2_TRY(sam2_amg_params_check(p));
+    int64_t n = 0;
+    int nc = 0;
+    for (int layer = 0; layer <= p->crop_n_layers; layer++) {
+        const int in_layer = 1 << (2 * layer);
+        int side = 0;
+        if (!p->point_grids) side = amg_layer_points_per_side(p->points_per_side, p->crop_n_points_downscale_factor, layer);
+        const int64_t per_crop = p->point_grids ? p->point_grid_sizes[layer] : (int64_t)side * side;
+        n += per_crop * in_layer, nc += in_layer;
+    }
+    if (clicks) *clicks = n;
+    if (crops) *crops = nc;
+    return SAM2_OK;
+}
+
 /* ------------------------------------------------------------- records */
 
 /* A mask that survived the filters of its batch. */

@@ -109,6 +109,31 @@ static void test_params_check(void) {
     expect_refused(&p, "point_grids");
 }
 
+/* Clicks and crops per image: the whole image, then 4^i crops in layer i. */
+static void test_work(void) {
+    sam2_amg_params p = sam2_amg_default_params();
+    int64_t clicks = 0;
+    int crops = 0;
+    CHECK_OK(sam2_amg_work(&p, &clicks, &crops));
+    CHECK(clicks == 1024 && crops == 1, "defaults: %lld clicks, %d crops", (long long)clicks, crops);
+    p.points_per_side = 16, p.crop_n_layers = 2, p.crop_n_points_downscale_factor = 2;
+    CHECK_OK(sam2_amg_work(&p, &clicks, &crops));
+    CHECK(clicks == 256 + 4 * 64 + 16 * 16 && crops == 21, "16, 2 layers, factor 2: %lld clicks, %d crops",
+          (long long)clicks, crops);
+    p.points_per_side = 7, p.crop_n_layers = 1; /* int(7 / 2) = 3 per side in layer 1 */
+    CHECK_OK(sam2_amg_work(&p, &clicks, &crops));
+    CHECK(clicks == 49 + 4 * 9 && crops == 5, "7, 1 layer, factor 2: %lld clicks", (long long)clicks);
+    static const float g0[] = {0.5f, 0.5f, 0.25f, 0.75f}, g1[] = {0.5f, 0.5f};
+    const float *grids[] = {g0, g1};
+    const int sizes[] = {2, 1};
+    p = sam2_amg_default_params();
+    p.points_per_side = 0, p.point_grids = grids, p.point_grid_sizes = sizes, p.n_point_grids = 2, p.crop_n_layers = 1;
+    CHECK_OK(sam2_amg_work(&p, &clicks, &crops));
+    CHECK(clicks == 2 + 4 * 1 && crops == 5, "point grids: %lld clicks, %d crops", (long long)clicks, crops);
+    p.n_point_grids = 1; /* one grid for two layers */
+    CHECK(sam2_amg_work(&p, &clicks, &crops) == SAM2_ERR_PARAM, "invalid params counted");
+}
+
 /* ----------------------------------------------------- golden parity */
 
 /* Fills params from the golden "params" object; grids go into storage the
@@ -255,6 +280,10 @@ static void run_case(sam2_ctx *ctx, const sam2_image *img, const char *label, co
     double dt = now_s() - t0;
     CHECK(st == SAM2_OK, "%s: generate failed: %s", label, sam2_last_error());
     if (st != SAM2_OK) goto done;
+    int64_t work_clicks = 0;
+    CHECK_OK(sam2_amg_work(&p, &work_clicks, NULL));
+    CHECK(work_clicks == res->filters.clicks, "%s: sam2_amg_work counts %lld clicks, the generator decoded %d", label,
+          (long long)work_clicks, res->filters.clicks);
     const int ng = cJSON_GetArraySize(gm), nr = res->n_masks, W = img->width, H = img->height;
     const size_t npx = (size_t)W * H;
     uint8_t *mg = malloc(npx * (size_t)(ng ? ng : 1)), *mr = malloc(npx * (size_t)(nr ? nr : 1));
@@ -501,6 +530,7 @@ static void test_filter_counts(sam2_ctx *ctx) {
 
 int main(void) {
     test_params_check();
+    test_work();
     const char *golden = test_golden_dir();
     if (!golden) {
         printf("no golden data: AMG parity skipped\n");

@@ -290,3 +290,26 @@ void amg_args_print_help(void) {
         printf("  %-34s [%s]\n      %s\n", flag, def, d->help);
     }
 }
+
+int amg_args_warn_work(const char *cmd, const sam2_amg_params *p) {
+    int64_t clicks = 0;
+    int crops = 0;
+    if (sam2_amg_work(p, &clicks, &crops) != SAM2_OK) return 0;
+    const int64_t base_clicks = 1024;
+    int warned = 0;
+    if (clicks > 16 * base_clicks) {
+        fprintf(stderr,
+                "sam2 %s: warning: %lld clicks to decode per image, %.0f times the default 32 x 32 grid's %lld; "
+                "expect minutes per image (lower %s)\n",
+                cmd, (long long)clicks, (double)clicks / (double)base_clicks, (long long)base_clicks,
+                p->point_grids         ? "the number of points in --point-grids"
+                : p->crop_n_layers > 0 ? "--points-per-side, or raise --crop-n-points-downscale-factor"
+                                       : "--points-per-side");
+        warned = 1;
+    }
+    if (crops > 21)
+        fprintf(stderr, "sam2 %s: warning: crop_n_layers %d means %d crops per image, each encoded on its own; "
+                        "expect minutes per image (1 or 2 layers suit most images)\n",
+                cmd, p->crop_n_layers, crops), warned = 1;
+    return warned;
+}

@@ -95,6 +95,7 @@ static int parse_args(auto_args *a, int argc, char **argv) {
         return cli_usage_error("auto", "give either points_per_side or point_grids, not both");
     sam2_status st = sam2_amg_params_check(&a->amg.p);
     if (st != SAM2_OK) return cli_usage_error("auto", "%s", sam2_last_error());
+    amg_args_warn_work("auto", &a->amg.p);
     if (!a->outdir) a->outdir = "out/auto";
     return 0;
 }

@@ -89,6 +89,7 @@ static int parse_args(eval_args *a, int argc, char **argv) {
     if (!a->dir) return cli_usage_error("eval", "no benchmark folder given (see sam2 eval --help)");
     if (sam2_amg_params_check(&a->amg.p) != SAM2_OK)
         return cli_usage_error("eval", "%s", sam2_last_error());
+    amg_args_warn_work("eval", &a->amg.p);
     return 0;
 }
 

@@ -18,6 +18,14 @@ n=$(json_get "$TMP/a.json" "len(j['masks'])")
 # the filter counts: each a subset of the one before, the last the masks written
 expect_eq "filter chain" "$(json_get "$TMP/a.json" "(lambda f: [f['clicks'], f['candidates']] == [64, 192] and f['candidates'] >= f['above_pred_iou'] >= f['above_stability'] >= f['off_crop_edge'] >= f['after_box_nms'] >= f['after_crop_nms'] == len(j['masks']) and f['max_pred_iou'] > 0.5)(j['filters'])")" True
 grep -q "^filters: 64 clicks -> 192 candidates -> " "$TMP/err" && ok || bad "no filters line: $(cat "$TMP/err")"
+grep -q "warning" "$TMP/err" && bad "a warning on an 8 x 8 grid: $(cat "$TMP/err")" || ok
+# grids and crop layers far beyond the defaults are named before the run (the image here is missing)
+expect_fail "large grid warns" "warning: 40000 clicks to decode per image, 39 times the default 32 x 32 grid's 1024" \
+  "$SAM2" auto "$TMP/missing.png" --points-per-side 200
+expect_fail "three crop layers warn" "warning: crop_n_layers 3 means 85 crops per image" \
+  "$SAM2" auto "$TMP/missing.png" --points-per-side 8 --crop-n-layers 3
+expect_fail "16 times the default clicks: no warning" "missing.png" "$SAM2" auto "$TMP/missing.png" --points-per-side 128
+grep -q "warning" "$TMP/err" && bad "warning at 16384 clicks: $(cat "$TMP/err")" || ok
 # nothing passes: the hint names the setting that stopped every candidate and its highest value
 expect_ok "auto nothing passes" "$SAM2" auto "$IMG" --points-per-side 4 --pred-iou-thresh 0.99 --json "$TMP/z.json" -o "$TMP/z"
 hi=$(json_get "$TMP/z.json" "'%.3f' % j['filters']['max_pred_iou']")
