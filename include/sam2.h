@@ -76,6 +76,14 @@ typedef struct sam2_ctx sam2_ctx;     /* one image's embedding + scratch */
 sam2_status sam2_model_load(const char *checkpoint_path, const char *config_yaml,
                             sam2_model **out);
 
+/* The same from memory: size bytes of a .pt file, used in place (float32
+ * weights are not copied), so they must stay valid and unchanged until
+ * sam2_model_free; config_yaml_text is the YAML itself (NUL-terminated) or
+ * NULL to choose a preset from the tensor shapes. name labels the model in
+ * messages and, with a YAML, in sam2_model_info.config_source. */
+sam2_status sam2_model_load_memory(const void *checkpoint, size_t size, const char *config_yaml_text,
+                                   const char *name, sam2_model **out);
+
 /* Builds a model of a built-in preset ("sam2.1_hiera_t", ...) or of a YAML
  * config with deterministic pseudo-random weights, for benchmarks.
  * Exactly one of preset and config_yaml is non-NULL. */

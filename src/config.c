@@ -271,33 +271,45 @@ static sam2_status read_model(ydoc *y, yaml_node_t *model, sam2_config *c) {
     return SAM2_OK;
 }
 
+/* Parses the document the parser is set up for; name labels messages and
+ * becomes c->source. */
+static sam2_status load_yaml(yaml_parser_t *parser, const char *name, sam2_config *c) {
+    ydoc y = {.path = name};
+    if (!yaml_parser_load(parser, &y.doc))
+        return SAM2_FAIL(SAM2_ERR_CONFIG, "%s:%lu: YAML error: %s", name, (unsigned long)parser->problem_mark.line + 1,
+                         parser->problem ? parser->problem : "unknown");
+    yaml_node_t *root = yaml_document_get_root_node(&y.doc);
+    yaml_node_t *model = ymap_get(&y, root, "model");
+    sam2_status st = model ? read_model(&y, model, c)
+                           : SAM2_FAIL(SAM2_ERR_CONFIG, "%s: no 'model:' section (not an official SAM 2 config)", name);
+    yaml_document_delete(&y.doc);
+    if (st == SAM2_OK) {
+        c->preset[0] = 0;
+        snprintf(c->source, sizeof c->source, "%s", name);
+    }
+    return st;
+}
+
 sam2_status sam2_config_load_yaml(const char *path, sam2_config *c) {
     sam2_config_defaults(c);
     FILE *f = fopen(path, "rb");
     if (!f) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
     yaml_parser_t parser;
-    ydoc y = {.path = path};
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &y.doc)) {
-        sam2_status st = SAM2_FAIL(SAM2_ERR_CONFIG, "%s:%lu: YAML error: %s", path,
-                                   (unsigned long)parser.problem_mark.line + 1,
-                                   parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        return st;
-    }
+    sam2_status st = load_yaml(&parser, path, c);
     yaml_parser_delete(&parser);
     fclose(f);
-    yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-    yaml_node_t *model = ymap_get(&y, root, "model");
-    sam2_status st = model ? read_model(&y, model, c)
-                           : SAM2_FAIL(SAM2_ERR_CONFIG, "%s: no 'model:' section (not an official SAM 2 config)", path);
-    yaml_document_delete(&y.doc);
-    if (st == SAM2_OK) {
-        c->preset[0] = 0;
-        snprintf(c->source, sizeof c->source, "%s", path);
-    }
+    return st;
+}
+
+sam2_status sam2_config_load_yaml_text(const char *text, size_t len, const char *name, sam2_config *c) {
+    sam2_config_defaults(c);
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    sam2_status st = load_yaml(&parser, name, c);
+    yaml_parser_delete(&parser);
     return st;
 }
 

@@ -74,6 +74,10 @@ void sam2_config_defaults(sam2_config *cfg);
 /* Reads an official config file (configs/sam2*.yaml schema). */
 sam2_status sam2_config_load_yaml(const char *path, sam2_config *cfg);
 
+/* The same from the YAML text itself (len bytes); name labels messages and
+ * becomes cfg->source. */
+sam2_status sam2_config_load_yaml_text(const char *text, size_t len, const char *name, sam2_config *cfg);
+
 /* Fills cfg with a built-in preset; SAM2_ERR_PARAM for an unknown name. */
 sam2_status sam2_config_preset(const char *name, sam2_config *cfg);
 

@@ -106,6 +106,25 @@ static sam2_status finish_model(sam2_model *m, uint64_t seed, sam2_model **out) 
     return SAM2_OK;
 }
 
+/* The rest of a load once m->ck is open: the config (a YAML path, the YAML
+ * text, or detected from the tensors), then the weights. Frees m on
+ * failure; name prefixes a failure's message. */
+static sam2_status load_opened(sam2_model *m, const char *config_path, const char *config_text, const char *name,
+                               sam2_model **out) {
+    sam2_status st;
+    if (config_path) st = sam2_config_load_yaml(config_path, &m->cfg);
+    else if (config_text) st = sam2_config_load_yaml_text(config_text, strlen(config_text), name, &m->cfg);
+    else st = sam2_config_detect(m->ck, &m->cfg);
+    if (st == SAM2_OK) st = sam2_config_validate(&m->cfg);
+    if (st != SAM2_OK) {
+        sam2_model_free(m);
+        return st;
+    }
+    st = finish_model(m, 0, out);
+    if (st != SAM2_OK) sam2_error_prefix("%s", name);
+    return st;
+}
+
 sam2_status sam2_model_load(const char *checkpoint_path, const char *config_yaml,
                             sam2_model **out) {
     if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_model_load: out is NULL");
@@ -118,19 +137,23 @@ sam2_status sam2_model_load(const char *checkpoint_path, const char *config_yaml
         free(m);
         return st;
     }
-    if (config_yaml) {
-        st = sam2_config_load_yaml(config_yaml, &m->cfg);
-    } else {
-        st = sam2_config_detect(m->ck, &m->cfg);
-    }
-    if (st == SAM2_OK) st = sam2_config_validate(&m->cfg);
+    return load_opened(m, config_yaml, NULL, checkpoint_path, out);
+}
+
+sam2_status sam2_model_load_memory(const void *checkpoint, size_t size, const char *config_yaml_text,
+                                   const char *name, sam2_model **out) {
+    if (!out) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_model_load_memory: out is NULL");
+    *out = NULL;
+    if (!checkpoint || !name) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_model_load_memory: no checkpoint bytes or no name");
+    sam2_model *m = calloc(1, sizeof *m);
+    if (!m) return SAM2_FAIL(SAM2_ERR_NOMEM, "cannot allocate the model");
+    sam2_status st = ckpt_open_memory(checkpoint, size, &m->ck);
     if (st != SAM2_OK) {
-        sam2_model_free(m);
+        free(m);
+        sam2_error_prefix("%s", name);
         return st;
     }
-    st = finish_model(m, 0, out);
-    if (st != SAM2_OK) sam2_error_prefix("%s", checkpoint_path);
-    return st;
+    return load_opened(m, NULL, config_yaml_text, name, out);
 }
 
 sam2_status sam2_model_random(const char *preset, const char *config_yaml, uint64_t seed,

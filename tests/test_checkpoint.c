@@ -402,6 +402,60 @@ static void test_written_video_shapes(void) {
     rmdir(dir);
 }
 
+/* A whole file into memory (NUL-terminated); NULL on failure. */
+static char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) free(b), b = NULL;
+    fclose(f);
+    if (b) b[len] = 0, *n = (size_t)len;
+    return b;
+}
+
+/* sam2_model_load_memory: the same model as from the files, weights used in
+ * place, the name in the info and in every message. */
+static void test_model_memory(void) {
+    char pt_path[4096], yaml_path[4096];
+    snprintf(pt_path, sizeof pt_path, "%s/models/sam2-demo-shapes.pt", test_source_dir());
+    snprintf(yaml_path, sizeof yaml_path, "%s/models/sam2-demo-shapes.yaml", test_source_dir());
+    size_t n = 0, ny = 0;
+    char *pt = slurp(pt_path, &n), *yaml = slurp(yaml_path, &ny);
+    if (!pt || !yaml) {
+        printf("  skip %s (absent)\n", pt_path);
+        free(pt), free(yaml);
+        return;
+    }
+    sam2_model *file = NULL, *mem = NULL;
+    CHECK_OK(sam2_model_load(pt_path, yaml_path, &file));
+    CHECK_OK(sam2_model_load_memory(pt, n, yaml, "demo in memory", &mem));
+    if (file && mem) {
+        sam2_model_info a, b;
+        sam2_model_get_info(file, &a);
+        sam2_model_get_info(mem, &b);
+        CHECK(!strcmp(a.model_hash, b.model_hash), "weights differ: %s against %s", a.model_hash, b.model_hash);
+        CHECK(!strcmp(b.config_source, "demo in memory"), "config source '%s'", b.config_source);
+        CHECK(b.mapped_bytes == n && b.owned_weight_bytes == 0, "weights not used in place: %zu of %zu, %zu copied",
+              b.mapped_bytes, n, b.owned_weight_bytes);
+    }
+    sam2_model_free(file), sam2_model_free(mem);
+    mem = NULL;
+    sam2_status st = sam2_model_load_memory(pt, n / 2, yaml, "half a demo", &mem);
+    CHECK(st != SAM2_OK && mem == NULL && strstr(sam2_last_error(), "half a demo"), "truncated: %s", sam2_last_error());
+    st = sam2_model_load_memory(pt, n, "model: [1", "bad yaml", &mem);
+    CHECK(st == SAM2_ERR_CONFIG && strstr(sam2_last_error(), "bad yaml") && strstr(sam2_last_error(), "YAML error"),
+          "broken YAML: %s", sam2_last_error());
+    st = sam2_model_load_memory(pt, n, NULL, "no yaml", &mem);
+    CHECK(st != SAM2_OK && strstr(sam2_last_error(), "preset"), "no YAML for a custom model: %s", sam2_last_error());
+    CHECK(sam2_model_load_memory(NULL, n, yaml, "x", &mem) == SAM2_ERR_PARAM, "NULL checkpoint accepted");
+    CHECK(sam2_model_load_memory(pt, n, yaml, NULL, &mem) == SAM2_ERR_PARAM, "NULL name accepted");
+    CHECK(sam2_model_load_memory(pt, n, yaml, "x", NULL) == SAM2_ERR_PARAM, "NULL out accepted");
+    free(pt), free(yaml);
+}
+
 int main(void) {
     test_handmade();
     test_crc();
@@ -409,6 +463,7 @@ int main(void) {
     test_zip64_tiny();
     test_message_controls();
     test_written_video_shapes();
+    test_model_memory();
     char path[4096];
     const expect demo[] = {
         {"image_encoder.trunk.blocks.1.attn.qkv.weight", 144, 24, -0.07187007367610931, -0.13371610641479492, 10.69842952665931},

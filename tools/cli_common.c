@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "demo_model.h"
 
 void cli_common_init(cli_common *c) {
     c->model_path = NULL;
@@ -58,18 +59,18 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i) {
 
 sam2_model *cli_load_model(const cli_common *c) {
     const char *model = c->model_path;
-    const char *config = c->config_path;
     if (!model) {
         const char *env = getenv("SAM2_MODEL");
-        if (env && *env) {
-            model = env;
-        } else {
-            model = SAM2_DEFAULT_MODEL;
-            if (!config) config = SAM2_DEFAULT_CONFIG;
-        }
+        if (env && *env) model = env;
     }
     sam2_model *m = NULL;
-    sam2_status st = sam2_model_load(model, config, &m);
+    sam2_status st;
+    if (model) {
+        st = sam2_model_load(model, c->config_path, &m);
+    } else { /* the built-in demo model, with its own YAML or the one given */
+        st = demo_model_load(c->config_path, &m);
+        if (st == SAM2_ERR_IO) return NULL; /* unreadable YAML: said */
+    }
     if (st != SAM2_OK) {
         fprintf(stderr, "sam2: cannot load model: %s\n", sam2_last_error());
         return NULL;
@@ -86,7 +87,7 @@ int cli_fail(const char *cmd, sam2_status st) {
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "sam2 %s: ", cmd);
+    fprintf(stderr, "sam2%s%s: ", cmd && *cmd ? " " : "", cmd ? cmd : ""); /* "": not one command's */
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);

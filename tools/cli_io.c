@@ -76,10 +76,10 @@ int cli_write_png_gray8(const char *path, const uint8_t *px, int w, int h) { ret
 int cli_write_png_rgb8(const char *path, const uint8_t *px, int w, int h) { return write_png(path, px, w, h, 3, 8); }
 int cli_write_png_gray16(const char *path, const uint16_t *px, int w, int h) { return write_png(path, px, w, h, 1, 16); }
 
-cJSON *cli_read_json(const char *cmd, const char *path) {
+char *cli_read_text(const char *cmd, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cli_usage_error(cmd, "cannot open %s", path);
+        cli_usage_error(cmd, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     fseek(f, 0, SEEK_END);
@@ -94,6 +94,12 @@ cJSON *cli_read_json(const char *cmd, const char *path) {
     }
     fclose(f);
     buf[n] = 0;
+    return buf;
+}
+
+cJSON *cli_read_json(const char *cmd, const char *path) {
+    char *buf = cli_read_text(cmd, path);
+    if (!buf) return NULL;
     cJSON *j = cJSON_Parse(buf);
     free(buf);
     if (!j) cli_usage_error(cmd, "%s is not valid JSON", path);

@@ -34,6 +34,10 @@ int cli_parse_depth(const char *s, sam2_depth_mode *out);
 /* Applies -t to the BLAS library's thread pool (process-wide). */
 void cli_apply_threads(const cli_common *c);
 
+/* A whole file (under 256 MiB) as a NUL-terminated string the caller
+ * frees; NULL after a message naming it. */
+char *cli_read_text(const char *cmd, const char *path);
+
 /* Parses a JSON file; prints "sam2 CMD: ..." and returns NULL on failure. */
 struct cJSON *cli_read_json(const char *cmd, const char *path);
 

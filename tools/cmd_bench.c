@@ -12,6 +12,7 @@
 
 #include "bench_bf16.h"
 #include "cli.h"
+#include "demo_model.h"
 #include "ckpt_writer.h"
 #include "cli_io.h"
 #include "config.h"
@@ -318,7 +319,7 @@ int cmd_bench(int argc, char **argv) {
     const char *bench_dir = getenv("SAM2_BENCH");
     if (st == SAM2_OK && bf.available && bench_dir && *bench_dir) {
         sam2_model *demo = NULL;
-        sam2_status ds = sam2_model_load(SAM2_DEFAULT_MODEL, SAM2_DEFAULT_CONFIG, &demo);
+        sam2_status ds = demo_model_load(NULL, &demo);
         if (ds == SAM2_OK) ds = bench_bf16_learned(demo, bench_dir, 12, threads, &bf);
         if (ds != SAM2_OK) printf("bf16 AMG on shapes-dev: failed (%s)\n", sam2_last_error());
         else if (bf.learned.cases) print_match("shapes-dev scenes (demo model, strict setting)", &bf.learned);
