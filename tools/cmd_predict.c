@@ -1,5 +1,6 @@
 /* cmd_predict.c - `sam2 predict`: masks for clicks, a box and/or a previous
- * mask, written as PNGs + JSON + an overlay. */
+ * mask, or for several boxes (one prompt each, one encoder run), written as
+ * PNGs + JSON + an overlay. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "overlay.h"
 
 #define MAX_POINTS 256
+#define MAX_BOXES 256
 
 typedef struct predict_args {
     cli_common common;
@@ -18,8 +20,8 @@ typedef struct predict_args {
     float points[2 * MAX_POINTS];
     int labels[MAX_POINTS];
     int n_points;
-    int has_box;
-    float box[4];
+    float boxes[4 * MAX_BOXES];
+    int n_boxes;
     int multimask;
     float mask_threshold;
     int overwrite;
@@ -28,7 +30,7 @@ typedef struct predict_args {
 
 static void usage(void) {
     printf("usage: sam2 predict [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] IMAGE|EMBEDDING\n"
-           "                    [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1]\n"
+           "                    [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1]...\n"
            "                    [--mask-input FILE.npy[:K]] [--multimask true|false]\n"
            "                    [--mask-threshold T] [-o OUTDIR] [--dump-npy DIR] [--overwrite]\n"
            "                    [--depth window|scale|official]\n"
@@ -41,7 +43,12 @@ static void usage(void) {
            "low_res_masks.npy [1, C, S/4, S/4] and iou_predictions.npy [1, C].\n"
            "--depth: how 16-bit images become 8-bit for the model and the overlay (window,\n"
            "the default: the 0.5-99.5 percentile window; scale: x/257; official: as\n"
-           "PIL.Image.convert(\"RGB\")).\n");
+           "PIL.Image.convert(\"RGB\")).\n"
+           "Several --box (without --point or --mask-input): each box is its own prompt on\n"
+           "the one image embedding, as the official predictor's batched boxes; writes\n"
+           "OUTDIR/mask_<box>_<k>.png, predict.json with a \"boxes\" list (box, object score,\n"
+           "masks) and one overlay with every box's best mask; --dump-npy then writes\n"
+           "[B, C, S/4, S/4] and [B, C].\n");
 }
 
 /* Parses "a,b[,c...]" into up to n floats; returns how many were read, -1 on junk. */
@@ -81,11 +88,14 @@ static int parse_args(predict_args *a, int argc, char **argv) {
             a->labels[a->n_points++] = (int)p[2];
             i++;
         } else if (!strcmp(o, "--box") && v) {
-            if (parse_floats(v, a->box, 4) != 4)
+            if (a->n_boxes == MAX_BOXES) return cli_usage_error("predict", "at most %d boxes", MAX_BOXES);
+            if (parse_floats(v, a->boxes + 4 * a->n_boxes, 4) != 4)
                 return cli_usage_error("predict", "--box takes X0,Y0,X1,Y1, got '%s'", v);
-            a->has_box = 1;
+            a->n_boxes++;
             i++;
         } else if (!strcmp(o, "--mask-input") && v) {
+            if (a->mask_input)
+                return cli_usage_error("predict", "one --mask-input per run ('%s' and '%s' given)", a->mask_input, v);
             a->mask_input = v, i++;
         } else if (!strcmp(o, "--multimask") && v) {
             if (!cli_parse_bool(v, &a->multimask))
@@ -114,8 +124,12 @@ static int parse_args(predict_args *a, int argc, char **argv) {
         }
     }
     if (!a->input) return cli_usage_error("predict", "no image or embedding given (see sam2 predict --help)");
-    if (!a->n_points && !a->has_box && !a->mask_input)
+    if (!a->n_points && !a->n_boxes && !a->mask_input)
         return cli_usage_error("predict", "no prompt: give --point, --box and/or --mask-input");
+    if (a->n_boxes > 1 && (a->n_points || a->mask_input))
+        return cli_usage_error("predict", "%d boxes: each is a prompt of its own, so --point and --mask-input go "
+                                          "with one --box only",
+                               a->n_boxes);
     if (!a->outdir) a->outdir = "out/predict";
     return 0;
 }
@@ -180,54 +194,79 @@ static void mask_stats(const uint8_t *m, int w, int h, long *area, float bbox[4]
     else bbox[0] = (float)x0, bbox[1] = (float)y0, bbox[2] = (float)(x1 - x0), bbox[3] = (float)(y1 - y0);
 }
 
-static int write_outputs(const predict_args *a, const sam2_prediction *p, const cli_image *img,
-                         int is_embedding) {
-    if (cli_mkdirs(a->outdir) != 0) return cli_usage_error("predict", "cannot create directory '%s'", a->outdir);
-    int w = p->width, h = p->height;
-    char path[4096];
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, is_embedding ? "embedding" : "image", a->input);
-    cJSON_AddNumberToObject(root, "width", w);
-    cJSON_AddNumberToObject(root, "height", h);
-    cJSON_AddNumberToObject(root, "object_score", p->object_score);
-    cJSON *arr = cJSON_AddArrayToObject(root, "masks");
-    uint8_t *png = malloc((size_t)w * h);
-    uint8_t *rgb = is_embedding ? NULL : cli_image_rgb8(img, a->depth);
-    int rc = 0;
-    for (int k = 0; k < p->n_masks && rc == 0; k++) {
+/* One prediction's mask PNGs and JSON records into arr; b < 0: a single
+ * prompt (mask_<k>.png), else box b's (mask_<b>_<k>.png). */
+static int write_masks(const predict_args *a, const sam2_prediction *p, int b, uint8_t *png, cJSON *arr) {
+    const int w = p->width, h = p->height;
+    char name[64], path[4096];
+    for (int k = 0; k < p->n_masks; k++) {
         const uint8_t *m = p->masks + (size_t)k * w * h;
         for (long i = 0; i < (long)w * h; i++) png[i] = m[i] ? 255 : 0;
-        snprintf(path, sizeof path, "%s/mask_%d.png", a->outdir, k);
-        if (cli_check_output(path, a->overwrite) != 0 || cli_write_png_gray8(path, png, w, h) != 0) {
-            rc = 1;
-            break;
-        }
+        if (b < 0) snprintf(name, sizeof name, "mask_%d.png", k);
+        else snprintf(name, sizeof name, "mask_%d_%d.png", b, k);
+        snprintf(path, sizeof path, "%s/%s", a->outdir, name);
+        if (cli_check_output(path, a->overwrite) != 0 || cli_write_png_gray8(path, png, w, h) != 0) return 1;
         long area;
         float bbox[4];
         mask_stats(m, w, h, &area, bbox);
         cJSON *r = cJSON_CreateObject();
-        snprintf(path, sizeof path, "mask_%d.png", k);
-        cJSON_AddStringToObject(r, "file", path);
+        cJSON_AddStringToObject(r, "file", name);
         cJSON_AddNumberToObject(r, "predicted_iou", p->iou[k]);
         cJSON_AddNumberToObject(r, "area", (double)area);
         cJSON_AddItemToObject(r, "bbox", cJSON_CreateFloatArray(bbox, 4));
         cJSON_AddItemToArray(arr, r);
     }
+    return 0;
+}
+
+/* The mask with the highest predicted IoU. */
+static int best_mask(const sam2_prediction *p) {
+    int best = 0;
+    for (int k = 1; k < p->n_masks; k++)
+        if (p->iou[k] > p->iou[best]) best = k;
+    return best;
+}
+
+/* n predictions: one per box when there are several boxes, else one. */
+static int write_outputs(const predict_args *a, const sam2_prediction *p, int n, const cli_image *img,
+                         int is_embedding) {
+    if (cli_mkdirs(a->outdir) != 0) return cli_usage_error("predict", "cannot create directory '%s'", a->outdir);
+    const int w = p[0].width, h = p[0].height, several = a->n_boxes > 1;
+    char path[4096];
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, is_embedding ? "embedding" : "image", a->input);
+    cJSON_AddNumberToObject(root, "width", w);
+    cJSON_AddNumberToObject(root, "height", h);
+    cJSON *per_box = several ? cJSON_AddArrayToObject(root, "boxes") : NULL;
+    uint8_t *png = malloc((size_t)w * h);
+    uint8_t *rgb = is_embedding ? NULL : cli_image_rgb8(img, a->depth);
+    int rc = png ? 0 : 1;
+    for (int b = 0; b < n && rc == 0; b++) {
+        cJSON *o = root;
+        if (several) {
+            o = cJSON_CreateObject();
+            cJSON_AddItemToArray(per_box, o);
+            cJSON_AddItemToObject(o, "box", cJSON_CreateFloatArray(a->boxes + 4 * b, 4));
+        }
+        cJSON_AddNumberToObject(o, "object_score", p[b].object_score);
+        rc = write_masks(a, &p[b], several ? b : -1, png, cJSON_AddArrayToObject(o, "masks"));
+        if (several) cJSON_AddNumberToObject(o, "overlay_mask", best_mask(&p[b]));
+    }
     if (rc == 0 && rgb) {
-        /* best mask (highest predicted IoU) drawn over the image with the prompts */
-        int best = 0;
-        for (int k = 1; k < p->n_masks; k++) if (p->iou[k] > p->iou[best]) best = k;
-        uint8_t col[3];
-        overlay_color(best, col);
-        overlay_draw_mask(rgb, w, h, p->masks + (size_t)best * w * h, col);
+        /* each prompt's best mask (highest predicted IoU) over the image, with the prompts */
+        for (int b = 0; b < n; b++) {
+            uint8_t col[3];
+            overlay_color(several ? b : best_mask(&p[b]), col);
+            overlay_draw_mask(rgb, w, h, p[b].masks + (size_t)best_mask(&p[b]) * w * h, col);
+        }
         uint8_t boxcol[3] = {40, 120, 255};
-        if (a->has_box) overlay_draw_box(rgb, w, h, a->box, boxcol);
+        for (int b = 0; b < a->n_boxes; b++) overlay_draw_box(rgb, w, h, a->boxes + 4 * b, boxcol);
         for (int i = 0; i < a->n_points; i++)
             overlay_draw_point(rgb, w, h, a->points[2 * i], a->points[2 * i + 1], a->labels[i]);
         snprintf(path, sizeof path, "%s/overlay.png", a->outdir);
         if (cli_check_output(path, a->overwrite) != 0 || cli_write_png_rgb8(path, rgb, w, h) != 0) rc = 1;
         cJSON_AddStringToObject(root, "overlay", "overlay.png");
-        cJSON_AddNumberToObject(root, "overlay_mask", best);
+        if (!several) cJSON_AddNumberToObject(root, "overlay_mask", best_mask(&p[0]));
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/predict.json", a->outdir);
@@ -236,24 +275,36 @@ static int write_outputs(const predict_args *a, const sam2_prediction *p, const 
     free(png);
     free(rgb);
     cJSON_Delete(root);
-    if (rc == 0) fprintf(stderr, "wrote %d mask(s), predict.json and overlay to %s/\n", p->n_masks, a->outdir);
+    if (rc == 0)
+        fprintf(stderr, "wrote %d mask(s)%s, predict.json and overlay to %s/\n", n * p[0].n_masks,
+                several ? " (one set per box)" : "", a->outdir);
     return rc;
 }
 
-static int dump_npy(const predict_args *a, const sam2_prediction *p) {
+/* Low-resolution logits [n, C, S/4, S/4] and predicted IoUs [n, C] of the
+ * n predictions (n = 1: the official single-prompt shapes). */
+static int dump_npy(const predict_args *a, const sam2_prediction *p, int n) {
     if (cli_mkdirs(a->dump) != 0) return cli_usage_error("predict", "cannot create directory '%s'", a->dump);
+    const int C = p[0].n_masks, L = p[0].low_res_size;
+    const size_t plane = (size_t)C * L * L;
+    float *logits = malloc(sizeof(float) * plane * n), *iou = malloc(sizeof(float) * (size_t)C * n);
+    int rc = logits && iou ? 0 : cli_usage_error("predict", "out of memory for %d low-resolution mask sets", n);
+    for (int b = 0; rc == 0 && b < n; b++) {
+        memcpy(logits + plane * b, p[b].low_res, sizeof(float) * plane);
+        memcpy(iou + (size_t)C * b, p[b].iou, sizeof(float) * C);
+    }
     char path[4096];
-    snprintf(path, sizeof path, "%s/low_res_masks.npy", a->dump);
-    if (cli_check_output(path, a->overwrite) != 0) return 1;
-    int64_t s4[4] = {1, p->n_masks, p->low_res_size, p->low_res_size};
-    sam2_status st = npy_write(path, p->low_res, 4, s4);
-    if (st != SAM2_OK) return cli_fail("predict", st);
-    snprintf(path, sizeof path, "%s/iou_predictions.npy", a->dump);
-    if (cli_check_output(path, a->overwrite) != 0) return 1;
-    int64_t s2[2] = {1, p->n_masks};
-    st = npy_write(path, p->iou, 2, s2);
-    if (st != SAM2_OK) return cli_fail("predict", st);
-    return 0;
+    const int64_t s4[4] = {n, C, L, L}, s2[2] = {n, C};
+    const char *names[2] = {"low_res_masks.npy", "iou_predictions.npy"};
+    for (int f = 0; f < 2 && rc == 0; f++) {
+        snprintf(path, sizeof path, "%s/%s", a->dump, names[f]);
+        if (cli_check_output(path, a->overwrite) != 0) rc = 1;
+        sam2_status st = rc ? SAM2_OK : f == 0 ? npy_write(path, logits, 4, s4) : npy_write(path, iou, 2, s2);
+        if (st != SAM2_OK) rc = cli_fail("predict", st);
+    }
+    free(logits);
+    free(iou);
+    return rc;
 }
 
 /* The model takes clicks and boxes anywhere, as the official predictor does,
@@ -267,9 +318,12 @@ static void warn_outside(const predict_args *a, const sam2_ctx *ctx) {
         if (x < 0 || y < 0 || x > w || y > h)
             fprintf(stderr, "sam2 predict: warning: point (%g, %g) lies outside the %d x %d image\n", x, y, w, h);
     }
-    if (a->has_box && (a->box[0] < 0 || a->box[1] < 0 || a->box[2] > w || a->box[3] > h))
-        fprintf(stderr, "sam2 predict: warning: box (%g, %g, %g, %g) reaches outside the %d x %d image\n", a->box[0],
-                a->box[1], a->box[2], a->box[3], w, h);
+    for (int b = 0; b < a->n_boxes; b++) {
+        const float *box = a->boxes + 4 * b;
+        if (box[0] < 0 || box[1] < 0 || box[2] > w || box[3] > h)
+            fprintf(stderr, "sam2 predict: warning: box (%g, %g, %g, %g) reaches outside the %d x %d image\n", box[0],
+                    box[1], box[2], box[3], w, h);
+    }
 }
 
 int cmd_predict(int argc, char **argv) {
@@ -282,10 +336,11 @@ int cmd_predict(int argc, char **argv) {
     sam2_model *m = cli_load_model(&a.common);
     sam2_ctx *ctx = NULL;
     float *mask_in = NULL;
-    sam2_prediction p = {0};
+    const int n = a.n_boxes > 1 ? a.n_boxes : 1;
+    sam2_prediction *p = calloc((size_t)n, sizeof *p);
     int rc = 1;
     sam2_status st;
-    if (!m) goto done;
+    if (!m || !p) goto done;
     cli_apply_threads(&a.common);
     if (cli_ctx_new("predict", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
@@ -296,22 +351,29 @@ int cmd_predict(int argc, char **argv) {
     sam2_model_get_info(m, &info);
     if (a.mask_input && (rc = load_mask_input(a.mask_input, info.image_size / 4, &mask_in)) != 0) goto done;
     rc = 1;
-    sam2_prompt pr = sam2_prompt_default();
-    pr.points = a.points;
-    pr.labels = a.labels;
-    pr.n_points = a.n_points;
-    pr.has_box = a.has_box;
-    memcpy(pr.box, a.box, sizeof pr.box);
-    pr.mask_input = mask_in;
-    pr.multimask = a.multimask;
     sam2_predict_params pp = sam2_predict_default_params();
     pp.mask_threshold = a.mask_threshold;
-    if ((st = sam2_predict(ctx, &pr, &pp, &p)) != SAM2_OK) { rc = cli_fail("predict", st); goto done; }
-    if (write_outputs(&a, &p, &img, is_emb) != 0) goto done;
-    if (a.dump && dump_npy(&a, &p) != 0) goto done;
+    for (int b = 0; b < n; b++) { /* one prompt, or one per box */
+        sam2_prompt pr = sam2_prompt_default();
+        pr.points = a.points;
+        pr.labels = a.labels;
+        pr.n_points = a.n_points;
+        pr.has_box = a.n_boxes > 0;
+        if (pr.has_box) memcpy(pr.box, a.boxes + 4 * b, sizeof pr.box);
+        pr.mask_input = mask_in;
+        pr.multimask = a.multimask;
+        if ((st = sam2_predict(ctx, &pr, &pp, &p[b])) != SAM2_OK) {
+            rc = cli_fail("predict", st);
+            if (a.n_boxes > 1) fprintf(stderr, "sam2 predict: (box %d of %d)\n", b + 1, a.n_boxes);
+            goto done;
+        }
+    }
+    if (write_outputs(&a, p, n, &img, is_emb) != 0) goto done;
+    if (a.dump && dump_npy(&a, p, n) != 0) goto done;
     rc = 0;
 done:
-    sam2_prediction_free(&p);
+    for (int b = 0; p && b < n; b++) sam2_prediction_free(&p[b]);
+    free(p);
     free(mask_in);
     sam2_ctx_free(ctx);
     sam2_model_free(m);

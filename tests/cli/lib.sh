@@ -45,3 +45,12 @@ finish() {
 
 # npy_shape FILE: the shape tuple written in a .npy header
 npy_shape() { python3 -c "import sys,ast;h=open(sys.argv[1],'rb').read(256);print(ast.literal_eval(h[10:10+h[8]+256*h[9]].decode('latin1'))['shape'])" "$1"; }
+
+# npy_part_equal STACKED B SINGLE: whether part B of a .npy stacked on its first
+# axis holds the same bytes as the whole data of SINGLE (no numpy needed)
+npy_part_equal() { python3 -c "
+import sys
+def data(p):
+    b=open(p,'rb').read(); return b[10+b[8]+256*b[9]:]
+s,one=data(sys.argv[1]),data(sys.argv[3]); k=int(sys.argv[2]); n=len(one)
+print(len(one)>0 and s[k*n:(k+1)*n]==one)" "$1" "$2" "$3"; }

@@ -28,6 +28,28 @@ expect_ok "predict box + negative point, single mask" "$SAM2" predict "$IMG" --b
 expect_eq "1 mask" "$(json_get "$TMP/p3/predict.json" "len(j['masks'])")" 1
 expect_ok "mask input" "$SAM2" predict "$IMG" --point 200,190 --mask-input "$TMP/p1npy/low_res_masks.npy:0" --multimask false -o "$TMP/p4"
 
+# several boxes: one prompt each on one embedding, the same masks and logits as one box per run
+B1=215,30,350,205; B2=40,90,145,170
+expect_ok "two boxes" "$SAM2" predict "$IMG" --box $B1 --box $B2 -o "$TMP/pb" --dump-npy "$TMP/pbn"
+expect_eq "a set per box" "$(json_get "$TMP/pb/predict.json" "[(b['box'], len(b['masks'])) for b in j['boxes']]")" \
+  "[([215, 30, 350, 205], 3), ([40, 90, 145, 170], 3)]"
+expect_eq "stacked logits" "$(npy_shape "$TMP/pbn/low_res_masks.npy")" "(2, 3, 64, 64)"
+expect_eq "stacked IoUs" "$(npy_shape "$TMP/pbn/iou_predictions.npy")" "(2, 3)"
+for b in 0 1; do
+  box=$B1; [ $b -eq 1 ] && box=$B2
+  expect_ok "box $b alone" "$SAM2" predict "$IMG" --box $box -o "$TMP/pb$b" --dump-npy "$TMP/pbn$b"
+  for k in 0 1 2; do
+    cmp -s "$TMP/pb/mask_${b}_$k.png" "$TMP/pb$b/mask_$k.png" && ok || bad "box $b mask $k differs from the box alone"
+  done
+  expect_eq "box $b IoUs" "$(json_get "$TMP/pb/predict.json" "[m['predicted_iou'] for m in j['boxes'][$b]['masks']]")" \
+    "$(json_get "$TMP/pb$b/predict.json" "[m['predicted_iou'] for m in j['masks']]")"
+  expect_eq "box $b logits" "$(npy_part_equal "$TMP/pbn/low_res_masks.npy" $b "$TMP/pbn$b/low_res_masks.npy")" True
+done
+expect_fail "several boxes with a click" "each is a prompt of its own" "$SAM2" predict "$IMG" --box $B1 --box $B2 --point 3,3 -o "$TMP/pbx"
+expect_fail "two mask inputs" "one --mask-input" "$SAM2" predict "$IMG" --point 3,3 --mask-input a.npy --mask-input b.npy
+boxes=(); for i in $(seq 257); do boxes+=(--box 1,1,9,9); done
+expect_fail "too many boxes" "at most 256 boxes" "$SAM2" predict "$IMG" "${boxes[@]}"
+
 # a click outside the image still runs (as in the official predictor), with a warning
 expect_ok "point outside the image" "$SAM2" predict "$IMG" --point "$((W + 50)),10" -o "$TMP/pout"
 grep -q "warning: point ($((W + 50)), 10) lies outside the $W x $H image" "$TMP/err" && ok || bad "no warning for a point outside the image: $(cat "$TMP/err")"
