@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_io.h"
 #include "demo_model.h"
 
 void cli_common_init(cli_common *c) {
@@ -68,8 +69,10 @@ sam2_model *cli_load_model(const cli_common *c) {
     if (model) {
         st = sam2_model_load(model, c->config_path, &m);
     } else { /* the built-in demo model, with its own YAML or the one given */
-        st = demo_model_load(c->config_path, &m);
-        if (st == SAM2_ERR_IO) return NULL; /* unreadable YAML: said */
+        char *yaml = NULL;
+        if (c->config_path && !(yaml = cli_read_text("", c->config_path))) return NULL;
+        st = demo_model_load(yaml, c->config_path, &m);
+        free(yaml);
     }
     if (st != SAM2_OK) {
         fprintf(stderr, "sam2: cannot load model: %s\n", sam2_last_error());

@@ -319,7 +319,7 @@ int cmd_bench(int argc, char **argv) {
     const char *bench_dir = getenv("SAM2_BENCH");
     if (st == SAM2_OK && bf.available && bench_dir && *bench_dir) {
         sam2_model *demo = NULL;
-        sam2_status ds = demo_model_load(NULL, &demo);
+        sam2_status ds = demo_model_load(NULL, NULL, &demo);
         if (ds == SAM2_OK) ds = bench_bf16_learned(demo, bench_dir, 12, threads, &bf);
         if (ds != SAM2_OK) printf("bf16 AMG on shapes-dev: failed (%s)\n", sam2_last_error());
         else if (bf.learned.cases) print_match("shapes-dev scenes (demo model, strict setting)", &bf.learned);

@@ -4,10 +4,6 @@
  * float32 tensors are used in place, as from a mapped file. */
 #include "demo_model.h"
 
-#include <stdlib.h>
-
-#include "cli_io.h"
-
 /* Local symbols (not exported); the size is an assembler constant. */
 __asm__(".section .rodata\n"
         ".balign 4096\n"
@@ -27,12 +23,7 @@ extern const unsigned char demo_model_pt[] __asm__("demo_model_pt");
 extern const char demo_model_yaml[] __asm__("demo_model_yaml");
 extern const unsigned long long demo_model_pt_size __asm__("demo_model_pt_size");
 
-sam2_status demo_model_load(const char *config_path, sam2_model **out) {
-    if (!config_path)
-        return sam2_model_load_memory(demo_model_pt, (size_t)demo_model_pt_size, demo_model_yaml, DEMO_MODEL_NAME, out);
-    char *yaml = cli_read_text("", config_path);
-    if (!yaml) return SAM2_ERR_IO; /* the message is out */
-    sam2_status st = sam2_model_load_memory(demo_model_pt, (size_t)demo_model_pt_size, yaml, config_path, out);
-    free(yaml);
-    return st;
+sam2_status demo_model_load(const char *yaml_text, const char *name, sam2_model **out) {
+    return sam2_model_load_memory(demo_model_pt, (size_t)demo_model_pt_size, yaml_text ? yaml_text : demo_model_yaml,
+                                  yaml_text ? name : DEMO_MODEL_NAME, out);
 }

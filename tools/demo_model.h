@@ -9,10 +9,9 @@
 /* The name the built-in model goes by in messages and `sam2 info`. */
 #define DEMO_MODEL_NAME "built-in demo model (models/sam2-demo-shapes.pt)"
 
-/* Loads the built-in checkpoint with its own YAML (config_path NULL: the
+/* Loads the built-in checkpoint with its own YAML (yaml_text NULL: the
  * bytes live in the binary, nothing is read from disk) or with the YAML
- * file given, which then names the model in messages. SAM2_ERR_IO after a
- * printed message when that file cannot be read. */
-sam2_status demo_model_load(const char *config_path, sam2_model **out);
+ * text given, which name then labels in messages and in the model info. */
+sam2_status demo_model_load(const char *yaml_text, const char *name, sam2_model **out);
 
 #endif
