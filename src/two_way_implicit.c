@@ -44,7 +44,13 @@ static int n_ix(const sam2_config *c) { return c->dec_depth == 2 ? IX_MAX : IX_A
 /* Floats of one (I, HW) product. */
 static size_t ix_floats(int HW, int I) { return (size_t)HW * I; }
 
-static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * (c->dec_heads * T + 2); }
+/* Rows a layer's image-to-token update adds to a state (state_rows,
+ * append_rows): per head the probabilities of all tokens but the last, one
+ * row for the last tokens' share (each head's probabilities sum to one), the
+ * LayerNorm's mean and the bias. */
+static int rows_per_update(const sam2_config *c, int T) { return c->dec_heads * (T - 1) + 3; }
+
+static int kmax_of(const sam2_config *c, int T) { return c->dec_depth * rows_per_update(c, T); }
 
 /* The per-image block: src (HW, d), the products, g (d), scratch for a
  * scaled weight (d, I), then the per-pixel doubles. */
@@ -335,19 +341,44 @@ static inline __attribute__((always_inline)) void col_sums(const float *P, int R
 
 /* ------------------------------------------- image-to-token updates */
 
-/* A LayerNorm's new rows of a state over a tile's np pixels from p0: rows
- * K0 .. K0 + R - 1 of LT the probabilities P (R, np) times rstd, then
- * -rstd * mean and ones. */
-static void append_rows(float *LT, int HW, int K0, int R, const float *P, int np, int p0, const float *rstd,
-                        const float *neg_mean_rstd) {
-    for (int r = 0; r < R; r++) {
-        const float *pr = P + (size_t)r * np;
-        float *lr = LT + (size_t)(K0 + r) * HW + p0;
-#pragma omp simd
-        for (int i = 0; i < np; i++) lr[i] = rstd[i] * pr[i];
+/* An update's rows of the vectors Nm from K0 (d each), for the values U
+ * (H*T, d) after the LayerNorm weight g: per head h and token t < T - 1
+ * (U[h,t] - U[h,T-1]) g, then (sum_h U[h,T-1]) g. With probabilities that
+ * sum to one per head, sum_t P[h,t] U[h,t] = U[h,T-1] + sum_{t<T-1} P[h,t]
+ * (U[h,t] - U[h,T-1]): one row for every head's last token instead of H.
+ * The mean and bias rows follow (written by the caller). */
+static void state_rows(int H, int T, int d, const float *U, const float *g, float *Nm, int K0) {
+    float *out = Nm + (size_t)K0 * d, *last = out + (size_t)H * (T - 1) * d;
+    for (int e = 0; e < d; e++) last[e] = 0.0f;
+    for (int h = 0; h < H; h++) {
+        const float *ul = U + ((size_t)h * T + T - 1) * d;
+        for (int t = 0; t < T - 1; t++) {
+            const float *u = U + ((size_t)h * T + t) * d;
+            float *o = out + ((size_t)h * (T - 1) + t) * d;
+            for (int e = 0; e < d; e++) o[e] = (u[e] - ul[e]) * g[e];
+        }
+        for (int e = 0; e < d; e++) last[e] += ul[e];
     }
-    memcpy(LT + (size_t)(K0 + R) * HW + p0, neg_mean_rstd, sizeof(float) * np);
-    for (int i = 0; i < np; i++) LT[(size_t)(K0 + R + 1) * HW + p0 + i] = 1.0f;
+    for (int e = 0; e < d; e++) last[e] *= g[e];
+}
+
+/* A LayerNorm's new rows of a state over a tile's np pixels from p0, from
+ * row K0 of LT (rows_per_update of them, matching state_rows): per head the
+ * probabilities P (H*T, np) of all tokens but the last times rstd, rstd
+ * (for the last tokens' row), -rstd * mean and ones. */
+static void append_rows(float *LT, int HW, int K0, int H, int T, const float *P, int np, int p0, const float *rstd,
+                        const float *neg_mean_rstd) {
+    int k = K0;
+    for (int h = 0; h < H; h++)
+        for (int t = 0; t < T - 1; t++, k++) {
+            const float *pr = P + ((size_t)h * T + t) * np;
+            float *lr = LT + (size_t)k * HW + p0;
+#pragma omp simd
+            for (int i = 0; i < np; i++) lr[i] = rstd[i] * pr[i];
+        }
+    memcpy(LT + (size_t)k * HW + p0, rstd, sizeof(float) * np);
+    memcpy(LT + (size_t)(k + 1) * HW + p0, neg_mean_rstd, sizeof(float) * np);
+    for (int i = 0; i < np; i++) LT[(size_t)(k + 2) * HW + p0 + i] = 1.0f;
 }
 
 /* Pixels per tile of the image-to-token updates: every step there is per
@@ -369,7 +400,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
                    const float *queries, float *state, const two_way_cache *cache, int n_threads, float *work) {
     const attn_weights *a = &w->layers[0].i2t;
     const int d = c->d_model, H = c->dec_heads, I = a->internal, hd = I / H, R = H * T, D = c->dec_depth;
-    const int Kmax = kmax_of(c, T), K = R + 2;
+    const int Kmax = kmax_of(c, T), K = rows_per_update(c, T);
     const float scale = 1.0f / sqrtf((float)hd), *g0 = w->layers[0].n4_w, *b0 = w->layers[0].n4_b;
     const ix_view v = ix_layout(c, HW, cache->ix);
     float *k = work, *vv = k + (size_t)B * T * I, *consts = work + 3 * (size_t)B * T * I;
@@ -406,10 +437,9 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
         }
         st_view s = st_layout(c, HW, Kmax, state + (size_t)b * HW * d);
         s.K[0] = K, s.K[1] = Kmax;
-        for (int r = 0; r < R; r++)
-            for (int e = 0; e < d; e++) s.Nm[(size_t)r * d + e] = U[(size_t)r * d + e] * g0[e];
-        memcpy(s.Nm + (size_t)R * d, g0, sizeof(float) * d);
-        memcpy(s.Nm + (size_t)(R + 1) * d, b0, sizeof(float) * d);
+        state_rows(H, T, d, U, g0, s.Nm, 0);
+        memcpy(s.Nm + (size_t)(K - 2) * d, g0, sizeof(float) * d);
+        memcpy(s.Nm + (size_t)(K - 1) * d, b0, sizeof(float) * d);
     }
     /* per tile of pixels, every prompt: the probabilities, the update's
      * products with the shared tokens and with itself, the LayerNorm's
@@ -463,7 +493,7 @@ void twi_i2t_first(const sam2_config *c, const mask_decoder_weights *w, int B, i
                     s.sq0[p] = rstd * rstd * yy + 2.0 * rstd * yb + bb;
                 }
             }
-            append_rows(s.LT, HW, 0, R, P, np, p0, rs, rm);
+            append_rows(s.LT, HW, 0, H, T, P, np, p0, rs, rm);
         }
     }
 }
@@ -523,10 +553,10 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
         }
         for (int r = 0; r < K; r++)
             for (int e = 0; e < d; e++) s.Nm[(size_t)r * d + e] *= g1[e];
-        for (int r = 0; r < R; r++)
-            for (int e = 0; e < d; e++) s.Nm[(size_t)(K + r) * d + e] = U[(size_t)r * d + e] * g1[e];
-        memcpy(s.Nm + (size_t)(K + R) * d, g1, sizeof(float) * d);
-        memcpy(s.Nm + (size_t)(K + R + 1) * d, b1, sizeof(float) * d);
+        const int Kn = K + rows_per_update(c, T);
+        state_rows(H, T, d, U, g1, s.Nm, K);
+        memcpy(s.Nm + (size_t)(Kn - 2) * d, g1, sizeof(float) * d);
+        memcpy(s.Nm + (size_t)(Kn - 1) * d, b1, sizeof(float) * d);
     }
     /* per tile of pixels, every prompt: scores, probabilities, the new
      * LayerNorm's statistics, the state's rows rescaled and extended */
@@ -576,12 +606,12 @@ void twi_i2t_second(const sam2_config *c, const mask_decoder_weights *w, int B, 
 #pragma omp simd
                 for (int i = 0; i < np; i++) lr[i] *= rs[i];
             }
-            append_rows(s.LT, HW, K, R, P, np, p0, rs, rm);
+            append_rows(s.LT, HW, K, H, T, P, np, p0, rs, rm);
         }
     }
     for (int b = 0; b < B; b++) {
         st_view s = st_open(c, HW, state + (size_t)b * HW * d);
-        s.K[0] += R + 2;
+        s.K[0] += rows_per_update(c, T);
     }
 }
 

@@ -7,7 +7,9 @@
  * after layer l the tokens of a prompt are still
  *     keys[p] = alpha[p] (S[p] * g) + L[p] . Nm
  * with g the product of the LayerNorm weights so far, L (HW, K) and Nm (K,
- * d) per prompt and K = R + 2 per layer. Every later use of the keys is a
+ * d) per prompt and K = R - H + 3 per layer (each head's probabilities sum
+ * to one, so its last token's row folds into one shared row; the mean and
+ * the bias take two more). Every later use of the keys is a
  * projection (scores, values, the next update's statistics), so it splits
  * into the shared tokens' projection, made once per image, and a K-wide
  * per-prompt part: the same sums in another order, without forming the
