@@ -272,12 +272,13 @@ static int write_outputs(const predict_args *a, const sam2_prediction *p, int n,
         snprintf(path, sizeof path, "%s/predict.json", a->outdir);
         if (cli_write_json("predict", path, root, 1, a->overwrite) != 0) rc = 1;
     }
+    const int drew = rgb != NULL; /* an embedding has no pixels to draw on */
     free(png);
     free(rgb);
     cJSON_Delete(root);
     if (rc == 0)
-        fprintf(stderr, "wrote %d mask(s)%s, predict.json and overlay to %s/\n", n * p[0].n_masks,
-                several ? " (one set per box)" : "", a->outdir);
+        fprintf(stderr, "wrote %d mask(s)%s, predict.json%s to %s/\n", n * p[0].n_masks,
+                several ? " (one set per box)" : "", drew ? " and overlay" : "", a->outdir);
     return rc;
 }
 
