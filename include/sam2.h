@@ -54,7 +54,8 @@ typedef enum sam2_status {
     SAM2_ERR_CONFIG,      /* a model config is invalid or does not fit */
     SAM2_ERR_PARAM,       /* an argument is out of range or inconsistent */
     SAM2_ERR_NOMEM,       /* an allocation failed or a size limit was hit */
-    SAM2_ERR_STATE        /* a call made in the wrong order (e.g. no image set) */
+    SAM2_ERR_STATE,       /* a call made in the wrong order (e.g. no image set) */
+    SAM2_ERR_CANCELLED    /* a progress callback asked to stop (sam2_ctx_set_progress) */
 } sam2_status;
 
 /* Returns a short constant description of a status code. */
@@ -185,6 +186,16 @@ void sam2_ctx_free(sam2_ctx *ctx);
 
 /* Chooses how 16-bit images are mapped to 8 bits (default SAM2_DEPTH_WINDOW). */
 void sam2_ctx_set_depth_mode(sam2_ctx *ctx, sam2_depth_mode mode);
+
+/* Progress of the automatic mask generator: after every batch of clicks it
+ * decodes, fn(user, done, total) with the clicks decoded so far and those
+ * of the pass (every crop's grid: sam2_amg_work's count for a plain run;
+ * a pass with zoomed crops counts theirs too). A nonzero return stops the
+ * run, which then fails with SAM2_ERR_CANCELLED; the context stays usable.
+ * fn NULL (the default) turns it off. Called on the thread that runs the
+ * generator. */
+typedef int (*sam2_progress_fn)(void *user, int64_t done, int64_t total);
+void sam2_ctx_set_progress(sam2_ctx *ctx, sam2_progress_fn fn, void *user);
 
 /* keep = 1: sam2_set_image also keeps the preprocessed input, the trunk
  * stages, the FPN levels and their positional encodings for sam2_ctx_tensor

@@ -131,16 +131,20 @@ sam2_status sam2_amg_params_check(const sam2_amg_params *p) {
     return SAM2_OK;
 }
 
+/* Grid points of one crop of a layer. */
+static int64_t layer_points(const sam2_amg_params *p, int layer) {
+    if (p->point_grids) return p->point_grid_sizes[layer];
+    const int side = amg_layer_points_per_side(p->points_per_side, p->crop_n_points_downscale_factor, layer);
+    return (int64_t)side * side;
+}
+
 sam2_status sam2_amg_work(const sam2_amg_params *p, int64_t *clicks, int *crops) {
     SAM2_TRY(sam2_amg_params_check(p));
     int64_t n = 0;
     int nc = 0;
     for (int layer = 0; layer <= p->crop_n_layers; layer++) {
         const int in_layer = 1 << (2 * layer);
-        int side = 0;
-        if (!p->point_grids) side = amg_layer_points_per_side(p->points_per_side, p->crop_n_points_downscale_factor, layer);
-        const int64_t per_crop = p->point_grids ? p->point_grid_sizes[layer] : (int64_t)side * side;
-        n += per_crop * in_layer, nc += in_layer;
+        n += layer_points(p, layer) * in_layer, nc += in_layer;
     }
     if (clicks) *clicks = n;
     if (crops) *crops = nc;
@@ -417,6 +421,7 @@ typedef struct amg_state {
     sam2_amg_result *pool;  /* NULL, or where every candidate above pool_pred goes */
     int pool_cap;
     float pool_pred;        /* the pool's IoU filter (0: none) */
+    int64_t clicks_done, clicks_total; /* for the context's progress callback */
 } amg_state;
 
 /* NaN-ignoring maximum. */
@@ -641,6 +646,16 @@ static sam2_status crop_nms(const sam2_amg_params *p, const amg_crop *crop, rec_
     return st;
 }
 
+/* Counts n more clicks decoded and tells the context's progress callback;
+ * SAM2_ERR_CANCELLED when it asks to stop. */
+static sam2_status progress(amg_state *S, int n) {
+    S->clicks_done += n;
+    if (S->ctx->progress && S->ctx->progress(S->ctx->progress_user, S->clicks_done, S->clicks_total))
+        return SAM2_FAIL(SAM2_ERR_CANCELLED, "cancelled by the progress callback after %lld of %lld clicks",
+                         (long long)S->clicks_done, (long long)S->clicks_total);
+    return SAM2_OK;
+}
+
 /* Embeds one crop and decodes its grid in batches. Without a store: filters,
  * runs the per-crop NMS and appends the kept records to out. With a store:
  * keeps the candidates passing its loosest IoU filter in cc instead. */
@@ -652,7 +667,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
     /* a deep layer's last crops can start past a side shorter than their
      * number (an image 3 pixels tall, 4 crops per side): no pixels, no
      * masks (the reference fails on such an image) */
-    if (cw <= 0 || ch <= 0) return SAM2_OK;
+    if (cw <= 0 || ch <= 0) return progress(S, (int)layer_points(p, crop->layer));
     if (img) { /* without an image, the context's embedding is the whole-image crop */
         const int bpp = img->channels * (img->bit_depth / 8);
         sam2_image view = *img;
@@ -690,6 +705,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
         if (!p->use_m2m) {
             if (store) st = store_batch(store, cc, nc, S->low, S->iou, pts + 2 * (size_t)b0, M);
             else st = eval_batch(S, crop, &ty, &tx, M > 1, nc, S->low, S->iou, pts + 2 * (size_t)b0, M, &list);
+            if (st == SAM2_OK) st = progress(S, nb);
             continue;
         }
         /* m2m: every candidate again with its click and its own clamped logits
@@ -708,6 +724,7 @@ static sam2_status process_crop(amg_state *S, const sam2_image *img, const amg_c
             if (store) st = store_batch(store, cc, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1);
             else st = eval_batch(S, crop, &ty, &tx, 0, nk, S->m2m_low, S->m2m_iou, S->m2m_pts, 1, &list);
         }
+        if (st == SAM2_OK) st = progress(S, nb);
     }
     for (int t = 0; t < S->n_threads; t++) scratch_free(&S->scratch[t]);
     lerp_taps_free(&ty);
@@ -822,6 +839,7 @@ static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2
         for (int c = 0; c < n_crops && st == SAM2_OK; c++) store->cc[c].max_iou = NAN;
     }
     if (st == SAM2_OK) amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
+    for (int c = 0; c < n_crops && st == SAM2_OK; c++) S.clicks_total += layer_points(params, crops[c].layer);
     for (int c = 0; c < n_crops && st == SAM2_OK; c++) {
         crop_start[c] = all->n;
         counts[c].max_pred_iou = counts[c].max_stability = NAN;

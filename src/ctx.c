@@ -69,6 +69,10 @@ void sam2_ctx_set_depth_mode(sam2_ctx *c, sam2_depth_mode mode) {
     if (c) c->depth_mode = mode;
 }
 
+void sam2_ctx_set_progress(sam2_ctx *c, sam2_progress_fn fn, void *user) {
+    if (c) c->progress = fn, c->progress_user = user;
+}
+
 void sam2_ctx_keep_intermediates(sam2_ctx *c, int keep) {
     if (c) c->keep_intermediates = keep != 0;
 }

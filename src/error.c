@@ -20,6 +20,7 @@ const char *sam2_status_str(sam2_status s) {
     case SAM2_ERR_PARAM: return "invalid parameter";
     case SAM2_ERR_NOMEM: return "out of memory";
     case SAM2_ERR_STATE: return "invalid state";
+    case SAM2_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

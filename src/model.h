@@ -38,6 +38,8 @@ struct sam2_ctx {
     hiera_scratch enc_ws;          /* trunk workspace kept between images */
     sam2_precision precision;      /* sam2_ctx_set_precision */
     hiera_bf16 bf16;               /* the trunk's weights in bfloat16 (SAM2_PRECISION_BF16) */
+    sam2_progress_fn progress;     /* sam2_ctx_set_progress */
+    void *progress_user;
 };
 
 /* To be called whenever ctx->enc is replaced (ctx.c does it itself): drops

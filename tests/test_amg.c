@@ -528,6 +528,58 @@ static void test_filter_counts(sam2_ctx *ctx) {
     sam2_amg_candidates_free(cands);
 }
 
+/* The progress callback: after every batch, counts that grow to the run's
+ * clicks (sam2_amg_work's; with zoomed crops theirs too); a nonzero return
+ * stops the run with SAM2_ERR_CANCELLED and the context still works. */
+typedef struct progress_log {
+    int calls, stop_at, monotonic;
+    int64_t last, total;
+} progress_log;
+
+static int on_progress(void *user, int64_t done, int64_t total) {
+    progress_log *l = user;
+    l->monotonic &= done > l->last && done <= total && (l->calls == 0 || total == l->total);
+    l->last = done, l->total = total, l->calls++;
+    return l->stop_at && l->calls >= l->stop_at;
+}
+
+static void test_progress(sam2_ctx *ctx) {
+    enum { W = 64, H = 48 };
+    static uint8_t px[W * H * 3];
+    sam2_image img = ramp_image(px, W, H, 9);
+    sam2_amg_params p = sam2_amg_default_params();
+    p.points_per_side = 6, p.crop_n_layers = 1, p.points_per_batch = 10;
+    int64_t clicks = 0;
+    CHECK_OK(sam2_amg_work(&p, &clicks, NULL));
+    progress_log l = {0, 0, 1, 0, 0};
+    sam2_ctx_set_progress(ctx, on_progress, &l);
+    sam2_amg_result *r = NULL, *pool = NULL;
+    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &r));
+    /* 36 clicks per crop in batches of 10: 4 batches in each of 5 crops */
+    CHECK(l.monotonic && l.calls == 20 && l.last == clicks && l.total == clicks,
+          "progress: %d calls, last %lld of %lld, %lld clicks", l.calls, (long long)l.last, (long long)l.total,
+          (long long)clicks);
+    sam2_amg_result_free(r), r = NULL;
+    progress_log z = {0, 0, 1, 0, 0};
+    sam2_ctx_set_progress(ctx, on_progress, &z);
+    p.crop_n_layers = 0;
+    CHECK_OK(sam2_amg_generate_pool_zoomed(ctx, &img, &p, 1, 0.2f, &r, &pool));
+    CHECK(z.monotonic && z.last == 5 * 36 && z.total == 5 * 36, "zoomed pool: last %lld of %lld", (long long)z.last,
+          (long long)z.total);
+    sam2_amg_result_free(r), sam2_amg_result_free(pool), r = NULL;
+    progress_log s = {0, 2, 1, 0, 0};
+    sam2_ctx_set_progress(ctx, on_progress, &s);
+    r = (sam2_amg_result *)1;
+    CHECK(sam2_amg_generate(ctx, &img, &p, &r) == SAM2_ERR_CANCELLED && r == NULL && s.calls == 2 &&
+              strstr(sam2_last_error(), "after 20 of 36 clicks"),
+          "cancel after the second batch: %s (%d calls)", sam2_last_error(), s.calls);
+    sam2_ctx_set_progress(ctx, NULL, NULL);
+    r = NULL;
+    CHECK_OK(sam2_amg_generate(ctx, &img, &p, &r)); /* the context goes on */
+    CHECK(r && r->filters.clicks == 36, "after a cancel: %d clicks", r ? r->filters.clicks : -1);
+    sam2_amg_result_free(r);
+}
+
 int main(void) {
     test_params_check();
     test_work();
@@ -547,7 +599,7 @@ int main(void) {
         CHECK_OK(sam2_model_load(pt, yaml, &model));
         if (model) CHECK_OK(sam2_ctx_new(model, 0, &ctx));
         if (ctx) {
-            if (mi == 0) test_empty(ctx), test_thin(ctx), test_filter_counts(ctx);
+            if (mi == 0) test_empty(ctx), test_thin(ctx), test_filter_counts(ctx), test_progress(ctx);
             static const char *images[] = {"truck", "groceries", "camera", "coins", "synthetic"};
             for (int i = 0; i < 5; i++) run_image(golden, models[mi], images[i], ctx, all);
         }

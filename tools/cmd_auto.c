@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "amg_args.h"
+#include "cli_progress.h"
 #include "amg_filters.h"
 #include "amg_outputs.h"
 #include "cli.h"
@@ -28,6 +29,7 @@ typedef struct auto_args {
     const char *overlay, *label_map, *coco; /* optional extra outputs */
     int overwrite;
     sam2_depth_mode depth;
+    cli_progress_mode progress;
 } auto_args;
 
 static void usage(void) {
@@ -49,7 +51,9 @@ static void usage(void) {
            "overlay.png, labels.png and coco.json; a progress line on stderr; images whose\n"
            "masks.json exists are skipped (resume) unless --overwrite; an image that fails\n"
            "is reported and the rest go on (exit status 1 at the end). Two images of one\n"
-           "name (a/x.png and b/x.png, x.png and x.jpg) are refused before any work.\n\n");
+           "name (a/x.png and b/x.png, x.png and x.jpg) are refused before any work.\n\n"
+           "--progress auto|on|off: the clicks decoded so far on stderr (auto, the default:\n"
+           "on a terminal, for runs of 4096 clicks or more or with crop layers).\n\n");
     amg_args_print_help();
     printf("\n");
     robust_args_print_help();
@@ -57,6 +61,7 @@ static void usage(void) {
 
 static int parse_args(auto_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
+    a->progress = CLI_PROGRESS_AUTO;
     cli_common_init(&a->common);
     amg_args_init(&a->amg);
     robust_args_init(&a->robust);
@@ -83,6 +88,10 @@ static int parse_args(auto_args *a, int argc, char **argv) {
             a->label_map = v, i++;
         } else if (!strcmp(o, "--coco") && v) {
             a->coco = v, i++;
+        } else if (!strcmp(o, "--progress") && v) {
+            if (cli_progress_parse(v, &a->progress) != 0)
+                return cli_usage_error("auto", "--progress takes auto, on or off, got '%s'", v);
+            i++;
         } else if (o[0] == '-') {
             return cli_usage_error("auto", "unknown or incomplete option '%s' (see sam2 auto --help)", o);
         } else {
@@ -508,6 +517,8 @@ int cmd_auto(int argc, char **argv) {
     cli_apply_threads(&a.common);
     if (cli_ctx_new("auto", &a.common, m, &ctx) != 0) goto done;
     sam2_ctx_set_depth_mode(ctx, a.depth);
+    cli_progress progress;
+    cli_progress_attach(&progress, "auto", a.progress, &a.amg.p, ctx);
     if (many) {
         rc = run_many(&a, ctx);
         goto done;

@@ -19,6 +19,12 @@ n=$(json_get "$TMP/a.json" "len(j['masks'])")
 expect_eq "filter chain" "$(json_get "$TMP/a.json" "(lambda f: [f['clicks'], f['candidates']] == [64, 192] and f['candidates'] >= f['above_pred_iou'] >= f['above_stability'] >= f['off_crop_edge'] >= f['after_box_nms'] >= f['after_crop_nms'] == len(j['masks']) and f['max_pred_iou'] > 0.5)(j['filters'])")" True
 grep -q "^filters: 64 clicks -> 192 candidates -> " "$TMP/err" && ok || bad "no filters line: $(cat "$TMP/err")"
 grep -q "warning" "$TMP/err" && bad "a warning on an 8 x 8 grid: $(cat "$TMP/err")" || ok
+grep -q "clicks decoded" "$TMP/err" && bad "progress without a terminal or --progress: $(cat "$TMP/err")" || ok
+# --progress on: the clicks decoded after each batch, a line per tenth when stderr is no terminal
+expect_ok "progress on" "$SAM2" auto "$IMG" "${P[@]}" --crop-n-layers 1 --progress on --json "$TMP/pg.json" -o "$TMP/pg"
+expect_eq "progress lines" "$(grep -c "^sam2 auto: [0-9]* of 320 clicks decoded" "$TMP/err")" 5
+grep -q "^sam2 auto: 320 of 320 clicks decoded (100%)$" "$TMP/err" && ok || bad "no final progress line: $(cat "$TMP/err")"
+expect_fail "progress value" "--progress takes auto, on or off" "$SAM2" auto "$IMG" --progress maybe
 # grids and crop layers far beyond the defaults are named before the run (the image here is missing)
 expect_fail "large grid warns" "warning: 40000 clicks to decode per image, 39 times the default 32 x 32 grid's 1024" \
   "$SAM2" auto "$TMP/missing.png" --points-per-side 200
