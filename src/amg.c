@@ -838,8 +838,10 @@ static sam2_status decode_crops(sam2_ctx *ctx, const sam2_image *img, const sam2
         else store->n_crops = n_crops;
         for (int c = 0; c < n_crops && st == SAM2_OK; c++) store->cc[c].max_iou = NAN;
     }
-    if (st == SAM2_OK) amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
-    for (int c = 0; c < n_crops && st == SAM2_OK; c++) S.clicks_total += layer_points(params, crops[c].layer);
+    if (st == SAM2_OK) {
+        amg_crop_boxes(W, H, params->crop_n_layers, amg_float_as_decimal(params->crop_overlap_ratio), crops);
+        for (int c = 0; c < n_crops; c++) S.clicks_total += layer_points(params, crops[c].layer);
+    }
     for (int c = 0; c < n_crops && st == SAM2_OK; c++) {
         crop_start[c] = all->n;
         counts[c].max_pred_iou = counts[c].max_stability = NAN;

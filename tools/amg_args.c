@@ -291,25 +291,21 @@ void amg_args_print_help(void) {
     }
 }
 
-int amg_args_warn_work(const char *cmd, const sam2_amg_params *p) {
+void amg_args_warn_work(const char *cmd, const sam2_amg_params *p) {
+    enum { BASE_CLICKS = 1024, MAX_CLICKS = 16 * BASE_CLICKS, MAX_CROPS = 1 + 4 + 16 }; /* up to two crop layers */
     int64_t clicks = 0;
     int crops = 0;
-    if (sam2_amg_work(p, &clicks, &crops) != SAM2_OK) return 0;
-    const int64_t base_clicks = 1024;
-    int warned = 0;
-    if (clicks > 16 * base_clicks) {
+    if (sam2_amg_work(p, &clicks, &crops) != SAM2_OK) return;
+    if (clicks > MAX_CLICKS)
         fprintf(stderr,
                 "sam2 %s: warning: %lld clicks to decode per image, %.0f times the default 32 x 32 grid's %lld; "
                 "expect minutes per image (lower %s)\n",
-                cmd, (long long)clicks, (double)clicks / (double)base_clicks, (long long)base_clicks,
+                cmd, (long long)clicks, (double)clicks / BASE_CLICKS, (long long)BASE_CLICKS,
                 p->point_grids         ? "the number of points in --point-grids"
                 : p->crop_n_layers > 0 ? "--points-per-side, or raise --crop-n-points-downscale-factor"
                                        : "--points-per-side");
-        warned = 1;
-    }
-    if (crops > 21)
+    if (crops > MAX_CROPS)
         fprintf(stderr, "sam2 %s: warning: crop_n_layers %d means %d crops per image, each encoded on its own; "
                         "expect minutes per image (1 or 2 layers suit most images)\n",
-                cmd, p->crop_n_layers, crops), warned = 1;
-    return warned;
+                cmd, p->crop_n_layers, crops);
 }

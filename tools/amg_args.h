@@ -50,7 +50,7 @@ void amg_args_print_help(void);
 /* Warns on stderr when p asks for much more work per image than the
  * defaults (more than 16 times the 1024 clicks of the 32 x 32 grid, or more
  * than 21 crops, i.e. three crop layers): such runs take minutes per image
- * and look hung. Returns 1 when it warned. p must pass the check. */
-int amg_args_warn_work(const char *cmd, const sam2_amg_params *p);
+ * and look hung. p must pass the check. */
+void amg_args_warn_work(const char *cmd, const sam2_amg_params *p);
 
 #endif
