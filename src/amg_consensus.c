@@ -19,6 +19,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.min_stability = 0.3f;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
+    c.inner_support = 0;
     c.cell_clicks = 0;
     c.zoom_layers = 1;
     return c;
@@ -32,6 +33,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "min_stability", c->min_stability, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
+    SAM2_TRY(sam2_check_range("consensus", "inner_support", c->inner_support, 0, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "zoom_layers", c->zoom_layers, 0, 3));
     return SAM2_OK;
@@ -232,6 +234,36 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
     for (int e = g->start[k]; e < g->start[k + 1]; e++) support[g->nbr[e]]--;
 }
 
+/* With inner_support: 0 when vote m (of the candidates members[0..k)) lies
+ * mostly inside a mask of the result (its first n_before masks, sketches
+ * sk[n + r]) and is not shown separate from it: voters from fewer than
+ * inner_support distinct clicks, or at least half of those clicks also
+ * answering with that mask. 1 otherwise. stamp and *visit mark clicks seen,
+ * as in the support count. */
+static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const int *members, int k,
+                           const sam2_amg_mask *m, const sam2_amg_mask *kept, int n_before, int n,
+                           const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
+    int host = -1;
+    for (int r = 0; r < n_before && host < 0; r++)
+        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) &&
+            (double)rle_intersection_area(m->counts, m->n_counts, kept[r].counts, kept[r].n_counts) >=
+                (double)cp->absorb_frac * (double)m->area)
+            host = r;
+    if (host < 0) return 1;
+    int clicks = 0, linked = 0;
+    const int v = ++*visit;
+    for (int t = 0; t < k; t++) {
+        const int cl = click[members[t]];
+        if (stamp[cl] == v) continue;
+        stamp[cl] = v, clicks++;
+        int link = 0; /* a click's answers are consecutive in the pool, from index cl on */
+        for (int j = cl; j < n && click[j] == cl && !link; j++)
+            link = agreeing(&c[j], &kept[host], &sk[j], &sk[n + host], (double)cp->agree_iou, H, W);
+        linked += link;
+    }
+    return clicks >= cp->inner_support && 2 * linked < clicks;
+}
+
 static sam2_status append(sam2_amg_result *res, sam2_amg_mask *m) {
     sam2_amg_mask *v = realloc(res->masks, sizeof *v * ((size_t)res->n_masks + 1));
     if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory adding a consensus mask");
@@ -276,8 +308,12 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             support[i] = 1 + g.start[i + 1] - g.start[i];
         }
         for (int i = 0; i < n; i++)
-            for (int r = 0; r < n_before && alive[i]; r++)
-                if (covered_by(&c[i], &res->masks[r], &sk[i], &sk[n + r], cp)) set_aside(i, &g, alive, support);
+            for (int r = 0; r < n_before && alive[i]; r++) {
+                const sam2_amg_mask *kept = &res->masks[r];
+                const int out = cp->inner_support > 0 ? agreeing(&c[i], kept, &sk[i], &sk[n + r], (double)cp->agree_iou, H, W)
+                                                      : covered_by(&c[i], kept, &sk[i], &sk[n + r], cp);
+                if (out) set_aside(i, &g, alive, support);
+            }
     }
     int visit = 0; /* stamp value of the current count */
     while (st == SAM2_OK) {
@@ -316,16 +352,21 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         memcpy(m.point, c[best].point, sizeof m.point);
         memcpy(m.crop_box, c[best].crop_box, sizeof m.crop_box);
         m.source = SAM2_MASK_CONSENSUS;
-        st = append(res, &m);
-        if (st != SAM2_OK) {
-            free(m.counts);
-            break;
-        }
-        const sam2_amg_mask *added = &res->masks[res->n_masks - 1];
         rle_sketch *sa = &sk[n + n_before];
-        rle_sketch_make(added->counts, added->n_counts, H, W, sa);
+        rle_sketch_make(m.counts, m.n_counts, H, W, sa);
+        const int absorbed = cp->inner_support > 0 &&
+                          !separate_inside(c, click, sk, members, k, &m, res->masks, n_before, n, cp, H, W, stamp, &visit);
+        if (!absorbed) {
+            st = append(res, &m);
+            if (st != SAM2_OK) {
+                free(m.counts);
+                break;
+            }
+        }
+        const sam2_amg_mask *added = absorbed ? &m : &res->masks[res->n_masks - 1];
         for (int i = 0; i < n; i++)
             if (alive[i] && covered_by(&c[i], added, &sk[i], sa, cp)) set_aside(i, &g, alive, support);
+        if (absorbed) free(m.counts);
     }
     if (st != SAM2_OK) { /* leave res as it was */
         for (int r = n_before; r < res->n_masks; r++) free(res->masks[r].counts);

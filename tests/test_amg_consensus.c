@@ -1,6 +1,7 @@
 /* test_amg_consensus.c - the consensus step on small synthetic pools: the
  * pixel vote of agreeing candidates, the support threshold, parts inside a
- * chosen mask set aside, masks already in the result respected, bad
+ * chosen mask set aside, masks already in the result respected, votes
+ * inside them added only when the model's clicks keep them apart, bad
  * parameters refused; the RLE intersection it is built on; and, on the demo
  * model, the cell clicks that add to the pool. */
 #include <math.h>
@@ -148,8 +149,59 @@ static void check_cell_clicks(void) {
     test_demo_close(&d);
 }
 
+/* Votes inside a kept mask U (two squares A and B joined): absorbed by
+ * default; with inner_support, added when enough clicks agree on A and
+ * fewer than half of them also answer U. linked: how many of A's four
+ * clicks answer U too. A square C outside U, three clicks, is voted
+ * whatever inner_support. Returns the masks added inside U, or -1 (C
+ * missing, another mask than A). */
+static int inner_votes(int linked, int inner_support) {
+    uint8_t u[W * H], a[W * H];
+    memset(u, 0, sizeof u), memset(a, 0, sizeof a);
+    rect(u, 2, 5, 11, 14), rect(u, 20, 5, 29, 14), rect(a, 2, 5, 11, 14);
+    sam2_amg_result *res = empty_result(), *pool = empty_result();
+    res->masks = calloc(1, sizeof *res->masks);
+    res->masks[res->n_masks++] = record(u, 0.9f, 2.0f);
+    pool->masks = calloc(11, sizeof *pool->masks);
+    for (int k = 0; k < 4; k++) { /* one click's answers are consecutive */
+        pool->masks[pool->n_masks++] = record(a, 0.4f, 10.0f + (float)k);
+        if (k < linked) pool->masks[pool->n_masks++] = record(u, 0.3f, 10.0f + (float)k);
+    }
+    uint8_t c[W * H]; /* three clicks on a square outside U: always voted */
+    memset(c, 0, sizeof c);
+    rect(c, 32, 20, 37, 25);
+    for (int k = 0; k < 3; k++) pool->masks[pool->n_masks++] = record(c, 0.4f, 20.0f + (float)k);
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.min_support = 3, cp.inner_support = inner_support;
+    int added = sam2_amg_consensus(pool, &cp, res) == SAM2_OK ? res->n_masks - 2 : -1, has_c = 0, others_a = 1;
+    for (int r = 1; r < res->n_masks; r++) {
+        const int is_c = decoded_equal(&res->masks[r], c);
+        has_c |= is_c;
+        if (!is_c) others_a &= decoded_equal(&res->masks[r], a);
+    }
+    if (!has_c || !others_a) added = -1;
+    sam2_amg_result_free(res), sam2_amg_result_free(pool);
+    return added;
+}
+
+static void test_inner_votes(void) {
+    CHECK(sam2_consensus_default_params().inner_support == 0, "inner votes on by default");
+    int n;
+    CHECK((n = inner_votes(0, 0)) == 0, "inner_support 0: %d masks inside the kept one", n);
+    CHECK((n = inner_votes(0, 4)) == 1, "four clicks on A alone, inner_support 4: %d masks, want A", n);
+    CHECK((n = inner_votes(0, 5)) == 0, "four clicks, inner_support 5: %d masks", n);
+    CHECK((n = inner_votes(1, 4)) == 1, "one of four clicks answering U too: %d masks, want A", n);
+    CHECK((n = inner_votes(2, 4)) == 0, "two of four clicks answering U too: %d masks, want none", n);
+    CHECK((n = inner_votes(4, 4)) == 0, "every click answering U too: %d masks", n);
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.inner_support = -1;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "inner_support"),
+          "inner_support -1 accepted");
+}
+
 int main(void) {
     test_intersection();
+    test_inner_votes();
     check_cell_clicks();
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);

@@ -33,6 +33,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-agree-iou")) ok = cli_parse_float(v, &f), r->cp.agree_iou = f;
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
+    else if (!strcmp(o, "--consensus-inner-support")) ok = cli_parse_int(v, &r->cp.inner_support);
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
     else if (!strcmp(o, "--consensus-cell-clicks")) ok = cli_parse_bool(v, &r->cp.cell_clicks);
     else if (!strcmp(o, "--consensus-zoom")) ok = cli_parse_int(v, &r->cp.zoom_layers);
@@ -159,6 +160,9 @@ void robust_args_print_help(void) {
            "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
+           "  --consensus-inner-support N       also add a vote inside a kept mask when this many clicks\n"
+           "                                    agree on it and fewer than half of them also answered with\n"
+           "                                    that mask (%d: such votes are absorbed; 12 suits)\n"
            "  --consensus-iou-thresh F          candidates considered: predicted IoU above it (%g)\n"
            "  --consensus-cell-clicks true|false\n"
            "                                    also ask at the centre of every cell of the grid: twice\n"
@@ -181,7 +185,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.min_stability, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, (double)g.min_region_frac,
+           c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
@@ -292,6 +296,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "min_stability", r->cp.min_stability);
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
+        cJSON_AddNumberToObject(c, "inner_support", r->cp.inner_support);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);
         cJSON_AddNumberToObject(c, "zoom_layers", r->cp.zoom_layers);
     } else {

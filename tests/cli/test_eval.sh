@@ -111,6 +111,36 @@ n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
 assert k1["masks"][:n] == k["masks"][:n], "the grid's records changed"
 assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k1["masks"]]
 PY
+  # inner votes: dev_036's strict masks join objects; with --consensus-inner-support
+  # votes inside them are added (at least two more votes mostly inside one of them)
+  expect_ok "consensus on dev_036" "$SAM2" auto "$SD/images/dev_036.png" "${S[@]}" --consensus true \
+    --json "$TMP/i0.json" --output-mode uncompressed_rle -o "$TMP/i0"
+  expect_ok "consensus with inner votes" "$SAM2" auto "$SD/images/dev_036.png" "${S[@]}" --consensus true \
+    --consensus-inner-support 12 --json "$TMP/i1.json" --output-mode uncompressed_rle -o "$TMP/i1"
+  python3 - "$TMP/i0.json" "$TMP/i1.json" <<'PY' && ok || bad "inner votes"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert a["robust"]["consensus"]["inner_support"] == 0 and b["robust"]["consensus"]["inner_support"] == 12
+def decode(m):
+    s = m["segmentation"]; h, w = s["size"]; out = bytearray(h * w); p = 0
+    for i, c in enumerate(s["counts"]):
+        if i % 2: out[p:p + c] = b"\x01" * c
+        p += c
+    return out
+grid = [m for m in a["masks"] if "source" not in m]
+assert b["masks"][:len(grid)] == grid, "the grid's records changed"
+hosts = [decode(m) for m in grid]
+def inner(r):
+    n = 0
+    for m in r["masks"][len(grid):]:
+        v = decode(m)
+        n += any(sum(x & y for x, y in zip(v, h)) >= 0.8 * sum(v) for h in hosts)
+    return n
+assert all(m["source"] == "consensus" for m in b["masks"][len(grid):])
+assert inner(b) >= inner(a) + 2, (inner(a), inner(b))
+PY
+  expect_fail "bad inner support" "inner_support" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --consensus-inner-support -1
   expect_fail "bad cell clicks value" "consensus-cell-clicks" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
     --consensus-cell-clicks maybe
   expect_fail "bad consensus value" "consensus-agree-iou" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-agree-iou 0
