@@ -15,7 +15,9 @@ python3 - $presets <<'PY'
 import json, sys
 cols = [("encoder s", "encoder_s", "%.2f"), ("GFLOP/s", "encoder_gflops", "%.0f"),
         ("% sgemm", "encoder_fraction_of_sgemm", "%.1f"), ("dec ms/prompt", "decoder_ms_batched64", "%.1f"),
-        ("AMG 32x32 s", "amg_official_s_1024", "%.1f"), ("AMG unfiltered 4000x3000 s", "amg_keep_all_s_4000x3000", "%.1f"),
+        ("AMG 32x32 s", "amg_official_s_1024", "%.1f"),
+        ("AMG decoder floor s", "amg_decoder_floor_s", "%.2f"), ("AMG decoder % sgemm", "amg_decoder_fraction_of_sgemm", "%.1f"),
+        ("AMG unfiltered 4000x3000 s", "amg_keep_all_s_4000x3000", "%.1f"),
         ("peak RSS MiB", "peak_rss_mib_amg_keep_all_4000x3000", "%.0f"),
         ("bf16 encoder s", "bf16_encoder_s", "%.2f"), ("bf16 speed-up", "bf16_speedup", "%.2f"),
         ("bf16 golden match", "bf16_golden_match_rate", "%.2f"), ("bf16 shapes-dev match", "bf16_shapes_dev_match_rate", "%.2f")]
@@ -26,6 +28,6 @@ for p in sys.argv[1:]:
     vals = []
     for _, key, fmt in cols:
         v = j.get(key, -1)
-        vals.append("-" if v is None or v < 0 else fmt % (v * 100 if key == "encoder_fraction_of_sgemm" else v))
+        vals.append("-" if v is None or v < 0 else fmt % (v * 100 if key.endswith("fraction_of_sgemm") else v))
     print("| %s | %s |" % (p, " | ".join(vals)))
 PY

@@ -2,6 +2,8 @@
  * config alone, following the block structure of the official Hiera. */
 #include "flops.h"
 
+#include "two_way_implicit.h"
+
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* Attention cost for a (H, W) map in windows of `ws` (0 = global), with q
@@ -61,4 +63,30 @@ double encoder_flops(const sam2_config *c) {
         f += 2.0 * s1 * s1 * c->d_model * (c->d_model / 4);
     }
     return f;
+}
+
+double decoder_click_flops(const sam2_config *c, int n_sparse) {
+    const int g = c->image_size / c->backbone_stride, HW = g * g, D = c->dec_depth;
+    const int T = (c->pred_obj_scores ? 1 : 0) + 1 + (c->num_multimask_outputs + 1) + n_sparse;
+    if (n_sparse < 1 || !twi_applies(c, T, HW)) return -1;
+    const double d = c->d_model, I = d / c->dec_attn_downsample, H = c->dec_heads, hd = I / H, R = H * T;
+    const double K0 = H * (T - 1) + 3; /* rows one image-to-token update adds to a click's state */
+    const double upper = R * (R + 1) / 2; /* a quadratic form from its upper triangle */
+    /* tokens, per layer: self attention (projections, scores, values),
+     * cross-attention projections of the tokens (queries and outputs of
+     * token-to-image, keys and values of image-to-token), MLP */
+    double tok = D * (4 * T * d * d + 2 * T * T * d + 4 * T * d * I + 2 * T * d * c->dec_mlp_dim);
+    tok += R * I * d + (D == 2 ? 2 : 1) * R * R * d; /* the first update's rows and Gram matrices */
+    tok += 2 * d * I;                                 /* final attention of the IoU token */
+    /* per pixel: layer 0's token-to-image attention on the shared tokens
+     * (scores, values); its image-to-token update (scores, products with the
+     * shared tokens, quadratic forms, column sums) */
+    double px = 2 * R * hd;
+    px += (D == 2 ? 3 : 2) * R * hd + (D == 2 ? 2 : 1) * upper + (D == 2 ? 8 : 3) * R;
+    if (D == 2) {
+        px += 2 * R * hd + 2 * R * K0 + R * hd;                   /* layer 1 token to image */
+        px += 2 * R * hd + 2 * R * K0 + R * hd + upper + 4 * R;   /* layer 1 image to token */
+    }
+    px += 2 * H * hd + 2 * H * D * K0 + H * hd; /* the IoU token's final attention */
+    return 2.0 * (tok + px * HW);
 }
