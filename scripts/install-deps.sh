@@ -2,7 +2,7 @@
 # Installs the Debian packages sam2c needs to build and test. Idempotent and
 # quiet when everything is already present.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libpng-dev libjpeg-dev libtiff-dev
+pkgs=(build-essential cmake pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libpng-dev libjpeg-dev libtiff-dev libwebp-dev
       libyaml-dev libcjson-dev python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do

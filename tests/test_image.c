@@ -1,7 +1,8 @@
 /* test_image.c - image decoding / encoding (tools/image_io) and the exact
  * preprocessing (src/image): golden input parity, JPEG decoder agreement
  * with the reference decoder, conversion and resize unit tests, TIFF and PNG
- * round trips, and bad inputs that must fail cleanly and silently. */
+ * round trips, WebP against Pillow's decoding, and bad inputs that must fail
+ * cleanly and silently. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
+#include <webp/encode.h>
 
 #include "image.h"
 #include "image_io.h"
@@ -897,11 +899,80 @@ static void jpeg_tests(void) {
     free(d);
 }
 
+/* Writes a WebP of px (w x h, 3 or 4 channels), lossless or lossy. */
+static int make_webp(const char *path, const uint8_t *px, int w, int h, int ch, int lossless) {
+    uint8_t *out = NULL;
+    size_t n = lossless ? (ch == 4 ? WebPEncodeLosslessRGBA(px, w, h, w * ch, &out) : WebPEncodeLosslessRGB(px, w, h, w * ch, &out))
+                        : (ch == 4 ? WebPEncodeRGBA(px, w, h, w * ch, 80, &out) : WebPEncodeRGB(px, w, h, w * ch, 80, &out));
+    const int ok = n > 0 && write_bytes(path, out, n);
+    WebPFree(out);
+    return ok;
+}
+
+static void webp_tests(void) {
+    /* lossless: every sample back; alpha kept as a fourth channel */
+    const int w = 37, h = 21;
+    uint8_t *px = pattern8(w, h, 4);
+    for (int i = 3; i < w * h * 4; i += 4) px[i] |= 1; /* no fully transparent pixel: its colour may be dropped */
+    for (int ch = 3; ch <= 4; ch++) {
+        uint8_t *src = malloc((size_t)w * h * ch);
+        for (int i = 0; i < w * h; i++) memcpy(src + (size_t)i * ch, px + (size_t)i * 4, (size_t)ch);
+        CHECK(make_webp(tmp_path("l.webp"), src, w, h, ch, 1), "write lossless WebP");
+        image_file f;
+        CHECK_OK(image_file_read(tmp_path("l.webp"), &f));
+        CHECK(f.width == w && f.height == h && f.channels == ch && f.bit_depth == 8, "lossless WebP %d x %d x %d",
+              f.width, f.height, f.channels);
+        CHECK(f.pixels && !memcmp(f.pixels, src, (size_t)w * h * ch), "lossless WebP (%d channels): samples differ", ch);
+        image_file_free(&f);
+        free(src);
+    }
+    /* lossy: the same bytes as Pillow decodes (fixture made with it) */
+    char path[4096], ref[4096];
+    snprintf(path, sizeof path, "%s/images/lossy.webp", test_fixtures_dir());
+    snprintf(ref, sizeof ref, "%s/images/lossy_pillow.png", test_fixtures_dir());
+    image_file f, r;
+    CHECK_OK(image_file_read(path, &f));
+    CHECK_OK(image_file_read(ref, &r));
+    CHECK(f.width == 48 && f.height == 32 && f.channels == 3 && r.width == 48 && r.height == 32 && r.channels == 3,
+          "lossy WebP %d x %d x %d, Pillow's %d x %d x %d", f.width, f.height, f.channels, r.width, r.height, r.channels);
+    int diff = -1;
+    if (f.pixels && r.pixels && f.channels == r.channels && f.width == r.width && f.height == r.height) {
+        diff = 0;
+        for (int i = 0; i < f.width * f.height * f.channels; i++) diff += f.pixels[i] != r.pixels[i];
+    }
+    CHECK(diff == 0, "lossy WebP: %d samples differ from Pillow's decoding", diff);
+    image_file_free(&f);
+    image_file_free(&r);
+
+    /* cut short, damaged, animated, not WebP inside */
+    CHECK(make_webp(tmp_path("y.webp"), px, w, h, 3, 0), "write lossy WebP");
+    size_t size = 0;
+    uint8_t *d = (uint8_t *)test_read_file(tmp_path("y.webp"), &size);
+    if (d) {
+        write_bytes(tmp_path("cut.webp"), d, size * 2 / 3);
+        expect_bad("truncated WebP", tmp_path("cut.webp"), SAM2_ERR_FORMAT, "WebP");
+        write_bytes(tmp_path("head.webp"), d, 16);
+        expect_bad("WebP header cut", tmp_path("head.webp"), SAM2_ERR_FORMAT, "WebP");
+        for (size_t i = 40; i + 4 < size; i++) d[i] ^= 0x5A; /* the coded data scrambled */
+        write_bytes(tmp_path("flip.webp"), d, size);
+        expect_bad("corrupt WebP data", tmp_path("flip.webp"), SAM2_ERR_FORMAT, "WebP");
+        free(d);
+    }
+    /* an extended header with the animation flag and a 2 x 2 canvas */
+    const uint8_t anim[30] = {'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X', 10, 0, 0, 0,
+                              0x02, 0, 0, 0, 1, 0, 0, 1, 0, 0};
+    write_bytes(tmp_path("anim.webp"), anim, sizeof anim);
+    expect_bad("animated WebP", tmp_path("anim.webp"), SAM2_ERR_UNSUPPORTED, "animated");
+    write_bytes(tmp_path("riff.webp"), "RIFF\x04\0\0\0WEBPJUNK", 16);
+    expect_bad("RIFF WEBP without a bitstream", tmp_path("riff.webp"), SAM2_ERR_FORMAT, "WebP");
+    free(px);
+}
+
 static void bad_input_tests(void) {
     expect_bad("missing file", tmp_path("nope.png"), SAM2_ERR_IO, "No such file");
     expect_bad("directory", g_tmp, SAM2_ERR_IO, "directory");
     write_bytes(tmp_path("text.png"), "this is not an image\n", 21);
-    expect_bad("non-image", tmp_path("text.png"), SAM2_ERR_UNSUPPORTED, "not a PNG, JPEG or TIFF");
+    expect_bad("non-image", tmp_path("text.png"), SAM2_ERR_UNSUPPORTED, "not a PNG, JPEG, TIFF or WebP");
     write_bytes(tmp_path("gif.jpg"), "GIF89a\1\0\1\0", 10);
     expect_bad("GIF", tmp_path("gif.jpg"), SAM2_ERR_UNSUPPORTED, "GIF");
     write_bytes(tmp_path("empty.png"), "", 0);
@@ -987,6 +1058,7 @@ int main(void) {
     png_tests();
     tiff_tests();
     jpeg_tests();
+    webp_tests();
     bad_input_tests();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);

@@ -305,7 +305,7 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
 static int has_image_extension(const char *name) {
     const char *dot = strrchr(name, '.');
     if (!dot) return 0;
-    const char *ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".PNG", ".JPG", ".JPEG", ".TIF", ".TIFF"};
+    const char *ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".PNG", ".JPG", ".JPEG", ".TIF", ".TIFF", ".WEBP"};
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
         if (!strcmp(dot, ext[i])) return 1;
     return 0;

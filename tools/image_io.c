@@ -1,4 +1,4 @@
-/* image_io.c - decoding with libpng, libjpeg(-turbo) and libtiff, encoding
+/* image_io.c - decoding with libpng, libjpeg(-turbo), libtiff and libwebp, encoding
  * PNGs with libpng. Every decoder error, including the fatal ones that
  * libpng and libjpeg report by long jump, becomes a status with a one-line
  * message naming the file; nothing is printed. */
@@ -16,6 +16,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <tiffio.h>
+#include <webp/decode.h>
 #include <zlib.h>
 
 #include "error.h"
@@ -440,13 +441,70 @@ static sam2_status read_tiff(const char *path, image_file *out) {
     return st;
 }
 
+/* ================================================================= WebP */
+
+/* libwebp's status as words. */
+static const char *webp_status_text(VP8StatusCode s) {
+    switch (s) {
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR: return "corrupt data";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "truncated data";
+    default: return "cannot decode";
+    }
+}
+
+/* A still WebP image (lossy or lossless) as 8-bit RGB, or RGBA when it has
+ * alpha, decoded as Pillow decodes it (libwebp's defaults). The whole file
+ * is read first: libwebp decodes from memory. */
+static sam2_status read_webp(const char *path, FILE *f, image_file *out) {
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) return SAM2_FAIL(SAM2_ERR_IO, "%s: %s", path, strerror(errno));
+    /* a RIFF chunk's size field has 32 bits: no WebP is larger */
+    if (sb.st_size > (off_t)UINT32_MAX + 8) return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: too large for a WebP file", path);
+    const size_t size = (size_t)sb.st_size;
+    uint8_t *data = malloc(size ? size : 1);
+    if (!data) return SAM2_FAIL(SAM2_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
+    if (fread(data, 1, size, f) != size) {
+        free(data);
+        return SAM2_FAIL(SAM2_ERR_IO, "%s: cannot read the file", path);
+    }
+    WebPBitstreamFeatures feat;
+    const VP8StatusCode s = WebPGetFeatures(data, size, &feat);
+    sam2_status st = SAM2_OK;
+    if (s != VP8_STATUS_OK) st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: not a readable WebP image (%s)", path, webp_status_text(s));
+    else if (feat.has_animation)
+        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: an animated WebP: give one frame as a still image", path);
+    else st = check_dims(path, "WebP", (uint64_t)feat.width, (uint64_t)feat.height);
+    if (st != SAM2_OK) {
+        free(data);
+        return st;
+    }
+    const int channels = feat.has_alpha ? 4 : 3, stride = feat.width * channels;
+    const size_t bytes = (size_t)stride * (size_t)feat.height;
+    uint8_t *px = malloc(bytes);
+    if (!px) {
+        free(data);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "%s: out of memory for a %d x %d image", path, feat.width, feat.height);
+    }
+    const uint8_t *done = channels == 4 ? WebPDecodeRGBAInto(data, size, px, bytes, stride)
+                                        : WebPDecodeRGBInto(data, size, px, bytes, stride);
+    free(data);
+    if (!done) {
+        free(px);
+        return SAM2_FAIL(SAM2_ERR_FORMAT, "%s: corrupt or truncated WebP data", path);
+    }
+    set_out(out, feat.width, feat.height, channels, 8, px);
+    return SAM2_OK;
+}
+
 /* ============================================================ dispatch */
 
 /* Names a recognised but unsupported format from its first bytes. */
 static const char *other_format(const unsigned char *b, size_t n) {
     if (n >= 4 && !memcmp(b, "GIF8", 4)) return "GIF";
     if (n >= 2 && !memcmp(b, "BM", 2)) return "BMP";
-    if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4)) return "WebP";
     if (n >= 12 && !memcmp(b + 4, "ftyp", 4)) return "HEIF/AVIF";
     if (n >= 6 && !memcmp(b, "\x93NUMPY", 6)) return "NumPy array";
     return NULL;
@@ -479,13 +537,15 @@ sam2_status image_file_read(const char *path, image_file *out) {
     } else if (n >= 4 && (!memcmp(magic, "II*\0", 4) || !memcmp(magic, "MM\0*", 4) ||
                           !memcmp(magic, "II+\0", 4) || !memcmp(magic, "MM\0+", 4))) {
         st = read_tiff(path, out);
+    } else if (n >= 12 && !memcmp(magic, "RIFF", 4) && !memcmp(magic + 8, "WEBP", 4)) {
+        st = read_webp(path, f, out);
     } else if (n == 0) {
         st = SAM2_FAIL(SAM2_ERR_FORMAT, "%s: empty file, not an image", path);
     } else if ((other = other_format(magic, n)) != NULL) {
-        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: a %s file, not a PNG, JPEG or TIFF image", path,
+        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: a %s file, not a PNG, JPEG, TIFF or WebP image", path,
                        other);
     } else {
-        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: not a PNG, JPEG or TIFF image", path);
+        st = SAM2_FAIL(SAM2_ERR_UNSUPPORTED, "%s: not a PNG, JPEG, TIFF or WebP image", path);
     }
     fclose(f);
     if (st != SAM2_OK) memset(out, 0, sizeof *out);

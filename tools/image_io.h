@@ -1,4 +1,4 @@
-/* image_io.h - image files in (PNG, JPEG, TIFF) and PNGs out, for the CLI
+/* image_io.h - image files in (PNG, JPEG, TIFF, WebP) and PNGs out, for the CLI
  * and the tests. Decoders never print: every failure is a sam2_status with a
  * one-line message naming the file (sam2_last_error()). */
 #ifndef SAM2_IMAGE_IO_H
@@ -15,14 +15,16 @@ typedef struct image_file {
     uint8_t *pixels; /* (height, width, channels) samples, rows packed */
 } image_file;
 
-/* Decodes a PNG, JPEG or TIFF file, recognised by its first bytes (not its
+/* Decodes a PNG, JPEG, TIFF or WebP file, recognised by its first bytes (not its
  * extension), into *out (zeroed on failure). PNG: 1/2/4/8/16-bit gray, gray +
  * alpha, palette (tRNS becomes alpha), RGB, RGBA; 16-bit stays 16-bit. JPEG:
  * gray or RGB (libjpeg defaults: islow IDCT, fancy upsampling, as Pillow);
  * CMYK/YCCK converted to RGB as Pillow does; truncated or corrupt data is
  * refused. TIFF: first page, 8/16-bit unsigned gray (+alpha), RGB(A), strips
  * or tiles, contiguous or planar; other 8-bit kinds (palette, 1-bit, YCbCr)
- * through libtiff's RGBA reader. Sizes beyond SAM2_MAX_IMAGE_SIDE /
+ * through libtiff's RGBA reader. WebP: still images, lossy or lossless, as
+ * 8-bit RGB, or RGBA with alpha (libwebp's default decoding, as Pillow);
+ * animated ones are refused. Sizes beyond SAM2_MAX_IMAGE_SIDE /
  * SAM2_MAX_IMAGE_PIXELS are refused before any pixel buffer exists. Free
  * with image_file_free. */
 sam2_status image_file_read(const char *path, image_file *out);

@@ -46,7 +46,7 @@ if [ -n "$GOLDEN" ]; then
   expect_fail "corrupt JPEG" "JPEG" "$SAM2" embed "$TMP/corrupt.jpg" -o "$TMP/c2.emb"
 fi
 printf 'GIF89a....' >"$TMP/x.gif"
-expect_fail "unsupported format" "not a PNG, JPEG or TIFF" "$SAM2" embed "$TMP/x.gif" -o "$TMP/g.emb"
+expect_fail "unsupported format" "not a PNG, JPEG, TIFF or WebP" "$SAM2" embed "$TMP/x.gif" -o "$TMP/g.emb"
 touch "$TMP/noperm.png"; chmod 000 "$TMP/noperm.png"
 if [ "$(id -u)" -ne 0 ]; then expect_fail "unreadable" "denied" "$SAM2" embed "$TMP/noperm.png" -o "$TMP/n.emb"; fi
 finish

@@ -45,4 +45,11 @@ expect_fail "same name in two folders" "would both write" "$SAM2" auto "$TMP/d1/
 cp "$SRC/examples/images/shapes_color.png" "$TMP/d1/x.tif.png"
 cp "$SRC/examples/images/shapes_color.png" "$TMP/d1/x.PNG"
 expect_fail "same stem, two extensions" "x.PNG and .*x.png would both write" "$SAM2" auto "$TMP/d1" "${P[@]}" -o "$TMP/stem"
+# a WebP image in a folder is found and read like the others
+mkdir -p "$TMP/webp"
+cp "$SRC/tests/fixtures/images/lossy.webp" "$TMP/webp/scene.webp"
+printf 'notes' >"$TMP/webp/readme.txt"
+expect_ok "folder with a WebP" "$SAM2" auto "$TMP/webp" "${P[@]}" -o "$TMP/webp_out"
+[ -s "$TMP/webp_out/scene/masks.json" ] && ok || bad "WebP image: masks.json missing"
+expect_eq "WebP image size" "$(json_get "$TMP/webp_out/scene/masks.json" "[j['image']['width'], j['image']['height']]" 2>/dev/null)" "[48, 32]"
 finish
