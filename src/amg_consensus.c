@@ -238,16 +238,17 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
  * mostly inside a mask of the result (its first n_before masks, sketches
  * sk[n + r]) and is not shown separate from it: voters from fewer than
  * inner_support distinct clicks, or at least half of those clicks also
- * answering with that mask. 1 otherwise. stamp and *visit mark clicks seen,
- * as in the support count. */
+ * answering with that mask. 1 otherwise. sm: m's sketch, whose bound rules
+ * most kept masks out before their exact overlap. stamp and *visit mark
+ * clicks seen, as in the support count. */
 static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const int *members, int k,
-                           const sam2_amg_mask *m, const sam2_amg_mask *kept, int n_before, int n,
+                           const sam2_amg_mask *m, const rle_sketch *sm, const sam2_amg_mask *kept, int n_before, int n,
                            const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
+    const double need = (double)cp->absorb_frac * (double)m->area;
     int host = -1;
     for (int r = 0; r < n_before && host < 0; r++)
-        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) &&
-            (double)rle_intersection_area(m->counts, m->n_counts, kept[r].counts, kept[r].n_counts) >=
-                (double)cp->absorb_frac * (double)m->area)
+        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &sk[n + r]) >= need &&
+            (double)rle_intersection_area(m->counts, m->n_counts, kept[r].counts, kept[r].n_counts) >= need)
             host = r;
     if (host < 0) return 1;
     int clicks = 0, linked = 0;
@@ -355,7 +356,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         rle_sketch *sa = &sk[n + n_before];
         rle_sketch_make(m.counts, m.n_counts, H, W, sa);
         const int absorbed = cp->inner_support > 0 &&
-                          !separate_inside(c, click, sk, members, k, &m, res->masks, n_before, n, cp, H, W, stamp, &visit);
+                          !separate_inside(c, click, sk, members, k, &m, sa, res->masks, n_before, n, cp, H, W, stamp, &visit);
         if (!absorbed) {
             st = append(res, &m);
             if (st != SAM2_OK) {
