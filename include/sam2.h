@@ -426,8 +426,9 @@ sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, 
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
-    int min_support;             /* 5 (suits a pool with one zoom layer; 4 the grid's alone, 7 the
-                                    grid's with cell clicks) */
+    int min_support;             /* 8 (suits a pool with one zoom layer and the mirrored answers; 5
+                                    one zoom layer without them, 4 the grid's alone, 7 the grid's
+                                    with cell clicks) */
     float min_stability;         /* 0.3: the voters' mean stability score a vote needs */
     float vote_frac;             /* 0.5 */
     float absorb_frac;           /* 0.8 */
@@ -442,6 +443,10 @@ typedef struct sam2_consensus_params {
                                     generator's own masks; 0: none; at most 3. Read by whoever
                                     builds the pool, as cell_clicks; with explicit point grids,
                                     layers without one of their own ask the last one */
+    int mirror;                  /* 1: the pool also holds the answers of the same clicks (and
+                                    zoomed crops) on the left-right mirrored image, mirrored back
+                                    (sam2_amg_pool_add_mirrored); 0: not. Read by whoever builds
+                                    the pool, as cell_clicks */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
@@ -457,6 +462,13 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c);
  * pool's are, to pool. */
 sam2_status sam2_amg_pool_add_cell_clicks(sam2_ctx *ctx, const sam2_amg_params *params, float pool_pred_iou_thresh,
                                           sam2_amg_result *pool);
+
+/* More questions for consensus: runs the generator's pass of
+ * sam2_amg_generate_pool_zoomed (zoom_layers crop layers) on the left-right
+ * mirrored img and appends its pool's candidates, mirrored back to img's
+ * frame, to pool (of img). The context's embedding is replaced. */
+sam2_status sam2_amg_pool_add_mirrored(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                       int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
 
 /* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
  * image) to res. */

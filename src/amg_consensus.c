@@ -15,13 +15,15 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     sam2_consensus_params c;
     c.pool_pred_iou_thresh = 0.1f;
     c.agree_iou = 0.75f;
-    c.min_support = 5;
+    c.min_support = 8;
     c.min_stability = 0.3f;
     c.vote_frac = 0.5f;
     c.absorb_frac = 0.8f;
     c.inner_support = 0;
     c.cell_clicks = 0;
     c.zoom_layers = 1;
+    c.mirror = 1;
+    c.mirror = 1;
     return c;
 }
 
@@ -36,6 +38,8 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "inner_support", c->inner_support, 0, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "zoom_layers", c->zoom_layers, 0, 3));
+    SAM2_TRY(sam2_check_range("consensus", "mirror", c->mirror, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "mirror", c->mirror, 0, 1));
     return SAM2_OK;
 }
 

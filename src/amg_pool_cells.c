@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amg_pool.h"
 #include "error.h"
 #include "sam2.h"
 
@@ -35,16 +36,17 @@ sam2_status sam2_amg_pool_add_cell_clicks(sam2_ctx *ctx, const sam2_amg_params *
     if (st == SAM2_OK && (extra->width != pool->width || extra->height != pool->height))
         st = SAM2_FAIL(SAM2_ERR_STATE, "cell clicks: the context holds a %d x %d image, the pool is of %d x %d",
                        extra->width, extra->height, pool->width, pool->height);
-    if (st == SAM2_OK && extra->n_masks > 0) {
-        sam2_amg_mask *v = realloc(pool->masks, sizeof *v * ((size_t)pool->n_masks + (size_t)extra->n_masks));
-        if (!v) {
-            st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d more pool candidates", extra->n_masks);
-        } else { /* the RLEs move over */
-            memcpy(v + pool->n_masks, extra->masks, sizeof *v * (size_t)extra->n_masks);
-            pool->masks = v, pool->n_masks += extra->n_masks;
-            extra->n_masks = 0;
-        }
-    }
+    if (st == SAM2_OK) st = amg_pool_take(pool, extra);
     sam2_amg_result_free(extra);
     return st;
+}
+
+sam2_status amg_pool_take(sam2_amg_result *pool, sam2_amg_result *extra) {
+    if (extra->n_masks == 0) return SAM2_OK;
+    sam2_amg_mask *v = realloc(pool->masks, sizeof *v * ((size_t)pool->n_masks + (size_t)extra->n_masks));
+    if (!v) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for %d more pool candidates", extra->n_masks);
+    memcpy(v + pool->n_masks, extra->masks, sizeof *v * (size_t)extra->n_masks); /* the RLEs move over */
+    pool->masks = v, pool->n_masks += extra->n_masks;
+    extra->n_masks = 0;
+    return SAM2_OK;
 }

@@ -3,7 +3,8 @@
  * chosen mask set aside, masks already in the result respected, votes
  * inside them added only when the model's clicks keep them apart, bad
  * parameters refused; the RLE intersection it is built on; and, on the demo
- * model, the cell clicks that add to the pool. */
+ * model, the cell clicks and the mirrored image's answers that add to the
+ * pool. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -149,6 +150,69 @@ static void check_cell_clicks(void) {
     test_demo_close(&d);
 }
 
+/* 1 when record b is record a of a w-wide image mirrored left-right: the
+ * pixels, the box, the click and the crop box; the scores the same. */
+static int mirrored_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w, int h, uint8_t *ma, uint8_t *mb) {
+    if (sam2_rle_decode(a->counts, a->n_counts, h, w, ma) != SAM2_OK ||
+        sam2_rle_decode(b->counts, b->n_counts, h, w, mb) != SAM2_OK)
+        return 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (ma[(size_t)y * w + x] != mb[(size_t)y * w + (w - 1 - x)]) return 0;
+    const int box = a->area == 0 || (b->bbox[0] == (float)(w - 1) - (a->bbox[0] + a->bbox[2]) &&
+                                      b->bbox[1] == a->bbox[1] && b->bbox[2] == a->bbox[2] && b->bbox[3] == a->bbox[3]);
+    return box && b->area == a->area && b->predicted_iou == a->predicted_iou &&
+           b->stability_score == a->stability_score && fabsf(b->point[0] - ((float)w - a->point[0])) < 1e-3f &&
+           b->point[1] == a->point[1] && b->crop_box[0] == (float)w - (a->crop_box[0] + a->crop_box[2]) &&
+           b->crop_box[2] == a->crop_box[2];
+}
+
+/* The mirrored image's answers on a shapes-dev scene (one zoom layer): the
+ * pool gains exactly the candidates the generator finds on a mirrored copy
+ * made here, each mirrored back; the original candidates stay; a pool of
+ * another size is refused untouched. */
+static void check_mirrored(void) {
+    test_demo d;
+    if (!test_demo_open("dev_013.png", &d)) return;
+    const sam2_amg_params p = test_strict_params();
+    const int w = d.img.width, h = d.img.height, bpp = d.img.channels * d.img.bit_depth / 8;
+    sam2_amg_result *out = NULL, *pool = NULL, *mout = NULL, *mpool = NULL;
+    CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &d.img, &p, 1, 0.1f, &out, &pool));
+    uint8_t *px = malloc((size_t)w * h * bpp), *ma = malloc((size_t)w * h), *mb = malloc((size_t)w * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(px + ((size_t)y * w + (w - 1 - x)) * bpp,
+                   (const uint8_t *)d.img.data + (size_t)y * d.img.stride + (size_t)x * bpp, (size_t)bpp);
+    const sam2_image flipped = {w, h, w * bpp, d.img.channels, d.img.bit_depth, px};
+    CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &flipped, &p, 1, 0.1f, &mout, &mpool));
+    if (!pool || !mpool || !px || !ma || !mb) goto done;
+    const int n0 = pool->n_masks;
+    int64_t area0 = 0;
+    for (int k = 0; k < n0; k++) area0 += pool->masks[k].area;
+    CHECK_OK(sam2_amg_pool_add_mirrored(d.ctx, &d.img, &p, 1, 0.1f, pool));
+    CHECK(pool->n_masks == n0 + mpool->n_masks, "%d candidates added, the mirrored image has %d",
+          pool->n_masks - n0, mpool->n_masks);
+    int64_t area1 = 0;
+    for (int k = 0; k < n0; k++) area1 += pool->masks[k].area;
+    CHECK(area1 == area0, "the original candidates changed");
+    int bad = 0;
+    for (int k = 0; k < mpool->n_masks && n0 + k < pool->n_masks; k++)
+        bad += !mirrored_pair(&mpool->masks[k], &pool->masks[n0 + k], w, h, ma, mb);
+    printf("  mirrored answers on dev_013: %d candidates + %d\n", n0, mpool->n_masks);
+    CHECK(mpool->n_masks > 0 && bad == 0, "%d of %d added candidates are not the mirrored image's mirrored back", bad,
+          mpool->n_masks);
+    const int n1 = pool->n_masks;
+    pool->width++;
+    CHECK(sam2_amg_pool_add_mirrored(d.ctx, &d.img, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM && pool->n_masks == n1,
+          "a pool of another size accepted");
+    pool->width--;
+    CHECK(sam2_amg_pool_add_mirrored(d.ctx, NULL, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM, "NULL image accepted");
+done:
+    free(px), free(ma), free(mb);
+    sam2_amg_result_free(out), sam2_amg_result_free(pool), sam2_amg_result_free(mout), sam2_amg_result_free(mpool);
+    test_demo_close(&d);
+}
+
 /* Votes inside a kept mask U (two squares A and B joined): absorbed by
  * default; with inner_support, added when enough clicks agree on A and
  * fewer than half of them also answer U. linked: how many of A's four
@@ -203,11 +267,12 @@ int main(void) {
     test_intersection();
     test_inner_votes();
     check_cell_clicks();
+    check_mirrored();
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 5 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f &&
-              cp.cell_clicks == 0 && cp.zoom_layers == 1,
+    CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f &&
+              cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1,
           "defaults changed");
     /* A has four agreeing clicks: not enough when five are asked for */
     cp.min_support = 5;

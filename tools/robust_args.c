@@ -37,6 +37,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
     else if (!strcmp(o, "--consensus-cell-clicks")) ok = cli_parse_bool(v, &r->cp.cell_clicks);
     else if (!strcmp(o, "--consensus-zoom")) ok = cli_parse_int(v, &r->cp.zoom_layers);
+    else if (!strcmp(o, "--consensus-mirror")) ok = cli_parse_bool(v, &r->cp.mirror);
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
@@ -155,7 +156,8 @@ void robust_args_print_help(void) {
            "                                    gray and spans < 64 levels (p1-p99) (off)\n"
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
            "                                    whatever their predicted IoU (false)\n"
-           "  --consensus-min-support N         candidates that must agree (%d)\n"
+           "  --consensus-min-support N         clicks whose answers must agree (%d; 5 with\n"
+           "                                    --consensus-mirror false)\n"
            "  --consensus-min-stability F       the voters' mean stability score a vote needs (%g)\n"
            "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
@@ -174,9 +176,14 @@ void robust_args_print_help(void) {
            "                                    consensus only: the generator's own masks stay those of\n"
            "                                    --crop-n-layers; about 5x the decoding time and 4 more\n"
            "                                    encoder runs for N = 1 (%d; 0: the grid alone, with\n"
-           "                                    --consensus-min-support 4); with --point-grids the crops\n"
+           "                                    --consensus-min-support 4 without the mirrored answers);\n"
+           "                                    with --point-grids the crops\n"
            "                                    of layers without a grid of their own ask the last one;\n"
            "                                    an embedding has no crops: the grid alone\n"
+           "  --consensus-mirror true|false     also ask the same clicks (and zoomed crops) on the image\n"
+           "                                    mirrored left-right, answers mirrored back: twice the\n"
+           "                                    answers, for about twice the time (%s; an embedding has\n"
+           "                                    no image to mirror)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -185,7 +192,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.min_stability, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, (double)g.min_region_frac,
+           c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
@@ -230,6 +237,10 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     /* crop layers decoded: 0 when the context holds the whole image, not the last crop */
     const int decoded = r->consensus && img && r->cp.zoom_layers > p->crop_n_layers ? r->cp.zoom_layers : p->crop_n_layers;
     int whole = decoded <= 0;
+    if (st == SAM2_OK && r->consensus && r->cp.mirror && img) {
+        st = sam2_amg_pool_add_mirrored(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+        whole = 0;
+    }
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
@@ -299,6 +310,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "inner_support", r->cp.inner_support);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);
         cJSON_AddNumberToObject(c, "zoom_layers", r->cp.zoom_layers);
+        cJSON_AddBoolToObject(c, "mirror", r->cp.mirror);
     } else {
         cJSON_AddFalseToObject(o, "consensus");
     }

@@ -60,8 +60,8 @@ PY
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k["robust"]["consensus"]
-assert c["min_support"] == 5 and abs(c["min_stability"] - 0.3) < 1e-6
-assert c["cell_clicks"] is False and c["zoom_layers"] == 1
+assert c["min_support"] == 8 and abs(c["min_stability"] - 0.3) < 1e-6
+assert c["cell_clicks"] is False and c["zoom_layers"] == 1 and c["mirror"] is True
 assert k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
@@ -69,9 +69,10 @@ added = k["masks"][n:]
 assert len(added) >= 1 and all(m["source"] == "consensus" for m in added)
 PY
   # the zoomed crops' answers (default) find more of dev_013's objects than the
-  # grid's alone, and leave the generator's own masks as they are
+  # grid's alone, and leave the generator's own masks as they are (without the
+  # mirrored answers, to see the crops' part alone)
   expect_ok "consensus without zoom" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
-    --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/k0.json" --output-mode coco_rle -o "$TMP/k0"
+    --consensus-mirror false --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/k0.json" --output-mode coco_rle -o "$TMP/k0"
   python3 - "$TMP/o.json" "$TMP/k.json" "$TMP/k0.json" <<'PY' && ok || bad "zoom settings or grid records"
 import json, sys
 o, k, k0 = (json.load(open(f)) for f in sys.argv[1:4])
@@ -84,9 +85,10 @@ PY
   ln -s "$SD/images" "$TMP/z/images"
   ln -s "$SD/labels" "$TMP/z/labels"
   json_get "$SD/index.json" "json.dumps({'images': [e for e in j['images'] if e['id'] == 'dev_013']})" >"$TMP/z/index.json"
-  expect_ok "eval zoomed consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --json "$TMP/ez1.json"
-  expect_ok "eval grid consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --consensus-zoom 0 \
-    --consensus-min-support 4 --json "$TMP/ez0.json"
+  expect_ok "eval zoomed consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --consensus-mirror false \
+    --consensus-min-support 5 --json "$TMP/ez1.json"
+  expect_ok "eval grid consensus" "$SAM2" eval "$TMP/z" "${B[@]}" --consensus true --consensus-mirror false \
+    --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/ez0.json"
   r1=$(json_get "$TMP/ez1.json" "round(j['variants']['lowc']['recall75'] * j['variants']['lowc']['objects'])")
   r0=$(json_get "$TMP/ez0.json" "round(j['variants']['lowc']['recall75'] * j['variants']['lowc']['objects'])")
   [ "$r1" -gt "$r0" ] && ok || bad "zoomed answers found $r1 objects, the grid's alone $r0"
@@ -101,7 +103,7 @@ PY
     --json "$TMP/ce.json" --output-mode coco_rle -o "$TMP/ce"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
-    --consensus-zoom 0 --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" \
+    --consensus-mirror false --consensus-zoom 0 --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" \
     --output-mode coco_rle -o "$TMP/k1"
   python3 - "$TMP/k0.json" "$TMP/k1.json" <<'PY' && ok || bad "cell clicks changed nothing"
 import json, sys
@@ -111,6 +113,37 @@ n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
 assert k1["masks"][:n] == k["masks"][:n], "the grid's records changed"
 assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k1["masks"]]
 PY
+  # the mirrored image's answers (default) give other votes than the image's
+  # alone; the grid's records stay, the settings say which ran
+  expect_ok "consensus without mirrored answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+    --consensus-mirror false --consensus-min-support 5 --json "$TMP/k2.json" --output-mode coco_rle -o "$TMP/k2"
+  python3 - "$TMP/k2.json" "$TMP/k.json" <<'PY' && ok || bad "mirrored answers changed nothing"
+import json, sys
+k, k2 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert k["robust"]["consensus"]["mirror"] is False and k2["robust"]["consensus"]["mirror"] is True
+n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
+assert k2["masks"][:n] == k["masks"][:n], "the grid's records changed"
+assert all(m["source"] == "consensus" for m in k2["masks"][n:])
+assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k2["masks"]]
+PY
+  # the steps after consensus ask the model about the image itself, not its
+  # mirror: with no vote possible, gap filling gives what it gives alone (with
+  # and without zoomed crops, whose last one the context would otherwise hold)
+  expect_ok "gap fill alone" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --gap-fill true \
+    --json "$TMP/g0.json" --output-mode coco_rle -o "$TMP/g0"
+  for z in 0 1; do
+    expect_ok "gap fill after mirrored answers, zoom $z" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" \
+      --gap-fill true --consensus true --consensus-mirror true --consensus-zoom $z --consensus-min-support 100000 \
+      --json "$TMP/g$((z + 1)).json" --output-mode coco_rle -o "$TMP/g$((z + 1))"
+    python3 - "$TMP/g0.json" "$TMP/g$((z + 1)).json" <<'PY' && ok || bad "gap fill after mirrored answers, zoom $z"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert any(m.get("source") == "gap_fill" for m in a["masks"])
+assert a["masks"] == b["masks"]
+PY
+  done
+  expect_fail "bad mirror value" "consensus-mirror" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --consensus-mirror sideways
   # inner votes: dev_036's strict masks join objects; with --consensus-inner-support
   # votes inside them are added (at least two more votes mostly inside one of them)
   expect_ok "consensus on dev_036" "$SAM2" auto "$SD/images/dev_036.png" "${S[@]}" --consensus true \
