@@ -156,8 +156,10 @@ typedef enum sam2_contrast_mode {
                                  its luminance spans fewer than 64 levels between the 1st and
                                  99th percentiles */
     SAM2_CONTRAST_CLAHE = 2,  /* always CLAHE (8 x 8 regions, clip limit 2) */
-    SAM2_CONTRAST_STRETCH = 3 /* always the window stretch: the luminance's 0.5 and 99.5
-                                 percentiles to 0 and 255, linearly, clipped beyond */
+    SAM2_CONTRAST_STRETCH = 3, /* always the window stretch: the luminance's 0.5 and 99.5
+                                  percentiles to 0 and 255, linearly, clipped beyond */
+    SAM2_CONTRAST_MEDIAN_STRETCH = 4 /* always the median of each pixel's 3 x 3 neighbourhood of
+                                        the luminance, then the window stretch */
 } sam2_contrast_mode;
 
 /* Largest accepted width or height; larger images are refused before any
@@ -170,9 +172,10 @@ sam2_status sam2_image_check(const sam2_image *img);
 
 /* The contrast step: when mode asks for it, *rgb becomes a malloc'd 8-bit RGB
  * copy (width * height * 3; 16-bit input mapped by depth first) with the
- * window stretch or CLAHE applied to the luminance - grayscale stays gray,
+ * window stretch (after a 3 x 3 median for SAM2_CONTRAST_MEDIAN_STRETCH) or
+ * CLAHE applied to the luminance - grayscale stays gray,
  * colour channels follow the luminance gain - and *applied the mode that ran
- * (SAM2_CONTRAST_STRETCH or SAM2_CONTRAST_CLAHE); otherwise *rgb is NULL and
+ * (SAM2_CONTRAST_STRETCH, SAM2_CONTRAST_MEDIAN_STRETCH or SAM2_CONTRAST_CLAHE); otherwise *rgb is NULL and
  * *applied 0 (also when a stretch would change nothing: a flat image). Run
  * the model on the copy: the masks keep the image's geometry. */
 sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam2_contrast_mode mode,

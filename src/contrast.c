@@ -104,12 +104,40 @@ int stretch_u8(const uint8_t *in, size_t n, uint8_t *out) {
     return 1;
 }
 
+/* Sorts a pair into increasing order. */
+static inline void sort2(uint8_t *a, uint8_t *b) {
+    const uint8_t lo = *a < *b ? *a : *b, hi = *a < *b ? *b : *a;
+    *a = lo, *b = hi;
+}
+
+/* The median of nine values: the 19 exchanges of the usual network. */
+static uint8_t median9(uint8_t *p) {
+    static const uint8_t net[19][2] = {{1, 2}, {4, 5}, {7, 8}, {0, 1}, {3, 4}, {6, 7}, {1, 2}, {4, 5}, {7, 8}, {0, 3},
+                                       {5, 8}, {4, 7}, {3, 6}, {1, 4}, {2, 5}, {4, 7}, {4, 2}, {6, 4}, {4, 2}};
+    for (int k = 0; k < 19; k++) sort2(&p[net[k][0]], &p[net[k][1]]);
+    return p[4];
+}
+
+void median3_u8(const uint8_t *in, int w, int h, uint8_t *out) {
+#pragma omp parallel for schedule(static) if ((int64_t)w * h > 262144)
+    for (int y = 0; y < h; y++) {
+        const int ys[3] = {y > 0 ? y - 1 : 0, y, y + 1 < h ? y + 1 : h - 1};
+        for (int x = 0; x < w; x++) {
+            const int xs[3] = {x > 0 ? x - 1 : 0, x, x + 1 < w ? x + 1 : w - 1};
+            uint8_t v[9];
+            for (int j = 0; j < 3; j++)
+                for (int i = 0; i < 3; i++) v[3 * j + i] = in[(size_t)ys[j] * w + xs[i]];
+            out[(size_t)y * w + x] = median9(v);
+        }
+    }
+}
+
 sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam2_contrast_mode mode, uint8_t **rgb,
                                int *applied) {
     if (!img || !rgb || !applied) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_image_enhance: NULL argument");
     *rgb = NULL, *applied = 0;
     if (mode != SAM2_CONTRAST_OFF && mode != SAM2_CONTRAST_AUTO && mode != SAM2_CONTRAST_CLAHE &&
-        mode != SAM2_CONTRAST_STRETCH)
+        mode != SAM2_CONTRAST_STRETCH && mode != SAM2_CONTRAST_MEDIAN_STRETCH)
         return SAM2_FAIL(SAM2_ERR_PARAM, "unknown contrast mode %d", (int)mode);
     SAM2_TRY(sam2_image_check(img));
     if (mode == SAM2_CONTRAST_OFF) return SAM2_OK;
@@ -138,6 +166,9 @@ sam2_status sam2_image_enhance(const sam2_image *img, sam2_depth_mode depth, sam
         done = 1;
     } else if (mode == SAM2_CONTRAST_STRETCH) {
         done = stretch_u8(lum, n, eq);
+    } else if (mode == SAM2_CONTRAST_MEDIAN_STRETCH) {
+        median3_u8(lum, img->width, img->height, eq);
+        done = stretch_u8(eq, n, eq) || memcmp(eq, lum, n) != 0;
     }
     if (done) {
         /* colour keeps its hue: every channel scaled by the luminance gain */

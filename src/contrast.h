@@ -26,4 +26,9 @@ int clahe_u8(const uint8_t *in, int w, int h, int tiles, float clip_limit, uint8
  * untouched when every value is the same. */
 int stretch_u8(const uint8_t *in, size_t n, uint8_t *out);
 
+/* The median of every pixel's 3 x 3 neighbourhood of a (h, w) image, edges
+ * replicated, into out (another buffer). It removes pixel noise and keeps
+ * edges, which the stretch would otherwise magnify with the objects. */
+void median3_u8(const uint8_t *in, int w, int h, uint8_t *out);
+
 #endif

@@ -116,11 +116,56 @@ static void check_public(void) {
     }
     CHECK(hue, "the stretch must keep a colour's hue");
     free(px), px = NULL;
+    /* the median first: a noisy pixel is gone before the stretch */
+    gray[5 * W + 5] = 200;
+    CHECK_OK(sam2_image_enhance(&g, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_MEDIAN_STRETCH, &px, &applied));
+    CHECK(px && applied == SAM2_CONTRAST_MEDIAN_STRETCH, "median-stretch must apply (applied %d)", applied);
+    CHECK(px && px[3 * (5 * W + 5)] == px[3 * (5 * W + 4)] && px[0] == 0 && px[3 * (W - 1)] == 255,
+          "median-stretch: the noisy pixel must be gone and the ramp stretched");
+    free(px), px = NULL;
     memset(gray, 90, sizeof gray);
     CHECK_OK(sam2_image_enhance(&g, SAM2_DEPTH_WINDOW, SAM2_CONTRAST_STRETCH, &px, &applied));
     CHECK(!px && applied == 0, "a flat image has nothing to stretch");
     CHECK(sam2_image_enhance(&c, SAM2_DEPTH_WINDOW, (sam2_contrast_mode)9, &px, &applied) == SAM2_ERR_PARAM,
           "bad mode accepted");
+}
+
+/* The 3 x 3 median equals a plain sort of each neighbourhood (edges
+ * replicated) on random images of several shapes, thin ones included; it
+ * removes isolated noise and keeps a straight edge. */
+static int cmp_u8(const void *a, const void *b) { return (int)*(const uint8_t *)a - (int)*(const uint8_t *)b; }
+
+static void check_median(void) {
+    const int sizes[][2] = {{1, 1}, {1, 7}, {7, 1}, {2, 2}, {13, 9}, {64, 48}};
+    uint64_t s = 99;
+    int bad = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        const int w = sizes[k][0], h = sizes[k][1];
+        uint8_t *in = malloc((size_t)w * h), *out = malloc((size_t)w * h);
+        for (int i = 0; i < w * h; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, in[i] = (uint8_t)(s >> 56);
+        median3_u8(in, w, h, out);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                uint8_t v[9];
+                for (int j = 0; j < 9; j++) {
+                    int yy = y + j / 3 - 1, xx = x + j % 3 - 1;
+                    yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy, xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
+                    v[j] = in[yy * w + xx];
+                }
+                qsort(v, 9, 1, cmp_u8);
+                bad += out[y * w + x] != v[4];
+            }
+        free(in), free(out);
+    }
+    CHECK(bad == 0, "%d medians differ from sorting", bad);
+    enum { W = 20, H = 10 };
+    uint8_t img[W * H], out[W * H];
+    for (int i = 0; i < W * H; i++) img[i] = (i % W) < 10 ? 100 : 110;
+    img[3 * W + 4] = 250, img[6 * W + 15] = 0; /* two isolated noisy pixels */
+    median3_u8(img, W, H, out);
+    int kept = 1;
+    for (int i = 0; i < W * H; i++) kept &= out[i] == ((i % W) < 10 ? 100 : 110);
+    CHECK(kept, "the median must remove isolated pixels and keep the edge");
 }
 
 /* Every low-contrast shapes-dev scene is taken, no other. */
@@ -158,6 +203,7 @@ static void check_bench(void) {
 
 int main(void) {
     check_stretch();
+    check_median();
     check_clahe();
     check_public();
     check_bench();

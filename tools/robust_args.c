@@ -64,7 +64,8 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         else if (!strcmp(v, "auto")) r->contrast = SAM2_CONTRAST_AUTO;
         else if (!strcmp(v, "stretch")) r->contrast = SAM2_CONTRAST_STRETCH;
         else if (!strcmp(v, "clahe")) r->contrast = SAM2_CONTRAST_CLAHE;
-        else return cli_usage_error(cmd, "--contrast takes off, auto, stretch or clahe, got '%s'", v), -1;
+        else if (!strcmp(v, "median-stretch")) r->contrast = SAM2_CONTRAST_MEDIAN_STRETCH;
+        else return cli_usage_error(cmd, "--contrast takes off, auto, stretch, median-stretch or clahe, got '%s'", v), -1;
         (*i)++;
         return 1;
     }
@@ -151,8 +152,10 @@ void robust_args_print_help(void) {
            "                                    side exceeds N (times 2^crop_n_layers) are worked on\n"
            "                                    shrunk to it, the masks brought back to full size; 0: never\n"
            "                                    (1024, the model's input size)\n"
-           "  --contrast off|auto|stretch|clahe stretch the luminance's p0.5-p99.5 window to 0-255,\n"
-           "                                    or CLAHE it, first; auto: stretch when the image is\n"
+           "  --contrast off|auto|stretch|median-stretch|clahe\n"
+           "                                    stretch the luminance's p0.5-p99.5 window to 0-255,\n"
+           "                                    or CLAHE it, first; median-stretch: its 3 x 3 median\n"
+           "                                    first (noisy images); auto: stretch when the image is\n"
            "                                    gray and spans < 64 levels (p1-p99) (off)\n"
            "  --consensus true|false            add the vote of candidates that several clicks agree on,\n"
            "                                    whatever their predicted IoU (false)\n"
@@ -212,6 +215,7 @@ const char *robust_contrast_name(sam2_contrast_mode m) {
     return m == SAM2_CONTRAST_AUTO      ? "auto"
            : m == SAM2_CONTRAST_CLAHE   ? "clahe"
            : m == SAM2_CONTRAST_STRETCH ? "stretch"
+           : m == SAM2_CONTRAST_MEDIAN_STRETCH ? "median-stretch"
                                         : "off";
 }
 

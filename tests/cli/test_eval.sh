@@ -207,7 +207,17 @@ PY
   expect_ok "stretch on request, colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --contrast stretch \
     --json "$TMP/c4.json" --output-mode coco_rle -o "$TMP/c4"
   expect_eq "stretch reported for colour" "$(json_get "$TMP/c4.json" "j['preprocessing']['contrast']")" stretch
-  expect_fail "bad contrast" "off, auto, stretch or clahe" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --contrast max
+  # the median before the stretch on request: reported, other masks than the stretch alone
+  expect_ok "median-stretch on request" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast median-stretch \
+    --json "$TMP/cm.json" --output-mode coco_rle -o "$TMP/cm"
+  expect_eq "median-stretch reported" "$(json_get "$TMP/cm.json" "j['preprocessing']['contrast']")" median-stretch
+  python3 - "$TMP/c.json" "$TMP/cm.json" <<'PY' && ok || bad "the median changed nothing"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [m["segmentation"] for m in a["masks"]] != [m["segmentation"] for m in b["masks"]]
+PY
+  expect_fail "bad contrast" "off, auto, stretch, median-stretch or clahe" "$SAM2" auto "$SD/images/dev_013.png" \
+    -o "$TMP/bo" --contrast max
   # merging on request: parts replaced by the model's answer, marked "merged"
   expect_ok "auto merge" "$SAM2" auto "$SD/images/dev_001.png" -t 2 --points-per-side 8 --pred-iou-thresh 0.1 \
     --stability-score-thresh 0 --merge true --merge-iou-thresh 0 --merge-min-union-iou 0 --json "$TMP/m.json" \
