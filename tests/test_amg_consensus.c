@@ -359,6 +359,8 @@ int main(void) {
     cp = sam2_consensus_default_params(), cp.cell_clicks = 2;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "cell_clicks"),
           "cell_clicks 2 accepted");
+    cp = sam2_consensus_default_params(), cp.mirror = 2;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "mirror"), "mirror 2 accepted");
     cp = sam2_consensus_default_params(), cp.zoom_layers = 4;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "zoom_layers"),
           "zoom_layers 4 accepted");
