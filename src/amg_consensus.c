@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "rle.h"
+#include "rle_bits.h"
 #include "rle_sketch.h"
 
 sam2_consensus_params sam2_consensus_default_params(void) {
@@ -51,11 +52,18 @@ static int64_t box_overlap(const float *a, const float *b) {
     return ix > 0 && iy > 0 ? (int64_t)ix * iy : 0;
 }
 
+/* The pixels two masks share: from their bits when both have them, else
+ * by walking their RLEs. */
+static int64_t overlap(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_bits *ba, const rle_bits *bb) {
+    if (ba->w && bb->w) return rle_bits_intersection(ba, bb);
+    return rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts);
+}
+
 /* 1 when two records of the same (H, W) image have mask IoU at least agree:
  * bounds from the areas, the boxes and the sketches decide most pairs, the
  * RLEs the rest. */
 static int agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,
-                    double agree, int H, int W) {
+                    const rle_bits *ba, const rle_bits *bb, double agree, int H, int W) {
     const int64_t lo = a->area < b->area ? a->area : b->area, hi = a->area < b->area ? b->area : a->area;
     if (hi == 0 || (double)lo < agree * (double)hi) return 0;
     /* IoU >= agree exactly when the intersection reaches need */
@@ -67,20 +75,20 @@ static int agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sk
     if ((double)bound < need * (1.0 - 1e-9)) return 0;
     if ((double)rle_sketch_bound(sa, sb) < need * (1.0 - 1e-9)) return 0;
     if ((double)rle_sketch_lower(sa, sb, H, W) >= need * (1.0 + 1e-9)) return 1;
-    const int64_t inter = rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts);
+    const int64_t inter = overlap(a, b, ba, bb);
     return (double)inter / (double)(a->area + b->area - inter) >= agree;
 }
 
 /* 1 when candidate c agrees with mask m or lies mostly inside it (sc, sm:
  * their sketches, which rule most pairs out without the exact overlap). */
 static int covered_by(const sam2_amg_mask *c, const sam2_amg_mask *m, const rle_sketch *sc, const rle_sketch *sm,
-                      const sam2_consensus_params *cp) {
+                      const rle_bits *bc, const rle_bits *bm, const sam2_consensus_params *cp) {
     if (c->area == 0 || !box_overlap(c->bbox, m->bbox)) return 0;
     const int64_t bound = rle_sketch_bound(sc, sm);
     if ((double)bound < (double)cp->absorb_frac * (double)c->area &&
         (double)bound < (double)cp->agree_iou * (double)(c->area + m->area - bound))
         return 0;
-    const int64_t inter = rle_intersection_area(c->counts, c->n_counts, m->counts, m->n_counts);
+    const int64_t inter = overlap(c, m, bc, bm);
     if ((double)inter >= (double)cp->absorb_frac * (double)c->area) return 1;
     return (double)inter >= (double)cp->agree_iou * (double)(c->area + m->area - inter);
 }
@@ -110,7 +118,7 @@ static int row_push(nbr_row *r, int j) {
 /* Rows are found in parallel (pairs are independent) and joined in the
  * order of a sequential sweep over (i, j), so the graph does not depend on
  * the thread count. */
-static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, int n, double agree, int H, int W,
+static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, const rle_bits *bits, int n, double agree, int H, int W,
                                agree_graph *g) {
     g->start = calloc((size_t)n + 1, sizeof(int));
     nbr_row *rows = calloc((size_t)n + 1, sizeof *rows);
@@ -122,7 +130,7 @@ static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, int
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n && !failed; j++)
-            if (agreeing(&c[i], &c[j], &sk[i], &sk[j], agree, H, W) && !row_push(&rows[i], j)) failed = 1;
+            if (agreeing(&c[i], &c[j], &sk[i], &sk[j], &bits[i], &bits[j], agree, H, W) && !row_push(&rows[i], j)) failed = 1;
     int64_t ne = 0;
     for (int i = 0; i < n; i++) {
         ne += rows[i].n;
@@ -243,7 +251,7 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
  * answering with that mask. 1 otherwise. sm: m's sketch, whose bound rules
  * most kept masks out before their exact overlap. stamp and *visit mark
  * clicks seen, as in the support count. */
-static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const int *members, int k,
+static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, const int *members, int k,
                            const sam2_amg_mask *m, const rle_sketch *sm, const sam2_amg_mask *kept, int n_before, int n,
                            const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
     const double need = (double)cp->absorb_frac * (double)m->area;
@@ -261,7 +269,7 @@ static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_s
         stamp[cl] = v, clicks++;
         int link = 0; /* a click's answers are consecutive in the pool, from index cl on */
         for (int j = cl; j < n && click[j] == cl && !link; j++)
-            link = agreeing(&c[j], &kept[host], &sk[j], &sk[n + host], (double)cp->agree_iou, H, W);
+            link = agreeing(&c[j], &kept[host], &sk[j], &sk[n + host], &bits[j], &bits[n + host], (double)cp->agree_iou, H, W);
         linked += link;
     }
     return clicks >= cp->inner_support && 2 * linked < clicks;
@@ -294,17 +302,21 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
                            !memcmp(c[i].crop_box, c[i - 1].crop_box, sizeof c[i].crop_box)
                        ? click[i - 1]
                        : i;
-    /* sketches of the pool, of the result's masks and of the one being added */
+    /* sketches and bits of the pool, of the result's masks and of the one being added */
     rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + (size_t)n_before + 1));
-    if (st == SAM2_OK && !sk) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
+    rle_bits *bits = calloc((size_t)n + (size_t)n_before + 1, sizeof *bits);
+    if (st == SAM2_OK && (!sk || !bits)) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
     if (st == SAM2_OK) {
-#pragma omp parallel for schedule(dynamic, 16)
+        int failed = 0;
+#pragma omp parallel for schedule(dynamic, 16) reduction(| : failed)
         for (int i = 0; i < n + n_before; i++) {
             const sam2_amg_mask *m = i < n ? &c[i] : &res->masks[i - n];
             rle_sketch_make(m->counts, m->n_counts, H, W, &sk[i]);
+            if (rle_bits_make_if_dense(m->counts, m->n_counts, H, &bits[i]) != SAM2_OK) failed = 1;
         }
+        if (failed) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the bits of %d candidates", n);
     }
-    if (st == SAM2_OK) st = graph_build(c, sk, n, (double)cp->agree_iou, H, W, &g);
+    if (st == SAM2_OK) st = graph_build(c, sk, bits, n, (double)cp->agree_iou, H, W, &g);
     if (st == SAM2_OK) {
         for (int i = 0; i < n; i++) {
             alive[i] = c[i].area > 0;
@@ -313,8 +325,9 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         for (int i = 0; i < n; i++)
             for (int r = 0; r < n_before && alive[i]; r++) {
                 const sam2_amg_mask *kept = &res->masks[r];
-                const int out = cp->inner_support > 0 ? agreeing(&c[i], kept, &sk[i], &sk[n + r], (double)cp->agree_iou, H, W)
-                                                      : covered_by(&c[i], kept, &sk[i], &sk[n + r], cp);
+                const int out = cp->inner_support > 0
+                                    ? agreeing(&c[i], kept, &sk[i], &sk[n + r], &bits[i], &bits[n + r], (double)cp->agree_iou, H, W)
+                                    : covered_by(&c[i], kept, &sk[i], &sk[n + r], &bits[i], &bits[n + r], cp);
                 if (out) set_aside(i, &g, alive, support);
             }
     }
@@ -357,8 +370,15 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         m.source = SAM2_MASK_CONSENSUS;
         rle_sketch *sa = &sk[n + n_before];
         rle_sketch_make(m.counts, m.n_counts, H, W, sa);
+        rle_bits *ba = &bits[n + n_before];
+        rle_bits_free(ba);
+        st = rle_bits_make_if_dense(m.counts, m.n_counts, H, ba);
+        if (st != SAM2_OK) {
+            free(m.counts);
+            break;
+        }
         const int absorbed = cp->inner_support > 0 &&
-                          !separate_inside(c, click, sk, members, k, &m, sa, res->masks, n_before, n, cp, H, W, stamp, &visit);
+                          !separate_inside(c, click, sk, bits, members, k, &m, sa, res->masks, n_before, n, cp, H, W, stamp, &visit);
         if (!absorbed) {
             st = append(res, &m);
             if (st != SAM2_OK) {
@@ -368,7 +388,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         }
         const sam2_amg_mask *added = absorbed ? &m : &res->masks[res->n_masks - 1];
         for (int i = 0; i < n; i++)
-            if (alive[i] && covered_by(&c[i], added, &sk[i], sa, cp)) set_aside(i, &g, alive, support);
+            if (alive[i] && covered_by(&c[i], added, &sk[i], sa, &bits[i], ba, cp)) set_aside(i, &g, alive, support);
         if (absorbed) free(m.counts);
     }
     if (st != SAM2_OK) { /* leave res as it was */
@@ -376,5 +396,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         res->n_masks = n_before;
     }
     free(g.start), free(g.nbr), free(alive), free(support), free(members), free(click), free(stamp), free(sk);
+    for (int i = 0; bits && i < n + n_before + 1; i++) rle_bits_free(&bits[i]);
+    free(bits);
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "rle.h"
+#include "rle_bits.h"
 #include "rle_sketch.h"
 #include "test.h"
 
@@ -386,9 +387,82 @@ static void test_sketch(void) {
     CHECK(tight >= 30, "lower bound exact only %d times", tight);
 }
 
+/* Bits: on random pairs of noisy masks inside random sub-boxes (tall
+ * enough for several words per column, boxes that start mid-word), the
+ * bits' intersection is the exact one and every mask's bits count its area;
+ * masks whose bits would outgrow their runs (smooth blobs) and empty masks
+ * get none. */
+static void test_bits(void) {
+    int fails = 0, made = 0, skipped = 0;
+    for (int t = 0; t < 200; t++) {
+        const int h = 1 + (int)(rnd() % 200), w = 1 + (int)(rnd() % 60);
+        uint8_t *m[2];
+        int64_t *c[2];
+        int nc[2];
+        rle_bits b[2];
+        for (int k = 0; k < 2; k++) {
+            m[k] = calloc((size_t)h * w, 1);
+            const int kind = t % 10 == 0 ? (int)(rnd() % 9) : 1 + (int)(rnd() % 7); /* mostly noise */
+            const int y0 = (int)(rnd() % (unsigned)h), x0 = (int)(rnd() % (unsigned)w);
+            const int y1 = y0 + (int)(rnd() % (unsigned)(h - y0)), x1 = x0 + (int)(rnd() % (unsigned)(w - x0));
+            uint8_t *sub = malloc((size_t)h * w);
+            random_mask(sub, h, w, kind);
+            for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++) m[k][y * w + x] = sub[y * w + x];
+            free(sub);
+            CHECK_OK(rle_encode(m[k], h, w, &c[k], &nc[k]));
+            CHECK_OK(rle_bits_make_if_dense(c[k], nc[k], h, &b[k]));
+            if (!b[k].w) {
+                skipped++;
+                continue;
+            }
+            made++;
+            fails += b[k].x0 < 0 || b[k].x0 + b[k].ncols > w || b[k].w0 < 0 || (b[k].w0 + b[k].nw - 1) * 64 >= h ||
+                     (int64_t)b[k].ncols * b[k].nw > nc[k];
+            fails += rle_bits_intersection(&b[k], &b[k]) != rle_area(c[k], nc[k]);
+        }
+        if (b[0].w && b[1].w) {
+            int64_t inter = 0;
+            for (size_t i = 0; i < (size_t)h * w; i++) inter += m[0][i] && m[1][i];
+            fails += rle_bits_intersection(&b[0], &b[1]) != inter || rle_bits_intersection(&b[1], &b[0]) != inter;
+        }
+        for (int k = 0; k < 2; k++) free(m[k]), free(c[k]), rle_bits_free(&b[k]);
+    }
+    CHECK(fails == 0, "%d bit intersections or boxes wrong", fails);
+    CHECK(made >= 200 && skipped >= 5, "bits made %d times, skipped %d: the test misses a case", made, skipped);
+    /* empty and smooth masks: no bits */
+    rle_bits e;
+    /* a run from the bottom of one column into the top of the next spans
+     * every row of the box (the other columns' noise makes the bits worth it) */
+    {
+        const int h = 200, w = 4;
+        uint8_t *m = calloc((size_t)h * w, 1);
+        for (int y = 0; y < 10; y++) m[(190 + y) * w] = 1, m[y * w + 1] = 1;
+        for (int y = 0; y < 60; y += 2) m[(70 + y) * w + 2] = m[(71 + y) * w + 3] = 1;
+        int64_t *c = NULL;
+        int nc = 0;
+        CHECK_OK(rle_encode(m, h, w, &c, &nc));
+        CHECK_OK(rle_bits_make_if_dense(c, nc, h, &e));
+        CHECK(e.w && e.w0 == 0 && e.nw == 4 && rle_bits_intersection(&e, &e) == 80,
+              "run across columns: bits %s, words %d + %d, area %lld of 80", e.w ? "made" : "not made", e.w0, e.nw,
+              e.w ? (long long)rle_bits_intersection(&e, &e) : 0LL);
+        rle_bits_free(&e);
+        free(m), free(c);
+    }
+    /* ten columns of 200 rows, rows 10 .. 159 set: 21 runs, 30 words */
+    int64_t empty[] = {120}, band[21] = {10};
+    for (int k = 1; k < 21; k++) band[k] = k % 2 ? 150 : 50;
+    band[20] = 40;
+    CHECK_OK(rle_bits_make_if_dense(empty, 1, 12, &e));
+    CHECK(e.w == NULL, "empty mask got bits");
+    CHECK_OK(rle_bits_make_if_dense(band, 21, 200, &e));
+    CHECK(e.w == NULL, "a smooth band of 21 runs got 30 words of bits");
+}
+
 int main(void) {
     test_golden_vectors();
     test_sketch();
+    test_bits();
     test_pack();
     test_random_round_trip();
     test_placement();
