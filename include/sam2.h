@@ -433,7 +433,7 @@ typedef struct sam2_consensus_params {
                                     one zoom layer without them, 4 the grid's alone, 7 the grid's
                                     with cell clicks) */
     float min_stability;         /* 0.3: the voters' mean stability score a vote needs */
-    float vote_frac;             /* 0.5 */
+    float vote_frac;             /* 0.4: the share of the voters that must cover a pixel of the vote */
     float absorb_frac;           /* 0.8 */
     int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
                                     of every cell of the grid (sam2_amg_pool_add_cell_clicks): read

@@ -18,7 +18,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.agree_iou = 0.75f;
     c.min_support = 8;
     c.min_stability = 0.3f;
-    c.vote_frac = 0.5f;
+    c.vote_frac = 0.4f;
     c.absorb_frac = 0.8f;
     c.inner_support = 0;
     c.cell_clicks = 0;

@@ -271,7 +271,7 @@ int main(void) {
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
-    CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.5f &&
+    CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.4f &&
               cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1,
           "defaults changed");
     /* A has four agreeing clicks: not enough when five are asked for */
