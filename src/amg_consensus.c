@@ -118,8 +118,8 @@ static int row_push(nbr_row *r, int j) {
 /* Rows are found in parallel (pairs are independent) and joined in the
  * order of a sequential sweep over (i, j), so the graph does not depend on
  * the thread count. */
-static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, const rle_bits *bits, int n, double agree, int H, int W,
-                               agree_graph *g) {
+static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, const rle_bits *bits, int n, double agree,
+                               int H, int W, agree_graph *g) {
     g->start = calloc((size_t)n + 1, sizeof(int));
     nbr_row *rows = calloc((size_t)n + 1, sizeof *rows);
     if (!g->start || !rows) {
@@ -251,9 +251,10 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
  * answering with that mask. 1 otherwise. sm: m's sketch, whose bound rules
  * most kept masks out before their exact overlap. stamp and *visit mark
  * clicks seen, as in the support count. */
-static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, const int *members, int k,
-                           const sam2_amg_mask *m, const rle_sketch *sm, const sam2_amg_mask *kept, int n_before, int n,
-                           const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
+static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits,
+                           const int *members, int k, const sam2_amg_mask *m, const rle_sketch *sm,
+                           const sam2_amg_mask *kept, int n_before, int n, const sam2_consensus_params *cp, int H, int W,
+                           int *stamp, int *visit) {
     const double need = (double)cp->absorb_frac * (double)m->area;
     int host = -1;
     for (int r = 0; r < n_before && host < 0; r++)
