@@ -250,7 +250,7 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
  * inner_support distinct clicks, or at least half of those clicks also
  * answering with that mask. 1 otherwise. sm: m's sketch, whose bound rules
  * most kept masks out before their exact overlap. stamp and *visit mark
- * clicks seen, as in the support count. */
+ * clicks seen, as in the support count. bits: as sk (m's at n + n_before). */
 static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits,
                            const int *members, int k, const sam2_amg_mask *m, const rle_sketch *sm,
                            const sam2_amg_mask *kept, int n_before, int n, const sam2_consensus_params *cp, int H, int W,
@@ -259,7 +259,7 @@ static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_s
     int host = -1;
     for (int r = 0; r < n_before && host < 0; r++)
         if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &sk[n + r]) >= need &&
-            (double)rle_intersection_area(m->counts, m->n_counts, kept[r].counts, kept[r].n_counts) >= need)
+            (double)overlap(m, &kept[r], &bits[n + n_before], &bits[n + r]) >= need)
             host = r;
     if (host < 0) return 1;
     int clicks = 0, linked = 0;

@@ -51,10 +51,11 @@ sam2_status rle_bits_make_if_dense(const int64_t *counts, int n_counts, int H, r
 }
 
 int64_t rle_bits_intersection(const rle_bits *a, const rle_bits *b) {
-    const int xs = a->x0 > b->x0 ? a->x0 : b->x0, xe = a->x0 + a->ncols < b->x0 + b->ncols ? a->x0 + a->ncols : b->x0 + b->ncols;
-    const int ws = a->w0 > b->w0 ? a->w0 : b->w0, we = a->w0 + a->nw < b->w0 + b->nw ? a->w0 + a->nw : b->w0 + b->nw;
-    int64_t sum = 0;
+    const int ax1 = a->x0 + a->ncols, bx1 = b->x0 + b->ncols, aw1 = a->w0 + a->nw, bw1 = b->w0 + b->nw;
+    const int xs = a->x0 > b->x0 ? a->x0 : b->x0, xe = ax1 < bx1 ? ax1 : bx1;
+    const int ws = a->w0 > b->w0 ? a->w0 : b->w0, we = aw1 < bw1 ? aw1 : bw1;
     if (xs >= xe || ws >= we) return 0;
+    int64_t sum = 0;
     if (a->w0 == b->w0 && a->nw == b->nw) { /* the same rows: the shared columns are one run of words in both */
         const uint64_t *pa = a->w + (size_t)(xs - a->x0) * a->nw, *pb = b->w + (size_t)(xs - b->x0) * b->nw;
         const size_t nwords = (size_t)(xe - xs) * a->nw;
