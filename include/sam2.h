@@ -418,14 +418,17 @@ sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, 
  * mean stability score is below min_stability is not added (its voters are
  * still set aside): the clicks agree on where the object is, but each
  * answer's boundary moves with the logit cut-off, so their vote is a guess.
- * With inner_support > 0, candidates merely inside a mask of the result stay
- * in the pool; a vote mostly inside such a mask (absorb_frac of its area) is
- * added only when its voters come from at least inner_support distinct
- * clicks and fewer than half of those clicks also answered with that mask
- * (an answer agreeing with it): many questions saw something separate
- * inside it, e.g. one of two objects a strict mask joins, or an object in a
- * background mask. Otherwise such a vote is not added (its voters and what
- * lies inside it are set aside), as if the mask had absorbed them. */
+ * With inner_support > 0 (24 by default), a candidate merely inside a mask
+ * of the result (a mask kept before or a vote added since) stays in the
+ * pool unless one of its click's answers agrees with that mask; a vote
+ * mostly inside such a mask (absorb_frac of its area) is added only when
+ * its voters come from at least inner_support distinct clicks and fewer
+ * than half of those clicks also answered with that mask (an answer
+ * agreeing with it): many questions saw something separate inside it, e.g.
+ * one of two objects a strict mask joins, or an object in a background
+ * mask. Otherwise such a vote is not added (its voters and what lies
+ * inside it are set aside), as if the mask had absorbed them. With 0,
+ * every candidate inside a mask of the result is set aside. */
 typedef struct sam2_consensus_params {
     float pool_pred_iou_thresh;  /* 0.1: the pool's IoU filter */
     float agree_iou;             /* 0.75 */
@@ -438,8 +441,8 @@ typedef struct sam2_consensus_params {
     int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
                                     of every cell of the grid (sam2_amg_pool_add_cell_clicks): read
                                     by whoever builds the pool, not by sam2_amg_consensus */
-    int inner_support;           /* 0: candidates inside a mask of the result are set aside; N > 0:
-                                    see above */
+    int inner_support;           /* 24: see above; 0: candidates inside a mask of the result are
+                                    set aside */
     int zoom_layers;             /* 1: the pool also holds the answers of the grid's clicks on the
                                     zoomed crops of this many crop layers (sam2_amg_generate_pool
                                     with crop_n_layers raised to it), while the result keeps the

@@ -20,7 +20,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.min_stability = 0.3f;
     c.vote_frac = 0.4f;
     c.absorb_frac = 0.8f;
-    c.inner_support = 0;
+    c.inner_support = 24;
     c.cell_clicks = 0;
     c.zoom_layers = 1;
     c.mirror = 1;
@@ -244,22 +244,50 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
     for (int e = g->start[k]; e < g->start[k + 1]; e++) support[g->nbr[e]]--;
 }
 
-/* With inner_support: 0 when vote m (of the candidates members[0..k)) lies
- * mostly inside a mask of the result (its first n_before masks, sketches
- * sk[n + r]) and is not shown separate from it: voters from fewer than
- * inner_support distinct clicks, or at least half of those clicks also
- * answering with that mask. 1 otherwise. sm: m's sketch, whose bound rules
- * most kept masks out before their exact overlap. stamp and *visit mark
- * clicks seen, as in the support count. bits: as sk (m's at n + n_before). */
-static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits,
-                           const int *members, int k, const sam2_amg_mask *m, const rle_sketch *sm,
-                           const sam2_amg_mask *kept, int n_before, int n, const sam2_consensus_params *cp, int H, int W,
-                           int *stamp, int *visit) {
+/* 1 when one of click cl's answers (consecutive in the pool from index cl
+ * on) agrees with mask m (sketch sm, bits bm). */
+static int click_answers(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n,
+                         int cl, const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm, double agree, int H, int W) {
+    for (int j = cl; j < n && click[j] == cl; j++)
+        if (agreeing(&c[j], m, &sk[j], sm, &bits[j], bm, agree, H, W)) return 1;
+    return 0;
+}
+
+/* The masks of the result with their sketches and bits (grown as votes are
+ * added): the hosts a vote may lie inside. */
+typedef struct kept_masks {
+    const sam2_amg_result *res;
+    rle_sketch *sk;
+    rle_bits *bits;
+    int cap;
+} kept_masks;
+
+static sam2_status kept_reserve(kept_masks *km, int need) {
+    if (need <= km->cap) return SAM2_OK;
+    const int cap = need > 2 * km->cap ? need : 2 * km->cap;
+    rle_sketch *sk = realloc(km->sk, sizeof *sk * (size_t)cap);
+    if (sk) km->sk = sk;
+    rle_bits *bits = sk ? realloc(km->bits, sizeof *bits * (size_t)cap) : NULL;
+    if (!bits) return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the sketches of %d masks", cap);
+    memset(bits + km->cap, 0, sizeof *bits * (size_t)(cap - km->cap));
+    km->bits = bits, km->cap = cap;
+    return SAM2_OK;
+}
+
+/* With inner_support: 0 when vote m (of the candidates members[0..k); sketch
+ * sm, bits bm) lies mostly inside a mask of the result and is not shown
+ * separate from it: voters from fewer than inner_support distinct clicks,
+ * or at least half of those clicks also answering with that mask. 1
+ * otherwise. stamp and *visit mark clicks seen, as in the support count. */
+static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n,
+                           const int *members, int k, const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm,
+                           const kept_masks *km, const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
     const double need = (double)cp->absorb_frac * (double)m->area;
+    const sam2_amg_mask *kept = km->res->masks;
     int host = -1;
-    for (int r = 0; r < n_before && host < 0; r++)
-        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &sk[n + r]) >= need &&
-            (double)overlap(m, &kept[r], &bits[n + n_before], &bits[n + r]) >= need)
+    for (int r = 0; r < km->res->n_masks && host < 0; r++)
+        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &km->sk[r]) >= need &&
+            (double)overlap(m, &kept[r], bm, &km->bits[r]) >= need)
             host = r;
     if (host < 0) return 1;
     int clicks = 0, linked = 0;
@@ -268,12 +296,23 @@ static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_s
         const int cl = click[members[t]];
         if (stamp[cl] == v) continue;
         stamp[cl] = v, clicks++;
-        int link = 0; /* a click's answers are consecutive in the pool, from index cl on */
-        for (int j = cl; j < n && click[j] == cl && !link; j++)
-            link = agreeing(&c[j], &kept[host], &sk[j], &sk[n + host], &bits[j], &bits[n + host], (double)cp->agree_iou, H, W);
-        linked += link;
+        linked += click_answers(c, click, sk, bits, n, cl, &kept[host], &km->sk[host], &km->bits[host],
+                                (double)cp->agree_iou, H, W);
     }
     return clicks >= cp->inner_support && 2 * linked < clicks;
+}
+
+/* Whether candidate i goes out of the pool now that mask m (sketch sm, bits
+ * bm) is in the result: when it agrees with m or lies mostly inside it;
+ * with inner_support, a candidate merely inside m stays unless its click
+ * also answered with m (another question may show it separate). */
+static int taken_by(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n, int i,
+                    const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm, const sam2_consensus_params *cp,
+                    int H, int W) {
+    if (!covered_by(&c[i], m, &sk[i], sm, &bits[i], bm, cp)) return 0;
+    if (cp->inner_support <= 0) return 1;
+    return agreeing(&c[i], m, &sk[i], sm, &bits[i], bm, (double)cp->agree_iou, H, W) ||
+           click_answers(c, click, sk, bits, n, click[i], m, sm, bm, (double)cp->agree_iou, H, W);
 }
 
 static sam2_status append(sam2_amg_result *res, sam2_amg_mask *m) {
@@ -303,17 +342,21 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
                            !memcmp(c[i].crop_box, c[i - 1].crop_box, sizeof c[i].crop_box)
                        ? click[i - 1]
                        : i;
-    /* sketches and bits of the pool, of the result's masks and of the one being added */
-    rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + (size_t)n_before + 1));
-    rle_bits *bits = calloc((size_t)n + (size_t)n_before + 1, sizeof *bits);
+    /* sketches and bits of the pool and of the result's masks */
+    rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + 1));
+    rle_bits *bits = calloc((size_t)n + 1, sizeof *bits);
+    kept_masks km = {res, NULL, NULL, 0};
     if (st == SAM2_OK && (!sk || !bits)) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
+    if (st == SAM2_OK) st = kept_reserve(&km, n_before + 16);
     if (st == SAM2_OK) {
         int failed = 0;
 #pragma omp parallel for schedule(dynamic, 16) reduction(| : failed)
         for (int i = 0; i < n + n_before; i++) {
             const sam2_amg_mask *m = i < n ? &c[i] : &res->masks[i - n];
-            rle_sketch_make(m->counts, m->n_counts, H, W, &sk[i]);
-            if (rle_bits_make_if_dense(m->counts, m->n_counts, H, &bits[i]) != SAM2_OK) failed = 1;
+            rle_sketch *ms = i < n ? &sk[i] : &km.sk[i - n];
+            rle_bits *mb = i < n ? &bits[i] : &km.bits[i - n];
+            rle_sketch_make(m->counts, m->n_counts, H, W, ms);
+            if (rle_bits_make_if_dense(m->counts, m->n_counts, H, mb) != SAM2_OK) failed = 1;
         }
         if (failed) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the bits of %d candidates", n);
     }
@@ -324,15 +367,13 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             support[i] = 1 + g.start[i + 1] - g.start[i];
         }
         for (int i = 0; i < n; i++)
-            for (int r = 0; r < n_before && alive[i]; r++) {
-                const sam2_amg_mask *kept = &res->masks[r];
-                const int out = cp->inner_support > 0
-                                    ? agreeing(&c[i], kept, &sk[i], &sk[n + r], &bits[i], &bits[n + r], (double)cp->agree_iou, H, W)
-                                    : covered_by(&c[i], kept, &sk[i], &sk[n + r], &bits[i], &bits[n + r], cp);
-                if (out) set_aside(i, &g, alive, support);
-            }
+            for (int r = 0; r < n_before && alive[i]; r++)
+                if (taken_by(c, click, sk, bits, n, i, &res->masks[r], &km.sk[r], &km.bits[r], cp, H, W))
+                    set_aside(i, &g, alive, support);
     }
     int visit = 0; /* stamp value of the current count */
+    rle_sketch vsk; /* the vote being added */
+    rle_bits vbits = {0};
     while (st == SAM2_OK) {
         /* support: the distinct clicks among a candidate and the remaining
          * candidates agreeing with it (one click's three answers are often
@@ -369,35 +410,43 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         memcpy(m.point, c[best].point, sizeof m.point);
         memcpy(m.crop_box, c[best].crop_box, sizeof m.crop_box);
         m.source = SAM2_MASK_CONSENSUS;
-        rle_sketch *sa = &sk[n + n_before];
-        rle_sketch_make(m.counts, m.n_counts, H, W, sa);
-        rle_bits *ba = &bits[n + n_before];
-        rle_bits_free(ba);
-        st = rle_bits_make_if_dense(m.counts, m.n_counts, H, ba);
+        rle_sketch_make(m.counts, m.n_counts, H, W, &vsk);
+        rle_bits_free(&vbits);
+        st = rle_bits_make_if_dense(m.counts, m.n_counts, H, &vbits);
+        if (st == SAM2_OK) st = kept_reserve(&km, res->n_masks + 1);
         if (st != SAM2_OK) {
             free(m.counts);
             break;
         }
-        const int absorbed = cp->inner_support > 0 &&
-                          !separate_inside(c, click, sk, bits, members, k, &m, sa, res->masks, n_before, n, cp, H, W, stamp, &visit);
-        if (!absorbed) {
-            st = append(res, &m);
-            if (st != SAM2_OK) {
-                free(m.counts);
-                break;
-            }
+        if (cp->inner_support > 0 &&
+            !separate_inside(c, click, sk, bits, n, members, k, &m, &vsk, &vbits, &km, cp, H, W, stamp, &visit)) {
+            /* absorbed: its voters and what lies inside it go, as if the mask it lies in had taken them */
+            for (int i = 0; i < n; i++)
+                if (alive[i] && covered_by(&c[i], &m, &sk[i], &vsk, &bits[i], &vbits, cp)) set_aside(i, &g, alive, support);
+            free(m.counts);
+            continue;
         }
-        const sam2_amg_mask *added = absorbed ? &m : &res->masks[res->n_masks - 1];
+        st = append(res, &m);
+        if (st != SAM2_OK) {
+            free(m.counts);
+            break;
+        }
+        const int r = res->n_masks - 1;
+        km.sk[r] = vsk, km.bits[r] = vbits;
+        memset(&vbits, 0, sizeof vbits);
         for (int i = 0; i < n; i++)
-            if (alive[i] && covered_by(&c[i], added, &sk[i], sa, &bits[i], ba, cp)) set_aside(i, &g, alive, support);
-        if (absorbed) free(m.counts);
+            if (alive[i] && taken_by(c, click, sk, bits, n, i, &res->masks[r], &km.sk[r], &km.bits[r], cp, H, W))
+                set_aside(i, &g, alive, support);
     }
+    rle_bits_free(&vbits);
+    for (int r = 0; r < km.cap; r++) rle_bits_free(&km.bits[r]);
+    free(km.sk), free(km.bits);
     if (st != SAM2_OK) { /* leave res as it was */
         for (int r = n_before; r < res->n_masks; r++) free(res->masks[r].counts);
         res->n_masks = n_before;
     }
     free(g.start), free(g.nbr), free(alive), free(support), free(members), free(click), free(stamp), free(sk);
-    for (int i = 0; bits && i < n + n_before + 1; i++) rle_bits_free(&bits[i]);
+    for (int i = 0; bits && i < n; i++) rle_bits_free(&bits[i]);
     free(bits);
     return st;
 }

@@ -215,8 +215,9 @@ done:
 
 /* Votes inside a kept mask U (two squares A and B joined): absorbed by
  * default; with inner_support, added when enough clicks agree on A and
- * fewer than half of them also answer U. linked: how many of A's four
- * clicks answer U too. A square C outside U, three clicks, is voted
+ * fewer than half of them also answer U (a click that answers U too goes
+ * out of the pool with U). linked: how many of A's four clicks answer U
+ * too. A square C outside U, three clicks, is voted
  * whatever inner_support. Returns the masks added inside U, or -1 (C
  * missing, another mask than A). */
 static int inner_votes(int linked, int inner_support) {
@@ -248,14 +249,41 @@ static int inner_votes(int linked, int inner_support) {
     return added;
 }
 
+/* A vote inside an earlier vote: six clicks answer U (squares A and B
+ * joined), four others answer A alone. U is voted first; A lies inside it.
+ * By default A's answers go with U; with inner_support they stay, as A's
+ * clicks never answered U, and A is voted when it has inner_support clicks.
+ * Returns the masks added, or -1 (U missing or another mask than A). */
+static int votes_inside_vote(int inner_support) {
+    uint8_t u[W * H], a[W * H];
+    memset(u, 0, sizeof u), memset(a, 0, sizeof a);
+    rect(u, 2, 5, 11, 14), rect(u, 12, 5, 29, 14), rect(a, 2, 5, 11, 14);
+    sam2_amg_result *res = empty_result(), *pool = empty_result();
+    pool->masks = calloc(10, sizeof *pool->masks);
+    for (int k = 0; k < 6; k++) pool->masks[pool->n_masks++] = record(u, 0.4f, 20.0f + (float)k);
+    for (int k = 0; k < 4; k++) pool->masks[pool->n_masks++] = record(a, 0.4f, 5.0f + (float)k);
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.min_support = 3, cp.inner_support = inner_support;
+    int added = sam2_amg_consensus(pool, &cp, res) == SAM2_OK ? res->n_masks : -1;
+    if (added < 1 || !decoded_equal(&res->masks[0], u) || (added == 2 && !decoded_equal(&res->masks[1], a)) || added > 2)
+        added = -1;
+    sam2_amg_result_free(res), sam2_amg_result_free(pool);
+    return added;
+}
+
 static void test_inner_votes(void) {
-    CHECK(sam2_consensus_default_params().inner_support == 0, "inner votes on by default");
+    CHECK(sam2_consensus_default_params().inner_support == 24, "inner_support %d by default, want 24",
+          sam2_consensus_default_params().inner_support);
     int n;
+    CHECK((n = votes_inside_vote(0)) == 1, "inner_support 0: %d masks, want U alone", n);
+    CHECK((n = votes_inside_vote(4)) == 2, "A's four clicks inside the vote U, inner_support 4: %d masks, want U and A", n);
+    CHECK((n = votes_inside_vote(5)) == 1, "A's four clicks, inner_support 5: %d masks, want U alone", n);
     CHECK((n = inner_votes(0, 0)) == 0, "inner_support 0: %d masks inside the kept one", n);
     CHECK((n = inner_votes(0, 4)) == 1, "four clicks on A alone, inner_support 4: %d masks, want A", n);
     CHECK((n = inner_votes(0, 5)) == 0, "four clicks, inner_support 5: %d masks", n);
-    CHECK((n = inner_votes(1, 4)) == 1, "one of four clicks answering U too: %d masks, want A", n);
-    CHECK((n = inner_votes(2, 4)) == 0, "two of four clicks answering U too: %d masks, want none", n);
+    CHECK((n = inner_votes(1, 3)) == 1, "one of four clicks answering U too, inner_support 3: %d masks, want A", n);
+    CHECK((n = inner_votes(1, 4)) == 0, "one of four clicks answering U too, three left, inner_support 4: %d masks", n);
+    CHECK((n = inner_votes(2, 3)) == 0, "two of four clicks answering U too, two left, inner_support 3: %d masks", n);
     CHECK((n = inner_votes(4, 4)) == 0, "every click answering U too: %d masks", n);
     sam2_consensus_params cp = sam2_consensus_default_params();
     cp.inner_support = -1;
