@@ -305,14 +305,13 @@ static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_s
 /* Whether candidate i goes out of the pool now that mask m (sketch sm, bits
  * bm) is in the result: when it agrees with m or lies mostly inside it;
  * with inner_support, a candidate merely inside m stays unless its click
- * also answered with m (another question may show it separate). */
+ * also answered with m (another question may show it separate). The
+ * click's answers include i itself, so agreeing with m is covered. */
 static int taken_by(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n, int i,
                     const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm, const sam2_consensus_params *cp,
                     int H, int W) {
     if (!covered_by(&c[i], m, &sk[i], sm, &bits[i], bm, cp)) return 0;
-    if (cp->inner_support <= 0) return 1;
-    return agreeing(&c[i], m, &sk[i], sm, &bits[i], bm, (double)cp->agree_iou, H, W) ||
-           click_answers(c, click, sk, bits, n, click[i], m, sm, bm, (double)cp->agree_iou, H, W);
+    return cp->inner_support <= 0 || click_answers(c, click, sk, bits, n, click[i], m, sm, bm, (double)cp->agree_iou, H, W);
 }
 
 static sam2_status append(sam2_amg_result *res, sam2_amg_mask *m) {
