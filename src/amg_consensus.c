@@ -282,11 +282,12 @@ static sam2_status kept_reserve(kept_masks *km, int need) {
 static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n,
                            const int *members, int k, const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm,
                            const kept_masks *km, const sam2_consensus_params *cp, int H, int W, int *stamp, int *visit) {
+    if (m->area == 0) return 1;
     const double need = (double)cp->absorb_frac * (double)m->area;
     const sam2_amg_mask *kept = km->res->masks;
     int host = -1;
     for (int r = 0; r < km->res->n_masks && host < 0; r++)
-        if (m->area > 0 && box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &km->sk[r]) >= need &&
+        if (box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &km->sk[r]) >= need &&
             (double)overlap(m, &kept[r], bm, &km->bits[r]) >= need)
             host = r;
     if (host < 0) return 1;
@@ -417,25 +418,29 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             free(m.counts);
             break;
         }
-        if (cp->inner_support > 0 &&
-            !separate_inside(c, click, sk, bits, n, members, k, &m, &vsk, &vbits, &km, cp, H, W, stamp, &visit)) {
-            /* absorbed: its voters and what lies inside it go, as if the mask it lies in had taken them */
-            for (int i = 0; i < n; i++)
-                if (alive[i] && covered_by(&c[i], &m, &sk[i], &vsk, &bits[i], &vbits, cp)) set_aside(i, &g, alive, support);
-            free(m.counts);
-            continue;
+        /* absorbed: not added, but its voters and what lies inside it go, as
+         * if the mask it lies in had taken them */
+        const int absorbed = cp->inner_support > 0 &&
+                             !separate_inside(c, click, sk, bits, n, members, k, &m, &vsk, &vbits, &km, cp, H, W, stamp, &visit);
+        const sam2_amg_mask *taker = &m;
+        const rle_sketch *tsk = &vsk;
+        const rle_bits *tbits = &vbits;
+        if (!absorbed) {
+            st = append(res, &m);
+            if (st != SAM2_OK) {
+                free(m.counts);
+                break;
+            }
+            const int r = res->n_masks - 1;
+            km.sk[r] = vsk, km.bits[r] = vbits;
+            memset(&vbits, 0, sizeof vbits);
+            taker = &res->masks[r], tsk = &km.sk[r], tbits = &km.bits[r];
         }
-        st = append(res, &m);
-        if (st != SAM2_OK) {
-            free(m.counts);
-            break;
-        }
-        const int r = res->n_masks - 1;
-        km.sk[r] = vsk, km.bits[r] = vbits;
-        memset(&vbits, 0, sizeof vbits);
         for (int i = 0; i < n; i++)
-            if (alive[i] && taken_by(c, click, sk, bits, n, i, &res->masks[r], &km.sk[r], &km.bits[r], cp, H, W))
+            if (alive[i] && (absorbed ? covered_by(&c[i], taker, &sk[i], tsk, &bits[i], tbits, cp)
+                                      : taken_by(c, click, sk, bits, n, i, taker, tsk, tbits, cp, H, W)))
                 set_aside(i, &g, alive, support);
+        if (absorbed) free(m.counts);
     }
     rle_bits_free(&vbits);
     for (int r = 0; r < km.cap; r++) rle_bits_free(&km.bits[r]);
