@@ -3,10 +3,11 @@
 #   make test   builds and runs every test (optimised build), then again under
 #               AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  runs the benchmarks
+#   make bench-quality  checks --robust's low-contrast targets on shapes-dev and held-out scenes
 #   make demo   runs the main job on the embedded default model
 JOBS ?= $(shell nproc)
 
-.PHONY: all test test-fast test-asan bench demo clean deps
+.PHONY: all test test-fast test-asan bench bench-quality demo clean deps
 
 all: build/sam2
 
@@ -28,6 +29,9 @@ test-asan: build-asan/sam2
 
 bench: build/sam2
 	bash bench/run.sh
+
+bench-quality: build/sam2
+	bash bench/quality.sh
 
 demo: build/sam2
 	bash scripts/demo.sh

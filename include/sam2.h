@@ -436,6 +436,9 @@ typedef struct sam2_consensus_params {
                                     one zoom layer without them, 4 the grid's alone, 7 the grid's
                                     with cell clicks) */
     float min_stability;         /* 0.3: the voters' mean stability score a vote needs */
+    float min_edge;              /* 1.5: the image's edges a vote's outline must follow: the median,
+                                    along the outline, of the smoothed image's gradient over the
+                                    image's median gradient (see sam2_amg_consensus); 0: no test */
     float vote_frac;             /* 0.4: the share of the voters that must cover a pixel of the vote */
     float absorb_frac;           /* 0.8 */
     int cell_clicks;             /* 0; 1: the pool also holds the answers to a click at the centre
@@ -477,8 +480,13 @@ sam2_status sam2_amg_pool_add_mirrored(sam2_ctx *ctx, const sam2_image *img, con
                                        int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
 
 /* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
- * image) to res. */
-sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus_params *cp, sam2_amg_result *res);
+ * image) to res. With img (the image the pool's answers are about, the size
+ * of the pool) and min_edge above 0, a vote is added only when its outline
+ * follows edges of the image: clicks on a smooth or noisy background also
+ * agree, on arbitrary pieces of it, whose outlines cross no edge. img NULL:
+ * no such test. */
+sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *img, const sam2_consensus_params *cp,
+                               sam2_amg_result *res);
 
 /* Gap filling, beyond the official generator: regions no mask covers that
  * are at least min_region_frac of the image get one click each at their
@@ -496,14 +504,18 @@ typedef struct sam2_gap_fill_params {
     float pred_iou_thresh;         /* 0.1 */
     float stability_score_thresh;  /* 0.3 */
     float min_new_frac;            /* 0.6 */
+    float min_edge;                /* 1.5: with an image, the new mask's outline must follow its
+                                      edges as a consensus vote's does (see
+                                      sam2_consensus_params.min_edge); 0: no test */
 } sam2_gap_fill_params;
 
 sam2_gap_fill_params sam2_gap_fill_default_params(void);
 
 /* Adds gap-filling masks to res, the generator's result for the image whose
  * embedding the context holds (after sam2_amg_generate without crop layers,
- * or sam2_set_image on the whole image). */
-sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *params,
+ * or sam2_set_image on the whole image). img: that image, for the outline
+ * test of min_edge (NULL: no test). */
+sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                               const sam2_gap_fill_params *gap, sam2_amg_result *res);
 
 /* Merging, beyond the official generator: for masks that overlap or touch

@@ -2,11 +2,14 @@
  * is an independent question to the model; when several clicks get nearly
  * the same answer, that object is real even if each answer's predicted IoU
  * is low (a weak or unsure model), and the pixel-wise vote of those answers
- * is closer to the object than most single answers. Only the model's own
- * outputs are used: no image cue, no proximity rule. */
+ * is closer to the object than most single answers. The votes come from
+ * the model's own outputs alone, with no proximity rule; one image cue
+ * gates them: clicks on a smooth or noisy background agree too, on
+ * arbitrary pieces of it, and those pieces' outlines cross no edge. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "edge_map.h"
 #include "error.h"
 #include "rle.h"
 #include "rle_bits.h"
@@ -18,6 +21,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.agree_iou = 0.75f;
     c.min_support = 8;
     c.min_stability = 0.3f;
+    c.min_edge = 1.5f;
     c.vote_frac = 0.4f;
     c.absorb_frac = 0.8f;
     c.inner_support = 24;
@@ -33,6 +37,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "agree_iou", c->agree_iou, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "vote_frac", c->vote_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_stability", c->min_stability, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "min_edge", c->min_edge, 0, 1e6));
     SAM2_TRY(sam2_check_range("consensus", "absorb_frac", c->absorb_frac, 0.01f, 1));
     SAM2_TRY(sam2_check_range("consensus", "min_support", c->min_support, 1, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "inner_support", c->inner_support, 0, 1000000));
@@ -323,12 +328,15 @@ static sam2_status append(sam2_amg_result *res, sam2_amg_mask *m) {
     return SAM2_OK;
 }
 
-sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus_params *cp, sam2_amg_result *res) {
+sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *img, const sam2_consensus_params *cp,
+                               sam2_amg_result *res) {
     if (!pool || !cp || !res) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_consensus: NULL argument");
     SAM2_TRY(sam2_consensus_params_check(cp));
     if (pool->width != res->width || pool->height != res->height)
         return SAM2_FAIL(SAM2_ERR_PARAM, "consensus: the pool is %dx%d, the masks are %dx%d (another image?)",
                          pool->width, pool->height, res->width, res->height);
+    outline_test outline;
+    SAM2_TRY(outline_test_open(img, cp->min_edge, pool->width, pool->height, &outline));
     const int n = pool->n_masks, W = res->width, H = res->height, n_before = res->n_masks;
     const sam2_amg_mask *c = pool->masks;
     agree_graph g = {0};
@@ -406,6 +414,12 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
             free(m.counts);
             continue;
         }
+        int ends = 1; /* the clicks agree on a region, but does the image end there? */
+        st = outline_test_passes_rle(&outline, m.counts, m.n_counts, &ends);
+        if (st != SAM2_OK || !ends) {
+            free(m.counts);
+            continue;
+        }
         m.predicted_iou = (float)(iou / k), m.stability_score = (float)(stab / k);
         memcpy(m.point, c[best].point, sizeof m.point);
         memcpy(m.crop_box, c[best].crop_box, sizeof m.crop_box);
@@ -443,6 +457,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_consensus
         if (absorbed) free(m.counts);
     }
     rle_bits_free(&vbits);
+    outline_test_close(&outline);
     for (int r = 0; r < km.cap; r++) rle_bits_free(&km.bits[r]);
     free(km.sk), free(km.bits);
     if (st != SAM2_OK) { /* leave res as it was */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "amg_gap_fill.h"
+#include "edge_map.h"
 #include "error.h"
 #include "model.h"
 #include "postprocess.h"
@@ -23,6 +24,7 @@ sam2_gap_fill_params sam2_gap_fill_default_params(void) {
     g.pred_iou_thresh = 0.1f;
     g.stability_score_thresh = 0.3f;
     g.min_new_frac = 0.6f;
+    g.min_edge = 1.5f;
     return g;
 }
 
@@ -146,8 +148,8 @@ static sam2_status push_record(sam2_amg_result *r, int64_t *counts, int n_counts
     return SAM2_OK;
 }
 
-sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_gap_fill_params *g,
-                              sam2_amg_result *res) {
+sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p,
+                              const sam2_gap_fill_params *g, sam2_amg_result *res) {
     if (!ctx || !p || !g || !res) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_gap_fill: NULL argument");
     if (!ctx->has_image) return SAM2_FAIL(SAM2_ERR_STATE, "gap filling needs the image's embedding in the context");
     if (ctx->orig_w != res->width || ctx->orig_h != res->height)
@@ -159,12 +161,15 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *p, const sam
     SAM2_TRY(sam2_check_range("gap filling", "min_new_frac", g->min_new_frac, 0, 1));
     SAM2_TRY(sam2_check_range("gap filling", "pred_iou_thresh", g->pred_iou_thresh, 0, 1));
     SAM2_TRY(sam2_check_range("gap filling", "stability_score_thresh", g->stability_score_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "min_edge", g->min_edge, 0, 1e6));
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
+    outline_test outline; /* as consensus's */
+    SAM2_TRY(outline_test_open(img, g->min_edge, w, h, &outline));
     uint8_t *covered = calloc(np, 1);
     gap_region *regions = malloc(sizeof *regions * (size_t)g->max_points);
     if (!covered || !regions) {
-        free(covered), free(regions);
+        free(covered), free(regions), outline_test_close(&outline);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for gap filling");
     }
     for (int k = 0; k < res->n_masks; k++) gap_coverage_add(res->masks[k].counts, res->masks[k].n_counts, w, h, covered);
@@ -196,6 +201,7 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *p, const sam
                 int64_t area = 0, fresh = 0;
                 for (size_t i = 0; i < np; i++) area += mk[i], fresh += mk[i] && !covered[i];
                 if (area < min_area || (double)fresh < g->min_new_frac * (double)area) continue;
+                if (!outline_test_passes(&outline, mk)) continue;
                 if (best < 0 || out.iou[j] > best_iou) best = j, best_iou = out.iou[j], best_stab = stab;
             }
             if (best >= 0) {
@@ -211,6 +217,6 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_amg_params *p, const sam
         }
         if (!added) break;
     }
-    free(covered), free(regions);
+    free(covered), free(regions), outline_test_close(&outline);
     return st;
 }

@@ -129,7 +129,7 @@ static void check_cell_clicks(void) {
     sam2_consensus_params cp = sam2_consensus_default_params();
     cp.cell_clicks = 1, cp.min_support = 7;
     const int kept = out->n_masks;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, out));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, out));
     CHECK(out->n_masks > kept, "no consensus mask from %d candidates", pool->n_masks);
 
     /* explicit grids: no cells; another image's pool: refused, untouched */
@@ -238,7 +238,7 @@ static int inner_votes(int linked, int inner_support) {
     for (int k = 0; k < 3; k++) pool->masks[pool->n_masks++] = record(c, 0.4f, 20.0f + (float)k);
     sam2_consensus_params cp = sam2_consensus_default_params();
     cp.min_support = 3, cp.inner_support = inner_support;
-    int added = sam2_amg_consensus(pool, &cp, res) == SAM2_OK ? res->n_masks - 2 : -1, has_c = 0, others_a = 1;
+    int added = sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_OK ? res->n_masks - 2 : -1, has_c = 0, others_a = 1;
     for (int r = 1; r < res->n_masks; r++) {
         const int is_c = decoded_equal(&res->masks[r], c);
         has_c |= is_c;
@@ -264,7 +264,7 @@ static int votes_inside_vote(int inner_support) {
     for (int k = 0; k < 4; k++) pool->masks[pool->n_masks++] = record(a, 0.4f, 5.0f + (float)k);
     sam2_consensus_params cp = sam2_consensus_default_params();
     cp.min_support = 3, cp.inner_support = inner_support;
-    int added = sam2_amg_consensus(pool, &cp, res) == SAM2_OK ? res->n_masks : -1;
+    int added = sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_OK ? res->n_masks : -1;
     if (added < 1 || !decoded_equal(&res->masks[0], u) || (added == 2 && !decoded_equal(&res->masks[1], a)) || added > 2)
         added = -1;
     sam2_amg_result_free(res), sam2_amg_result_free(pool);
@@ -291,6 +291,46 @@ static void test_inner_votes(void) {
           "inner_support -1 accepted");
 }
 
+/* The outline gate: square A's vote is added when the image has an edge
+ * along A's outline, not on a flat image nor when the edge is elsewhere;
+ * without an image, or with min_edge 0, there is no test. */
+static void check_outline_gate(const sam2_amg_result *pool) {
+    uint8_t px[W * H];
+    const sam2_image img = {W, H, W, 1, 8, px};
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.min_support = 4, cp.min_edge = 2.0f;
+    const int shift[3] = {0, -1, 20}; /* A itself, flat, a square 20 px to the right */
+    const int want[3] = {1, 0, 0};
+    for (int t = 0; t < 3; t++) {
+        memset(px, 100, sizeof px);
+        if (shift[t] >= 0)
+            for (int y = 5; y <= 14; y++)
+                for (int x = 5 + shift[t]; x <= 14 + shift[t]; x++) px[y * W + x] = 140;
+        sam2_amg_result *r = empty_result();
+        CHECK_OK(sam2_amg_consensus(pool, &img, &cp, r));
+        CHECK(r->n_masks == want[t], "outline gate, image %d: %d masks, want %d", t, r->n_masks, want[t]);
+        sam2_amg_result_free(r);
+    }
+    sam2_amg_result *r = empty_result();
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, r));
+    CHECK(r->n_masks == 1, "no image: %d masks, want A", r->n_masks);
+    sam2_amg_result_free(r);
+    r = empty_result();
+    cp.min_edge = 0.0f;
+    memset(px, 100, sizeof px);
+    CHECK_OK(sam2_amg_consensus(pool, &img, &cp, r));
+    CHECK(r->n_masks == 1, "min_edge 0 on a flat image: %d masks, want A", r->n_masks);
+    const sam2_image wide = {W + 1, H, W + 1, 1, 8, px};
+    cp.min_edge = 2.0f;
+    CHECK(sam2_amg_consensus(pool, &wide, &cp, r) == SAM2_ERR_PARAM && r->n_masks == 1, "an image of another size accepted");
+    sam2_amg_result_free(r);
+    cp.min_edge = -1.0f;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_edge"),
+          "min_edge -1 accepted");
+    cp.min_edge = NAN;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "min_edge NaN accepted");
+}
+
 int main(void) {
     test_intersection();
     test_inner_votes();
@@ -300,19 +340,20 @@ int main(void) {
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
     CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.4f &&
-              cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1,
+              cp.min_edge == 1.5f && cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1,
           "defaults changed");
+    check_outline_gate(pool);
     /* A has four agreeing clicks: not enough when five are asked for */
     cp.min_support = 5;
     sam2_amg_result *none = empty_result();
-    CHECK_OK(sam2_amg_consensus(pool, &cp, none));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, none));
     CHECK(none->n_masks == 0, "%d masks from four clicks with min_support 5", none->n_masks);
     sam2_amg_result_free(none);
     cp.min_support = 4;
 
     /* A is voted exactly; B lacks support; the part inside A is set aside */
     sam2_amg_result *res = empty_result();
-    CHECK_OK(sam2_amg_consensus(pool, &cp, res));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, res));
     CHECK(res->n_masks == 1, "%d masks, want 1", res->n_masks);
     if (res->n_masks >= 1) {
         const sam2_amg_mask *m = &res->masks[0];
@@ -329,11 +370,11 @@ int main(void) {
     /* voters unsure of A's boundary (mean stability below the gate) vote in vain */
     sam2_amg_result *unsure = empty_result();
     for (int i = 0; i < pool->n_masks; i++) pool->masks[i].stability_score = 0.25f;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, unsure));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, unsure));
     CHECK(unsure->n_masks == 0, "%d masks from voters of stability 0.25 (gate %g)", unsure->n_masks,
           (double)cp.min_stability);
     cp.min_stability = 0.2f;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, unsure));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, unsure));
     CHECK(unsure->n_masks == 1 && unsure->masks[0].stability_score == 0.25f, "gate 0.2: %d masks", unsure->n_masks);
     sam2_amg_result_free(unsure);
     for (int i = 0; i < pool->n_masks; i++) pool->masks[i].stability_score = 0.5f;
@@ -342,20 +383,20 @@ int main(void) {
     /* with a lower support B comes too; the empty mask never does */
     sam2_amg_result *res2 = empty_result();
     cp.min_support = 2;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, res2));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, res2));
     CHECK(res2->n_masks == 2 && res2->masks[1].area == 80, "%d masks, want A and B (the union, area 80)", res2->n_masks);
 
     /* a unanimous vote is the intersection */
     sam2_amg_result *res3 = empty_result();
     cp = sam2_consensus_default_params();
     cp.min_support = 4, cp.vote_frac = 1.0f;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, res3));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, res3));
     CHECK(res3->n_masks == 1 && res3->masks[0].area == 81, "unanimous vote: %d masks", res3->n_masks);
 
     /* masks already in the result (here: A's vote) take their candidates */
     cp = sam2_consensus_default_params();
     cp.min_support = 4;
-    CHECK_OK(sam2_amg_consensus(pool, &cp, res));
+    CHECK_OK(sam2_amg_consensus(pool, NULL, &cp, res));
     CHECK(res->n_masks == 1, "A voted twice: %d masks", res->n_masks);
 
     /* agreement counts clicks: four alike answers of one click are not enough */
@@ -363,16 +404,16 @@ int main(void) {
     one->masks = calloc(4, sizeof *one->masks);
     for (int k = 0; k < 4; k++) one->masks[one->n_masks++] = record(a, 0.5f, 3.0f);
     sam2_amg_result *res4 = empty_result();
-    CHECK_OK(sam2_amg_consensus(one, &cp, res4));
+    CHECK_OK(sam2_amg_consensus(one, NULL, &cp, res4));
     CHECK(res4->n_masks == 0, "one click's answers counted as %d masks' support", res4->n_masks);
     one->masks[3].point[0] = 4.0f, one->masks[2].point[0] = 5.0f, one->masks[1].point[0] = 6.0f;
-    CHECK_OK(sam2_amg_consensus(one, &cp, res4));
+    CHECK_OK(sam2_amg_consensus(one, NULL, &cp, res4));
     CHECK(res4->n_masks == 1, "four clicks: %d masks", res4->n_masks);
     sam2_amg_result_free(one), sam2_amg_result_free(res4);
 
     /* bad input: refused, result untouched */
     cp.agree_iou = 0.0f;
-    CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "agree_iou"),
+    CHECK(sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "agree_iou"),
           "agree_iou 0 accepted: %s", sam2_last_error());
     cp = sam2_consensus_default_params(), cp.min_support = 0;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_support"),
@@ -396,9 +437,9 @@ int main(void) {
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "zoom_layers -1 accepted");
     cp = sam2_consensus_default_params();
     res->width = W + 1;
-    CHECK(sam2_amg_consensus(pool, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");
+    CHECK(sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");
     res->width = W;
-    CHECK(sam2_amg_consensus(NULL, &cp, res) == SAM2_ERR_PARAM, "NULL pool accepted");
+    CHECK(sam2_amg_consensus(NULL, NULL, &cp, res) == SAM2_ERR_PARAM, "NULL pool accepted");
 
     sam2_amg_result_free(res), sam2_amg_result_free(res2), sam2_amg_result_free(res3);
     sam2_amg_result_free(pool);

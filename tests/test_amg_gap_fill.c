@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "amg_gap_fill.h"
+#include "edge_map.h"
 #include "rle.h"
 #include "test.h"
 
@@ -60,7 +61,7 @@ static void check_demo(void) {
     CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &grid));
     CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &res));
     const sam2_gap_fill_params g = sam2_gap_fill_default_params();
-    CHECK_OK(sam2_amg_gap_fill(d.ctx, &p, &g, res));
+    CHECK_OK(sam2_amg_gap_fill(d.ctx, NULL, &p, &g, res));
     if (grid && res) {
         const int n0 = grid->n_masks, w = res->width, h = res->height;
         CHECK(res->n_masks > n0, "gap filling added nothing (%d masks)", n0);
@@ -86,13 +87,57 @@ static void check_demo(void) {
         printf("  gap filling on dev_013 (lowc): %d grid masks + %d added\n", n0, res->n_masks - n0);
         free(cov), free(mk);
     }
+    /* with the image, every added mask's outline follows its edges: with
+     * a threshold between the weakest outline of the masks added without
+     * the test and the first one's (asked first, so found again), masks are
+     * added, none weaker; with one nothing passes, none */
+    if (grid && res && res->n_masks > grid->n_masks + 1) {
+        const int n0 = grid->n_masks, w = res->width, h = res->height;
+        edge_map e;
+        CHECK_OK(edge_map_make(&d.img, &e));
+        uint8_t *mk = malloc((size_t)w * h);
+        float *scratch = malloc(sizeof(float) * w * h), lo = 1e9f, first = 0;
+        for (int k = n0; e.g && k < res->n_masks; k++) {
+            CHECK_OK(sam2_rle_decode(res->masks[k].counts, res->masks[k].n_counts, h, w, mk));
+            const float v = edge_outline_median(&e, mk, scratch);
+            lo = v < lo ? v : lo;
+            if (k == n0) first = v;
+        }
+        CHECK(lo < first, "the first added mask has the weakest outline (%.2f)", (double)first);
+        sam2_gap_fill_params mid = g, never = g;
+        mid.min_edge = 0.5f * (lo + first), never.min_edge = 1e6f;
+        sam2_amg_result *gated = NULL, *none = NULL;
+        CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &gated));
+        CHECK_OK(sam2_amg_generate(d.ctx, &d.img, &p, &none));
+        CHECK_OK(sam2_amg_gap_fill(d.ctx, &d.img, &p, &mid, gated));
+        CHECK_OK(sam2_amg_gap_fill(d.ctx, &d.img, &p, &never, none));
+        float worst = 1e9f;
+        for (int k = n0; e.g && gated && k < gated->n_masks; k++) {
+            CHECK_OK(sam2_rle_decode(gated->masks[k].counts, gated->masks[k].n_counts, h, w, mk));
+            const float v = edge_outline_median(&e, mk, scratch);
+            worst = v < worst ? v : worst;
+        }
+        printf("  outlines of the added masks from %.2f, the first %.2f; at %.2f: %d added (without the test: %d)\n",
+               (double)lo, (double)first, (double)mid.min_edge, gated ? gated->n_masks - n0 : -1, res->n_masks - n0);
+        CHECK(gated && gated->n_masks > n0, "the outline test kept none of %d", res->n_masks - n0);
+        CHECK(worst >= mid.min_edge, "an added mask's outline median %.2f is below %.2f", (double)worst,
+              (double)mid.min_edge);
+        CHECK(none && none->n_masks == n0, "min_edge 1e6: masks added");
+        const sam2_image half = {d.img.width / 2, d.img.height, d.img.stride, d.img.channels, d.img.bit_depth, d.img.data};
+        CHECK(sam2_amg_gap_fill(d.ctx, &half, &p, &g, none) == SAM2_ERR_PARAM, "an image of another size accepted");
+        never.min_edge = -1.0f;
+        CHECK(sam2_amg_gap_fill(d.ctx, &d.img, &p, &never, none) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_edge"),
+              "min_edge -1 accepted");
+        free(mk), free(scratch), edge_map_free(&e);
+        sam2_amg_result_free(gated), sam2_amg_result_free(none);
+    }
     /* refused: a result of another size than the context's image, bad params */
     sam2_gap_fill_params bad = g;
     bad.rounds = -1;
-    CHECK(sam2_amg_gap_fill(d.ctx, &p, &bad, res) == SAM2_ERR_PARAM, "negative rounds accepted");
+    CHECK(sam2_amg_gap_fill(d.ctx, NULL, &p, &bad, res) == SAM2_ERR_PARAM, "negative rounds accepted");
     if (res) {
         res->width++;
-        CHECK(sam2_amg_gap_fill(d.ctx, &p, &g, res) == SAM2_ERR_STATE, "size mismatch accepted");
+        CHECK(sam2_amg_gap_fill(d.ctx, NULL, &p, &g, res) == SAM2_ERR_STATE, "size mismatch accepted");
         res->width--;
     }
     sam2_amg_result_free(grid);

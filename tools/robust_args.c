@@ -30,6 +30,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     if (!strcmp(o, "--consensus")) ok = cli_parse_bool(v, &r->consensus);
     else if (!strcmp(o, "--consensus-min-support")) ok = cli_parse_int(v, &r->cp.min_support);
     else if (!strcmp(o, "--consensus-min-stability")) ok = cli_parse_float(v, &f), r->cp.min_stability = f;
+    else if (!strcmp(o, "--consensus-min-edge")) ok = cli_parse_float(v, &f), r->cp.min_edge = f;
     else if (!strcmp(o, "--consensus-agree-iou")) ok = cli_parse_float(v, &f), r->cp.agree_iou = f;
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
@@ -112,6 +113,7 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
     else if (!strcmp(o, "--gap-fill-stability-thresh"))
         ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.stability_score_thresh = f;
     else if (!strcmp(o, "--gap-fill-min-new")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.min_new_frac = f;
+    else if (!strcmp(o, "--gap-fill-min-edge")) ok = cli_parse_float(v, &f), r->gap.min_edge = f;
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     (*i)++;
@@ -162,6 +164,10 @@ void robust_args_print_help(void) {
            "  --consensus-min-support N         clicks whose answers must agree (%d; 5 with\n"
            "                                    --consensus-mirror false)\n"
            "  --consensus-min-stability F       the voters' mean stability score a vote needs (%g)\n"
+           "  --consensus-min-edge F            a vote's outline must follow edges of the image: the\n"
+           "                                    median along it of the smoothed image's gradient, over\n"
+           "                                    the image's median gradient, at least F (%g; 0: no test;\n"
+           "                                    none from an embedding)\n"
            "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
@@ -192,11 +198,13 @@ void robust_args_print_help(void) {
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
            "  --gap-fill-stability-thresh F     and its stability reach it (%g)\n"
            "  --gap-fill-min-new F              share of the new mask that must be uncovered (%g)\n"
+           "  --gap-fill-min-edge F             its outline must follow edges of the image, as with\n"
+           "                                    --consensus-min-edge (%g; 0: no test)\n"
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
-           c.min_support, (double)c.min_stability, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
+           c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
            c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", (double)g.min_region_frac,
-           (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, g.rounds, g.max_points);
+           (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, (double)g.min_edge, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
            "                                    its own: when both parts' answers include a confident mask\n"
@@ -249,10 +257,10 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
     }
-    if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, &r->cp, *out);
+    if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, img, &r->cp, *out);
     sam2_amg_result_free(pool);
     if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
-    if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, p, &r->gap, *out);
+    if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, img, p, &r->gap, *out);
     if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &r->mp, *out);
     if (st == SAM2_OK && r->dedup) st = sam2_amg_dedup(*out, r->dedup_iou, NULL);
     if (st != SAM2_OK) {
@@ -309,6 +317,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "agree_iou", r->cp.agree_iou);
         cJSON_AddNumberToObject(c, "min_support", r->cp.min_support);
         cJSON_AddNumberToObject(c, "min_stability", r->cp.min_stability);
+        cJSON_AddNumberToObject(c, "min_edge", r->cp.min_edge);
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
         cJSON_AddNumberToObject(c, "inner_support", r->cp.inner_support);
@@ -329,5 +338,6 @@ cJSON *robust_args_to_json(const robust_args *r) {
     cJSON_AddNumberToObject(g, "pred_iou_thresh", r->gap.pred_iou_thresh);
     cJSON_AddNumberToObject(g, "stability_score_thresh", r->gap.stability_score_thresh);
     cJSON_AddNumberToObject(g, "min_new_frac", r->gap.min_new_frac);
+    cJSON_AddNumberToObject(g, "min_edge", r->gap.min_edge);
     return o;
 }

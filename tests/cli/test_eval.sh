@@ -42,25 +42,32 @@ PY
   # records carry only the official keys
   S=(-t 2 --points-per-side 16 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
   expect_ok "auto official" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --json "$TMP/o.json" --output-mode coco_rle -o "$TMP/oo"
-  expect_ok "auto gap fill" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --gap-fill true --json "$TMP/r.json" --output-mode coco_rle -o "$TMP/ro"
+  expect_ok "auto gap fill" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --gap-fill true --gap-fill-min-edge 0 \
+    --json "$TMP/r.json" --output-mode coco_rle -o "$TMP/ro"
   python3 - "$TMP/o.json" "$TMP/r.json" <<'PY' && ok || bad "robust records"
 import json, sys
 o, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 official = {"segmentation", "area", "bbox", "predicted_iou", "point_coords", "stability_score", "crop_box"}
 assert "robust" not in o and all(set(m) == official for m in o["masks"])
-assert r["robust"]["gap_fill"]["rounds"] >= 1
+assert r["robust"]["gap_fill"]["rounds"] >= 1 and r["robust"]["gap_fill"]["min_edge"] == 0
 grid = [m for m in r["masks"] if "source" not in m]
 added = [m for m in r["masks"] if m.get("source") == "gap_fill"]
 assert len(added) >= 1 and len(grid) + len(added) == len(r["masks"])
 assert grid == o["masks"], "the grid's records changed"
 PY
+  # by default gap masks must follow edges of the image: on this noisy scene
+  # the answers found without the test do not (their outlines' medians 1.25-1.35)
+  expect_ok "auto gap fill, outline test" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --gap-fill true \
+    --json "$TMP/r1.json" --output-mode coco_rle -o "$TMP/r1o"
+  expect_eq "gap masks with the outline test" "$(json_get "$TMP/r1.json" "(j['robust']['gap_fill']['min_edge'], sum(m.get('source') == 'gap_fill' for m in j['masks']), len(j['masks']))")" \
+    "(1.5, 0, $(json_get "$TMP/o.json" "len(j['masks'])"))"
   # consensus: votes of agreeing candidates are added and say so, after the grid's
   expect_ok "auto consensus" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --json "$TMP/k.json" --output-mode coco_rle -o "$TMP/ko"
   python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k["robust"]["consensus"]
-assert c["min_support"] == 8 and abs(c["min_stability"] - 0.3) < 1e-6 and c["inner_support"] == 24
+assert c["min_support"] == 8 and abs(c["min_stability"] - 0.3) < 1e-6 and c["inner_support"] == 24 and c["min_edge"] == 1.5
 assert c["cell_clicks"] is False and c["zoom_layers"] == 1 and c["mirror"] is True
 assert k["robust"]["gap_fill"] is False
 n = len(o["masks"])
@@ -130,9 +137,9 @@ PY
   # mirror: with no vote possible, gap filling gives what it gives alone (here
   # without zoomed crops, after which the context would hold the whole
   # mirrored image)
-  expect_ok "gap fill alone" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --gap-fill true \
+  expect_ok "gap fill alone" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --gap-fill true --gap-fill-min-edge 0 \
     --json "$TMP/g0.json" --output-mode coco_rle -o "$TMP/g0"
-  expect_ok "gap fill after mirrored answers" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --gap-fill true \
+  expect_ok "gap fill after mirrored answers" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --gap-fill true --gap-fill-min-edge 0 \
     --consensus true --consensus-zoom 0 --consensus-min-support 100000 --json "$TMP/g1.json" \
     --output-mode coco_rle -o "$TMP/g1"
   python3 - "$TMP/g0.json" "$TMP/g1.json" <<'PY' && ok || bad "gap fill after mirrored answers"
@@ -184,6 +191,7 @@ PY
   expect_eq "robust turns consensus on" "$(json_get "$TMP/er.json" "j['robust']['consensus']['agree_iou']")" 0.75
   expect_eq "robust turns merging on" "$(json_get "$TMP/er.json" "round(j['robust']['merge']['min_union_iou'], 3)")" 0.8
   expect_eq "robust turns dedup on" "$(json_get "$TMP/er.json" "round(j['robust']['dedup_iou'], 3)")" 0.9
+  expect_eq "outline tests on by default" "$(json_get "$TMP/er.json" "(j['robust']['consensus']['min_edge'], j['robust']['gap_fill']['min_edge'])")" "(1.5, 1.5)"
   # the contrast step: chosen for a low-contrast gray scene, reported, and it changes the masks
   expect_ok "auto contrast" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto --json "$TMP/c.json" \
     --output-mode coco_rle -o "$TMP/co"

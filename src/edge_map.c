@@ -1,0 +1,167 @@
+/* edge_map.c - see edge_map.h. */
+#include "edge_map.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* The k-th smallest of v[0..n) (k < n), reordering v so that every value
+ * before index k is at most v[k] (Hoare's selection). */
+static float select_kth(float *v, size_t n, size_t k) {
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1;
+    const ptrdiff_t kk = (ptrdiff_t)k;
+    while (lo < hi) {
+        const float pivot = v[lo + (hi - lo) / 2];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                const float t = v[i];
+                v[i++] = v[j], v[j--] = t;
+            }
+        }
+        if (kk <= j) hi = j;
+        else if (kk >= i) lo = i;
+        else break; /* between j and i every value equals the pivot */
+    }
+    return v[k];
+}
+
+static float median_of(float *v, size_t n) {
+    const float hi = select_kth(v, n, n / 2);
+    if (n % 2) return hi;
+    float lo = v[0]; /* the largest of the lower half, which selection left below n / 2 */
+    for (size_t i = 1; i < n / 2; i++) lo = v[i] > lo ? v[i] : lo;
+    return 0.5f * (lo + hi);
+}
+
+static void luminance(const sam2_image *img, float *lum) {
+    const int w = img->width, h = img->height, c = img->channels, wide = img->bit_depth == 16;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = (const uint8_t *)img->data + (size_t)y * img->stride;
+        for (int x = 0; x < w; x++) {
+            float s[3];
+            for (int k = 0; k < (c >= 3 ? 3 : 1); k++) {
+                const size_t at = (size_t)x * c + k;
+                s[k] = wide ? (float)((const uint16_t *)(const void *)row)[at] / 257.0f : (float)row[at];
+            }
+            lum[(size_t)y * w + x] = c >= 3 ? 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2] : s[0];
+        }
+    }
+}
+
+/* Separable Gaussian of a (h, w) plane in place, borders replicated. */
+static void gaussian(float *p, float *tmp, int w, int h, float sigma) {
+    enum { R = 5 }; /* 3 sigma and more for sigma 1.5 */
+    float k[2 * R + 1], sum = 0;
+    for (int i = -R; i <= R; i++) sum += k[i + R] = expf(-0.5f * (float)(i * i) / (sigma * sigma));
+    for (int i = 0; i <= 2 * R; i++) k[i] /= sum;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float v = 0;
+            for (int i = -R; i <= R; i++) {
+                const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
+                v += k[i + R] * p[(size_t)y * w + xx];
+            }
+            tmp[(size_t)y * w + x] = v;
+        }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float v = 0;
+            for (int i = -R; i <= R; i++) {
+                const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+                v += k[i + R] * tmp[(size_t)yy * w + x];
+            }
+            p[(size_t)y * w + x] = v;
+        }
+}
+
+sam2_status edge_map_make(const sam2_image *img, edge_map *out) {
+    if (!img || !out) return SAM2_FAIL(SAM2_ERR_PARAM, "edge_map_make: NULL argument");
+    memset(out, 0, sizeof *out);
+    SAM2_TRY(sam2_image_check(img));
+    const int w = img->width, h = img->height;
+    const size_t n = (size_t)w * h;
+    float *lum = malloc(sizeof(float) * n), *tmp = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+    if (!lum || !tmp || !g) {
+        free(lum), free(tmp), free(g);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the edge map of a %d x %d image", w, h);
+    }
+    luminance(img, lum);
+    gaussian(lum, tmp, w, h, EDGE_SMOOTH_SIGMA);
+    for (int y = 0; y < h; y++) {
+        const int u = y > 0 ? y - 1 : 0, d = y < h - 1 ? y + 1 : h - 1;
+        for (int x = 0; x < w; x++) {
+            const int l = x > 0 ? x - 1 : 0, r = x < w - 1 ? x + 1 : w - 1;
+#define P(yy, xx) lum[(size_t)(yy) * w + (xx)]
+            const float gx = P(u, r) + 2 * P(y, r) + P(d, r) - P(u, l) - 2 * P(y, l) - P(d, l);
+            const float gy = P(d, l) + 2 * P(d, x) + P(d, r) - P(u, l) - 2 * P(u, x) - P(u, r);
+#undef P
+            g[(size_t)y * w + x] = sqrtf(gx * gx + gy * gy);
+        }
+    }
+    memcpy(tmp, g, sizeof(float) * n);
+    float med = median_of(tmp, n);
+    med = med > EDGE_MIN_MEDIAN ? med : EDGE_MIN_MEDIAN;
+    for (size_t i = 0; i < n; i++) g[i] /= med;
+    free(lum), free(tmp);
+    out->width = w, out->height = h, out->g = g;
+    return SAM2_OK;
+}
+
+void edge_map_free(edge_map *e) {
+    if (!e) return;
+    free(e->g);
+    e->g = NULL;
+}
+
+float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch) {
+    const int w = e->width, h = e->height;
+    size_t n = 0;
+    for (int y = 1; y < h - 1; y++)
+        for (int x = 1; x < w - 1; x++) {
+            const size_t i = (size_t)y * w + x;
+            if (mask[i] && (!mask[i - 1] || !mask[i + 1] || !mask[i - w] || !mask[i + w])) scratch[n++] = e->g[i];
+        }
+    return n ? median_of(scratch, n) : 0.0f;
+}
+
+sam2_status outline_test_open(const sam2_image *img, float min_edge, int width, int height, outline_test *t) {
+    memset(t, 0, sizeof *t);
+    t->min_edge = min_edge;
+    if (!img || !(min_edge > 0)) return SAM2_OK;
+    if (img->width != width || img->height != height)
+        return SAM2_FAIL(SAM2_ERR_PARAM, "the outline test's image is %dx%d, the masks %dx%d", img->width, img->height,
+                         width, height);
+    SAM2_TRY(edge_map_make(img, &t->edges));
+    t->bits = malloc((size_t)width * height);
+    t->scratch = malloc(sizeof(float) * width * height);
+    if (!t->bits || !t->scratch) {
+        outline_test_close(t);
+        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the outline test of %dx%d masks", width, height);
+    }
+    return SAM2_OK;
+}
+
+int outline_test_passes(outline_test *t, const uint8_t *mask) {
+    return !t->edges.g || edge_outline_median(&t->edges, mask, t->scratch) >= t->min_edge;
+}
+
+sam2_status outline_test_passes_rle(outline_test *t, const int64_t *counts, int n_counts, int *pass) {
+    *pass = 1;
+    if (!t->edges.g) return SAM2_OK;
+    SAM2_TRY(sam2_rle_decode(counts, n_counts, t->edges.height, t->edges.width, t->bits));
+    *pass = outline_test_passes(t, t->bits);
+    return SAM2_OK;
+}
+
+void outline_test_close(outline_test *t) {
+    if (!t) return;
+    edge_map_free(&t->edges);
+    free(t->bits), free(t->scratch);
+    t->bits = NULL, t->scratch = NULL;
+}

@@ -1,0 +1,59 @@
+/* edge_map.h - how strongly the image changes at each pixel, measured
+ * against the image's own typical change, so that a mask whose outline runs
+ * along edges of the image can be told from a piece cut out of a smooth or
+ * noisy region. */
+#ifndef SAM2_EDGE_MAP_H
+#define SAM2_EDGE_MAP_H
+
+#include <stdint.h>
+
+#include "sam2.h"
+
+/* Sigma of the Gaussian smoothing before the gradient: pixel noise of
+ * low-contrast images would otherwise look like edges everywhere. */
+#define EDGE_SMOOTH_SIGMA 1.5f
+
+typedef struct edge_map {
+    int width, height;
+    float *g; /* (height, width) row-major: gradient magnitude / the image's median */
+} edge_map;
+
+/* The Sobel gradient magnitude of img's luminance (0.299 R + 0.587 G +
+ * 0.114 B, or the gray channel; 16-bit samples scaled to 0-255) after a
+ * Gaussian of EDGE_SMOOTH_SIGMA, borders replicated, divided by the median
+ * magnitude over the image (at least EDGE_MIN_MEDIAN, so that perfectly
+ * flat images do not divide by zero): 1 is a typical pixel. */
+#define EDGE_MIN_MEDIAN 0.5f
+sam2_status edge_map_make(const sam2_image *img, edge_map *out);
+
+void edge_map_free(edge_map *e);
+
+/* The median of the map over the outline of mask ((height, width)
+ * row-major, nonzero inside): mask pixels with a 4-neighbour outside the
+ * mask, pixels on the image's border left out (the image ends there, not
+ * the object). 0 when the mask has no such pixel. scratch holds
+ * width * height floats. */
+float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch);
+
+/* The outline test of the masks --robust adds: an image's edge map and
+ * the scratch to measure masks with. */
+typedef struct outline_test {
+    float min_edge;  /* the outline median a mask needs */
+    edge_map edges;  /* .g NULL: no test, every mask passes */
+    uint8_t *bits;   /* (height, width) a decoded mask */
+    float *scratch;  /* (height, width) outline values */
+} outline_test;
+
+/* Prepares the test of min_edge on img (the size of the masks to come:
+ * width x height, else an error). img NULL or min_edge 0: no test. */
+sam2_status outline_test_open(const sam2_image *img, float min_edge, int width, int height, outline_test *t);
+
+/* 1 when the (height, width) row-major mask passes (always without a test). */
+int outline_test_passes(outline_test *t, const uint8_t *mask);
+
+/* The same for a column-major RLE of the test's size, in *pass. */
+sam2_status outline_test_passes_rle(outline_test *t, const int64_t *counts, int n_counts, int *pass);
+
+void outline_test_close(outline_test *t);
+
+#endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench/quality_targets.py (make bench-quality's verdicts): the recorded
+# shapes-dev runs meet all eight targets; a figure moved just past a bound
+# fails exactly its target, in the text and in the JSON; missing runs are
+# refused with a message.
+. "$(dirname "$0")/lib.sh"
+Q="$SRC/bench/quality_targets.py"
+B="$SRC/bench/baselines"
+cp "$B/shapes-dev.strict.json" "$TMP/dev.strict.json"
+cp "$B/shapes-dev.loose.json" "$TMP/dev.loose.json"
+cp "$B/shapes-dev.strict-robust.json" "$TMP/dev.robust.json"
+expect_ok "recorded runs" python3 "$Q" --json "$TMP/t.json" dev="$TMP/dev"
+grep -q "^targets met: 8 of 8$" "$TMP/out" && ok || bad "recorded runs: $(tail -1 "$TMP/out")"
+grep -q "^| lowc | robust | 0.721 | 0.640 | 1.20 | 0.219 | 0.018 |" "$TMP/out" && ok || bad "table row of lowc robust"
+expect_eq "JSON count" "$(json_get "$TMP/t.json" "(j['met'], j['total'])")" "(8, 8)"
+
+# edit DESC PY: the robust run with one figure changed (j: its JSON)
+edit() {
+  mkdir -p "$TMP/e"
+  cp "$TMP/dev.strict.json" "$TMP/e/dev.strict.json"
+  cp "$TMP/dev.loose.json" "$TMP/e/dev.loose.json"
+  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); $1; json.dump(j, open(sys.argv[2], 'w'))" \
+    "$TMP/dev.robust.json" "$TMP/e/dev.robust.json"
+  python3 "$Q" --json "$TMP/e/t.json" dev="$TMP/e/dev" >"$TMP/out" 2>"$TMP/err"
+}
+# low-contrast recall 0.049 above the better official (loose 0.532): short of 0.05
+edit "j['variants']['lowc']['recall75'] = 0.532 + 0.049"
+grep -q "^lowc recall@0.75 >= better official + 0.05: NOT MET (0.581, bound 0.582)$" "$TMP/out" && ok || bad "lowc recall: $(grep 'lowc recall' "$TMP/out")"
+grep -q "^targets met: 7 of 8$" "$TMP/out" && ok || bad "one target missed: $(tail -1 "$TMP/out")"
+expect_eq "JSON verdict" "$(json_get "$TMP/e/t.json" "[t['met'] for t in j['sets']['dev']['lowc']['targets']]")" "[False, True, True, True]"
+# colour recall 0.011 below loose's 0.641: beyond the slack
+edit "j['variants']['color']['recall75'] = 0.641 - 0.011"
+grep -q "^color recall@0.75 >= better official - 0.01: NOT MET" "$TMP/out" && ok || bad "colour recall: $(grep 'color recall' "$TMP/out")"
+# split above half the loose setting's, uncovered above half the strict one's, too many masks
+edit "j['variants']['lowc']['split_rate'] = 0.26; j['variants']['lowc']['uncovered_object_pixels'] = 0.25; j['variants']['gray']['masks_per_object'] = 1.51"
+grep -q "^lowc split <= 0.5 x loose: NOT MET" "$TMP/out" && ok || bad "split: $(grep 'lowc split' "$TMP/out")"
+grep -q "^lowc uncovered <= 0.5 x strict: NOT MET" "$TMP/out" && ok || bad "uncovered: $(grep 'lowc uncovered' "$TMP/out")"
+grep -q "^gray masks/object <= 1.5: NOT MET" "$TMP/out" && ok || bad "masks: $(grep 'gray masks' "$TMP/out")"
+grep -q "^targets met: 5 of 8$" "$TMP/out" && ok || bad "three targets missed: $(tail -1 "$TMP/out")"
+
+expect_fail "missing runs" "cannot read" python3 "$Q" dev="$TMP/none"
+finish
