@@ -54,30 +54,30 @@ static void luminance(const sam2_image *img, float *lum) {
     }
 }
 
+enum { GAUSS_R = 5 }; /* 3 sigma and more for sigma 1.5 */
+
+/* One pass of a separable filter of radius GAUSS_R over n lines of len
+ * samples, step apart within a line and stride apart between lines,
+ * borders replicated. */
+static void filter_lines(const float *in, float *out, const float *k, int n, int len, size_t stride, size_t step) {
+    for (int l = 0; l < n; l++)
+        for (int t = 0; t < len; t++) {
+            float v = 0;
+            for (int i = -GAUSS_R; i <= GAUSS_R; i++) {
+                const int u = t + i < 0 ? 0 : t + i >= len ? len - 1 : t + i;
+                v += k[i + GAUSS_R] * in[l * stride + (size_t)u * step];
+            }
+            out[l * stride + (size_t)t * step] = v;
+        }
+}
+
 /* Separable Gaussian of a (h, w) plane in place, borders replicated. */
 static void gaussian(float *p, float *tmp, int w, int h, float sigma) {
-    enum { R = 5 }; /* 3 sigma and more for sigma 1.5 */
-    float k[2 * R + 1], sum = 0;
-    for (int i = -R; i <= R; i++) sum += k[i + R] = expf(-0.5f * (float)(i * i) / (sigma * sigma));
-    for (int i = 0; i <= 2 * R; i++) k[i] /= sum;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float v = 0;
-            for (int i = -R; i <= R; i++) {
-                const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                v += k[i + R] * p[(size_t)y * w + xx];
-            }
-            tmp[(size_t)y * w + x] = v;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float v = 0;
-            for (int i = -R; i <= R; i++) {
-                const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-                v += k[i + R] * tmp[(size_t)yy * w + x];
-            }
-            p[(size_t)y * w + x] = v;
-        }
+    float k[2 * GAUSS_R + 1], sum = 0;
+    for (int i = -GAUSS_R; i <= GAUSS_R; i++) sum += k[i + GAUSS_R] = expf(-0.5f * (float)(i * i) / (sigma * sigma));
+    for (int i = 0; i <= 2 * GAUSS_R; i++) k[i] /= sum;
+    filter_lines(p, tmp, k, h, w, (size_t)w, 1); /* along the rows */
+    filter_lines(tmp, p, k, w, h, 1, (size_t)w); /* along the columns */
 }
 
 sam2_status edge_map_make(const sam2_image *img, edge_map *out) {

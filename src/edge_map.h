@@ -18,12 +18,15 @@ typedef struct edge_map {
     float *g; /* (height, width) row-major: gradient magnitude / the image's median */
 } edge_map;
 
+/* The least median gradient divided by: perfectly flat images would divide
+ * by zero. */
+#define EDGE_MIN_MEDIAN 0.5f
+
 /* The Sobel gradient magnitude of img's luminance (0.299 R + 0.587 G +
  * 0.114 B, or the gray channel; 16-bit samples scaled to 0-255) after a
  * Gaussian of EDGE_SMOOTH_SIGMA, borders replicated, divided by the median
- * magnitude over the image (at least EDGE_MIN_MEDIAN, so that perfectly
- * flat images do not divide by zero): 1 is a typical pixel. */
-#define EDGE_MIN_MEDIAN 0.5f
+ * magnitude over the image (at least EDGE_MIN_MEDIAN): 1 is a typical
+ * pixel. */
 sam2_status edge_map_make(const sam2_image *img, edge_map *out);
 
 void edge_map_free(edge_map *e);

@@ -113,7 +113,7 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
     else if (!strcmp(o, "--gap-fill-stability-thresh"))
         ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.stability_score_thresh = f;
     else if (!strcmp(o, "--gap-fill-min-new")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.min_new_frac = f;
-    else if (!strcmp(o, "--gap-fill-min-edge")) ok = cli_parse_float(v, &f), r->gap.min_edge = f;
+    else if (!strcmp(o, "--gap-fill-min-edge")) ok = cli_parse_float(v, &f) && f >= 0, r->gap.min_edge = f;
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     (*i)++;

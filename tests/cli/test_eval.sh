@@ -185,6 +185,8 @@ PY
   expect_fail "bad cell clicks value" "consensus-cell-clicks" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
     --consensus-cell-clicks maybe
   expect_fail "bad consensus value" "consensus-agree-iou" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-agree-iou 0
+  expect_fail "negative consensus outline test" "min_edge" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-min-edge -1
+  expect_fail "negative gap-fill outline test" "gap-fill-min-edge" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-min-edge -1
   expect_ok "eval robust" "$SAM2" eval "$TMP/b" "${B[@]}" --robust --json "$TMP/er.json"
   json_get "$TMP/er.json" "j['robust']['gap_fill']['pred_iou_thresh']" | grep -q "^0.1" && ok || bad "eval JSON lacks the robust settings"
   expect_eq "robust turns the contrast step on" "$(json_get "$TMP/er.json" "j['robust']['contrast']")" auto
