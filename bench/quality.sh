@@ -3,7 +3,8 @@
 # and low-contrast images"), measured on shapes-dev and on scenes its settings
 # were not chosen on. Draws the held-out sets into build/quality/ (once; deterministic), runs
 # the strict and loose official settings and strict + --robust on each, and
-# prints every set's table with a verdict per target (bench/quality_targets.py;
+# prints every set's table with a verdict per target and the low-contrast
+# recall by noise band (bench/quality_targets.py;
 # each run's table and per-image lines in build/quality/SET.SETTING.log).
 # QUALITY_SETS picks sets (default: "dev seed777 seed999 lowc_variants");
 # extra arguments go to every --robust run (e.g. --consensus-inner-support 12).

@@ -18,12 +18,18 @@ variant and one line per target:
 - every variant: at most 1.5 masks per object (masks per image at most 1.5x
   the objects per image).
 
+Where the runs give each image's noise_sigma (sam2 eval's pixel-noise
+estimate), each low-contrast variant's recall at 0.75 is also shown per noise
+band (below 2.5, 2.5-3.5, 3.5 and above, grey levels): on those scenes it is
+where recall is lost.
+
 --json OUT writes the figures and verdicts. Exits 0 whether targets are met
 or not: this is a measurement, not a test.
 """
 import json
 import sys
 
+NOISE_BANDS = ((0.0, 2.5), (2.5, 3.5), (3.5, float("inf")))
 LOWC_GAIN, OTHER_SLACK, SPLIT_SHARE, UNCOVERED_SHARE, MASKS_PER_OBJECT = 0.05, 0.01, 0.5, 0.5, 1.5
 SETTINGS = ("strict", "loose", "robust")
 COLUMNS = (("recall@0.5", "recall50", "%.3f"), ("recall@0.75", "recall75", "%.3f"),
@@ -60,14 +66,47 @@ def targets(variant, runs):
 
 
 def load(prefix):
-    runs = {}
+    """The variants' rows and the per-image records of the three runs."""
+    runs, images = {}, {}
     for k in SETTINGS:
         path = "%s.%s.json" % (prefix, k)
         try:
-            runs[k] = json.load(open(path))["variants"]
-        except (OSError, ValueError, KeyError) as e:
+            j = json.load(open(path))
+            runs[k], images[k] = j["variants"], j.get("images", [])
+        except (OSError, ValueError, KeyError, AttributeError) as e:
             sys.exit("quality_targets: cannot read the variants of %s: %s" % (path, e))
-    return runs
+    return runs, images
+
+
+def by_noise(variant, images):
+    """Recall at 0.75 of each setting per noise band of the variant's scenes
+    (the strict run's noise figures: the image is the same in every run);
+    None when a run lacks the figures or the runs cover other images."""
+    rows = {k: {i["id"]: i for i in images[k] if i.get("variant") == variant} for k in SETTINGS}
+    ids = sorted(rows["strict"])
+    if not ids or any(sorted(rows[k]) != ids for k in SETTINGS):
+        return None
+    if any("noise_sigma" not in rows["strict"][i] for i in ids):
+        return None
+    out = []
+    for lo, hi in NOISE_BANDS:
+        band = [i for i in ids if lo <= rows["strict"][i]["noise_sigma"] < hi]
+        objects = sum(rows["strict"][i]["objects"] for i in band)
+        recall = {k: (sum(rows[k][i]["found75"] for i in band) / objects if objects else None) for k in SETTINGS}
+        out.append({"noise_from": lo, "noise_to": hi if hi != float("inf") else None, "scenes": len(band),
+                    "objects": objects, "recall75": recall})
+    return out
+
+
+def print_by_noise(variant, bands):
+    print("\n%s, recall@0.75 by the scenes' pixel-noise sigma:\n" % variant)
+    print("| noise sigma | scenes | objects | " + " | ".join(SETTINGS) + " |")
+    print("|---" * (len(SETTINGS) + 3) + "|")
+    for b in bands:
+        span = ("%.1f and above" % b["noise_from"]) if b["noise_to"] is None else (
+            "below %.1f" % b["noise_to"] if b["noise_from"] == 0 else "%.1f-%.1f" % (b["noise_from"], b["noise_to"]))
+        cells = ["-" if b["recall75"][k] is None else "%.3f" % b["recall75"][k] for k in SETTINGS]
+        print("| %s | %d | %d | %s |" % (span, b["scenes"], b["objects"], " | ".join(cells)))
 
 
 def main(argv):
@@ -79,7 +118,7 @@ def main(argv):
     report, met, total = {}, 0, 0
     for arg in argv:
         name, prefix = arg.split("=", 1)
-        runs = load(prefix)
+        runs, images = load(prefix)
         variants = [v for v in runs["robust"] if v != "all" and all(v in runs[k] for k in SETTINGS)]
         print("\n## %s\n" % name)
         print("| variant | setting | " + " | ".join(c[0] for c in COLUMNS) + " |")
@@ -97,6 +136,11 @@ def main(argv):
                 met, total = met + t["met"], total + 1
                 print("%s %s: %s (%.3f, bound %.3f)" % (v, t["target"], "met" if t["met"] else "NOT MET", t["value"],
                                                         t["bound"]))
+        for v in variants:
+            bands = by_noise(v, images) if is_low_contrast(v) else None
+            if bands:
+                report[name][v]["by_noise"] = bands
+                print_by_noise(v, bands)
     print("\ntargets met: %d of %d" % (met, total))
     if out_json:
         with open(out_json, "w") as f:

@@ -31,6 +31,13 @@ sam2_status edge_map_make(const sam2_image *img, edge_map *out);
 
 void edge_map_free(edge_map *e);
 
+/* The standard deviation of img's pixel noise, estimated from its luminance
+ * (as for the edge map): 1.4826 times the median absolute deviation of the
+ * 4-neighbour Laplacian over the image's interior, divided by sqrt(20), the
+ * Laplacian's gain on independent noise. Edges cover too few pixels to move
+ * the median. 0 for images narrower or lower than 3 pixels. */
+sam2_status image_noise_sigma(const sam2_image *img, float *sigma);
+
 /* The median of the map over the outline of mask ((height, width)
  * row-major, nonzero inside): mask pixels with a 4-neighbour outside the
  * mask, pixels on the image's border left out (the image ends there, not

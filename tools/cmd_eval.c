@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "cli_io.h"
+#include "edge_map.h"
 #include "robust_args.h"
 #include "truth_metrics.h"
 
@@ -50,7 +51,9 @@ static void usage(void) {
            "object, covering at least 10%% of it, IoU below 0.75) and seconds per image;\n"
            "images without a variant are 'untagged', and 'all' is the total's row.\n"
            "--variant keeps only the named variants (repeatable); --limit N the first N\n"
-           "images; --json FILE writes the parameters, the table and per-image counts.\n"
+           "images; --json FILE writes the parameters, the table and per-image counts,\n"
+           "with each image's estimated pixel-noise sigma (noise_sigma: the median absolute\n"
+           "deviation of the luminance's Laplacian, in grey levels).\n"
            "AMG parameters as in 'sam2 auto --help'.\n\n");
     robust_args_print_help();
 }
@@ -176,6 +179,12 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
     truth_counts c;
     int rc = -1;
     struct timespec t0, t1;
+    float noise = 0; /* of the image as read: recall falls with it on low-contrast scenes */
+    if (image_noise_sigma(&img.img, &noise) != SAM2_OK) {
+        fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
+        cli_image_free(&img);
+        return -1;
+    }
     if (truth_map_load("eval", lpath, img.img.width, img.img.height, &t) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         sam2_status st = robust_generate(ctx, &img.img, a->depth, &a->amg.p, &a->robust, &res, NULL);
@@ -199,6 +208,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
         cJSON_AddNumberToObject(o, "split", c.split);
         cJSON_AddNumberToObject(o, "object_pixels", (double)c.object_px);
         cJSON_AddNumberToObject(o, "uncovered_object_pixels", (double)c.uncovered_px);
+        cJSON_AddNumberToObject(o, "noise_sigma", noise);
         cJSON_AddNumberToObject(o, "seconds", secs);
         cJSON_AddItemToArray(list, o);
         fprintf(stderr, "%s (%s): %d objects, %d masks, found %d / %d at 0.5 / 0.75, %.2f s\n", name, variant,

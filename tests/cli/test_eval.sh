@@ -32,6 +32,8 @@ for name, v in j["variants"].items():
 a = j["variants"]["all"]
 assert a["images"] == 3 and a["objects"] == sum(i["objects"] for i in j["images"])
 assert abs(a["masks_per_image"] - sum(i["masks"] for i in j["images"]) / 3) < 1e-9
+noise = {i["id"]: i["noise_sigma"] for i in j["images"]}
+assert 1.5 < noise["dev_010"] < 5.5 and all(0 <= v < 20 for v in noise.values()), noise  # lowc: sigma 1.5-5
 PY
   # the masks scored are the ones sam2 auto makes with the same parameters
   expect_ok "auto on one scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --output-mode coco_rle -o "$TMP/ao" --json "$TMP/a.json"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/quality_targets.py (make bench-quality's verdicts): the recorded
 # shapes-dev runs meet all eight targets; a figure moved just past a bound
-# fails exactly its target, in the text and in the JSON; missing runs are
-# refused with a message.
+# fails exactly its target, in the text and in the JSON; with per-image
+# noise figures the low-contrast recall per noise band matches a count made
+# here; missing runs are refused with a message.
 . "$(dirname "$0")/lib.sh"
 Q="$SRC/bench/quality_targets.py"
 B="$SRC/bench/baselines"
@@ -37,6 +38,49 @@ grep -q "^lowc split <= 0.5 x loose: NOT MET" "$TMP/out" && ok || bad "split: $(
 grep -q "^lowc uncovered <= 0.5 x strict: NOT MET" "$TMP/out" && ok || bad "uncovered: $(grep 'lowc uncovered' "$TMP/out")"
 grep -q "^gray masks/object <= 1.5: NOT MET" "$TMP/out" && ok || bad "masks: $(grep 'gray masks' "$TMP/out")"
 grep -q "^targets met: 5 of 8$" "$TMP/out" && ok || bad "three targets missed: $(tail -1 "$TMP/out")"
+
+# recall by noise band: the recorded runs carry no noise figures, so no table
+grep -q "pixel-noise" "$TMP/out" && bad "a noise table without noise figures" || ok
+# noise (N: the first ten low-contrast scenes 2.0, the others 4.0) added to the recorded runs
+mkdir -p "$TMP/n"
+for k in strict loose robust; do
+  python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+low = sorted(i['id'] for i in j['images'] if i['variant'] == 'lowc')
+for i in j['images']:
+    i['noise_sigma'] = (2.0 if i['id'] in low[:10] else 4.0) if i['variant'] == 'lowc' else 1.0
+json.dump(j, open(sys.argv[2], 'w'))" "$TMP/dev.$k.json" "$TMP/n/dev.$k.json"
+done
+expect_ok "noise figures" python3 "$Q" --json "$TMP/n/t.json" dev="$TMP/n/dev"
+# the expected rows, counted here from the per-image records
+want=$(python3 -c "
+import json, sys
+rows = {k: {i['id']: i for i in json.load(open(sys.argv[1] + k + '.json'))['images'] if i['variant'] == 'lowc'}
+        for k in ('strict', 'loose', 'robust')}
+low = sorted(rows['strict'])
+for name, ids in (('below 2.5', low[:10]), ('3.5 and above', low[10:])):
+    o = sum(rows['strict'][i]['objects'] for i in ids)
+    print('| %s | %d | %d | %s |' % (name, len(ids), o, ' | '.join('%.3f' % (sum(rows[k][i]['found75'] for i in ids) / o)
+                                                               for k in ('strict', 'loose', 'robust'))))
+" "$TMP/n/dev.")
+while IFS= read -r row; do
+  grep -qF "$row" "$TMP/out" && ok || bad "noise row '$row' missing: $(grep '^| .*[0-9] | [0-9]' "$TMP/out" | tail -3)"
+done <<<"$want"
+grep -qF "| 2.5-3.5 | 0 | 0 | - | - | - |" "$TMP/out" && ok || bad "empty noise band"
+grep -q "^lowc, recall@0.75 by the scenes' pixel-noise sigma" "$TMP/out" && ok || bad "no lowc noise table"
+grep -q "^color, recall@0.75 by" "$TMP/out" && bad "a noise table for colour scenes" || ok
+expect_eq "JSON bands" "$(json_get "$TMP/n/t.json" "[b['scenes'] for b in j['sets']['dev']['lowc']['by_noise']]")" "[10, 0, 10]"
+grep -q "^targets met: 8 of 8$" "$TMP/out" && ok || bad "noise figures changed a verdict"
+# a run over other scenes: no table
+python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+drop = [i for i in j['images'] if i['variant'] == 'lowc'][0]
+j['images'].remove(drop)
+json.dump(j, open(sys.argv[1], 'w'))" "$TMP/n/dev.loose.json"
+expect_ok "runs over other scenes" python3 "$Q" dev="$TMP/n/dev"
+grep -q "pixel-noise" "$TMP/out" && bad "a noise table from runs over other scenes" || ok
 
 expect_fail "missing runs" "cannot read" python3 "$Q" dev="$TMP/none"
 finish
