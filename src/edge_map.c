@@ -141,8 +141,8 @@ sam2_status image_noise_sigma(const sam2_image *img, float *sigma) {
     const float lo = mad > 0.5f ? mad - 0.5f : 0, hi = mad + 0.5f;
     size_t below = 0, in = 0;
     for (size_t i = 0; i < m; i++) below += lap[i] < lo, in += lap[i] >= lo && lap[i] <= hi;
-    const float fine = mad > 0 && in ? lo + ((float)m / 2 - (float)below) / (float)in * (hi - lo) : mad;
-    *sigma = 1.4826f * fine / sqrtf(20.0f); /* MAD 0: most of the image is exactly smooth */
+    const double fine = mad > 0 && in ? lo + ((double)m / 2 - (double)below) / (double)in * (hi - lo) : mad;
+    *sigma = (float)(1.4826 * fine / sqrt(20.0)); /* MAD 0: most of the image is exactly smooth */
     free(lum), free(lap);
     return SAM2_OK;
 }

@@ -34,8 +34,9 @@ void edge_map_free(edge_map *e);
 /* The standard deviation of img's pixel noise, estimated from its luminance
  * (as for the edge map): 1.4826 times the median absolute deviation of the
  * 4-neighbour Laplacian over the image's interior, divided by sqrt(20), the
- * Laplacian's gain on independent noise. Edges cover too few pixels to move
- * the median. 0 for images narrower or lower than 3 pixels. */
+ * Laplacian's gain on independent noise; on integer gray levels the median
+ * is read within its level's bin. Edges cover too few pixels to move the
+ * median. 0 for images narrower or lower than 3 pixels. */
 sam2_status image_noise_sigma(const sam2_image *img, float *sigma);
 
 /* The median of the map over the outline of mask ((height, width)
