@@ -29,7 +29,7 @@ or not: this is a measurement, not a test.
 import json
 import sys
 
-NOISE_BANDS = ((0.0, 2.5), (2.5, 3.5), (3.5, float("inf")))
+NOISE_BANDS = ((0.0, 2.5, "below 2.5"), (2.5, 3.5, "2.5-3.5"), (3.5, float("inf"), "3.5 and above"))
 LOWC_GAIN, OTHER_SLACK, SPLIT_SHARE, UNCOVERED_SHARE, MASKS_PER_OBJECT = 0.05, 0.01, 0.5, 0.5, 1.5
 SETTINGS = ("strict", "loose", "robust")
 COLUMNS = (("recall@0.5", "recall50", "%.3f"), ("recall@0.75", "recall75", "%.3f"),
@@ -89,12 +89,12 @@ def by_noise(variant, images):
     if any("noise_sigma" not in rows["strict"][i] for i in ids):
         return None
     out = []
-    for lo, hi in NOISE_BANDS:
+    for lo, hi, label in NOISE_BANDS:
         band = [i for i in ids if lo <= rows["strict"][i]["noise_sigma"] < hi]
         objects = sum(rows["strict"][i]["objects"] for i in band)
         recall = {k: (sum(rows[k][i]["found75"] for i in band) / objects if objects else None) for k in SETTINGS}
-        out.append({"noise_from": lo, "noise_to": hi if hi != float("inf") else None, "scenes": len(band),
-                    "objects": objects, "recall75": recall})
+        out.append({"band": label, "noise_from": lo, "noise_to": hi if hi != float("inf") else None,
+                    "scenes": len(band), "objects": objects, "recall75": recall})
     return out
 
 
@@ -103,10 +103,8 @@ def print_by_noise(variant, bands):
     print("| noise sigma | scenes | objects | " + " | ".join(SETTINGS) + " |")
     print("|---" * (len(SETTINGS) + 3) + "|")
     for b in bands:
-        span = ("%.1f and above" % b["noise_from"]) if b["noise_to"] is None else (
-            "below %.1f" % b["noise_to"] if b["noise_from"] == 0 else "%.1f-%.1f" % (b["noise_from"], b["noise_to"]))
         cells = ["-" if b["recall75"][k] is None else "%.3f" % b["recall75"][k] for k in SETTINGS]
-        print("| %s | %d | %d | %s |" % (span, b["scenes"], b["objects"], " | ".join(cells)))
+        print("| %s | %d | %d | %s |" % (b["band"], b["scenes"], b["objects"], " | ".join(cells)))
 
 
 def main(argv):
