@@ -456,6 +456,11 @@ typedef struct sam2_consensus_params {
                                     zoomed crops) on the left-right mirrored image, mirrored back
                                     (sam2_amg_pool_add_mirrored); 0: not. Read by whoever builds
                                     the pool, as cell_clicks */
+    int flip;                    /* 0; 1: the pool also holds those answers on the image flipped top
+                                    to bottom, flipped back (sam2_amg_pool_add_flipped): about 1.5x
+                                    the time with the mirrored answers, and more agreeing clicks
+                                    per object (min_support 10 and inner_support 30 suit). Read by
+                                    whoever builds the pool, as cell_clicks */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
@@ -478,6 +483,10 @@ sam2_status sam2_amg_pool_add_cell_clicks(sam2_ctx *ctx, const sam2_amg_params *
  * frame, to pool (of img). The context's embedding is replaced. */
 sam2_status sam2_amg_pool_add_mirrored(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                        int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
+
+/* The same with img flipped top to bottom and the candidates flipped back. */
+sam2_status sam2_amg_pool_add_flipped(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                      int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
 
 /* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
  * image) to res. With img (the image the pool's answers are about, the size

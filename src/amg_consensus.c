@@ -28,6 +28,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.cell_clicks = 0;
     c.zoom_layers = 1;
     c.mirror = 1;
+    c.flip = 0;
     return c;
 }
 
@@ -44,6 +45,7 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "cell_clicks", c->cell_clicks, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "zoom_layers", c->zoom_layers, 0, 3));
     SAM2_TRY(sam2_check_range("consensus", "mirror", c->mirror, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "flip", c->flip, 0, 1));
     return SAM2_OK;
 }
 

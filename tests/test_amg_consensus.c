@@ -3,7 +3,7 @@
  * chosen mask set aside, masks already in the result respected, votes
  * inside them added only when the model's clicks keep them apart, bad
  * parameters refused; the RLE intersection it is built on; and, on the demo
- * model, the cell clicks and the mirrored image's answers that add to the
+ * model, the cell clicks and the mirrored and flipped images' answers that add to the
  * pool. */
 #include <math.h>
 #include <stdint.h>
@@ -150,63 +150,70 @@ static void check_cell_clicks(void) {
     test_demo_close(&d);
 }
 
-/* 1 when record b is record a of a w-wide image mirrored left-right: the
- * pixels, the box, the click and the crop box; the scores the same. */
-static int mirrored_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w, int h, uint8_t *ma, uint8_t *mb) {
+/* 1 when record b is record a of a (h, w) image reflected (left to right,
+ * or top to bottom with tb): the pixels, the box, the click and the crop
+ * box; the scores the same. */
+static int reflected_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w, int h, int tb, uint8_t *ma, uint8_t *mb) {
     if (sam2_rle_decode(a->counts, a->n_counts, h, w, ma) != SAM2_OK ||
         sam2_rle_decode(b->counts, b->n_counts, h, w, mb) != SAM2_OK)
         return 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            if (ma[(size_t)y * w + x] != mb[(size_t)y * w + (w - 1 - x)]) return 0;
-    const int box = a->area == 0 || (b->bbox[0] == (float)(w - 1) - (a->bbox[0] + a->bbox[2]) &&
-                                      b->bbox[1] == a->bbox[1] && b->bbox[2] == a->bbox[2] && b->bbox[3] == a->bbox[3]);
+            if (ma[(size_t)y * w + x] != mb[tb ? (size_t)(h - 1 - y) * w + x : (size_t)y * w + (w - 1 - x)]) return 0;
+    const int d = tb ? 1 : 0, o = 1 - d; /* the coordinate that changes, the one that stays */
+    const float size = (float)(tb ? h : w);
+    const int box = a->area == 0 || (b->bbox[d] == size - 1 - (a->bbox[d] + a->bbox[d + 2]) && b->bbox[o] == a->bbox[o] &&
+                                      b->bbox[2] == a->bbox[2] && b->bbox[3] == a->bbox[3]);
     return box && b->area == a->area && b->predicted_iou == a->predicted_iou &&
-           b->stability_score == a->stability_score && fabsf(b->point[0] - ((float)w - a->point[0])) < 1e-3f &&
-           b->point[1] == a->point[1] && b->crop_box[0] == (float)w - (a->crop_box[0] + a->crop_box[2]) &&
-           b->crop_box[2] == a->crop_box[2];
+           b->stability_score == a->stability_score && fabsf(b->point[d] - (size - a->point[d])) < 1e-3f &&
+           b->point[o] == a->point[o] && b->crop_box[d] == size - (a->crop_box[d] + a->crop_box[d + 2]) &&
+           b->crop_box[o] == a->crop_box[o] && b->crop_box[2] == a->crop_box[2] && b->crop_box[3] == a->crop_box[3];
 }
 
-/* The mirrored image's answers on a shapes-dev scene (one zoom layer): the
- * pool gains exactly the candidates the generator finds on a mirrored copy
- * made here, each mirrored back; the original candidates stay; a pool of
- * another size is refused untouched. */
-static void check_mirrored(void) {
+/* The reflected image's answers on a shapes-dev scene (one zoom layer;
+ * mirrored left to right, or flipped top to bottom with tb): the pool gains
+ * exactly the candidates the generator finds on a reflected copy made here,
+ * each reflected back; the original candidates stay; a pool of another size
+ * is refused untouched. */
+static void check_reflected(int tb) {
     test_demo d;
     if (!test_demo_open("dev_013.png", &d)) return;
     const sam2_amg_params p = test_strict_params();
     const int w = d.img.width, h = d.img.height, bpp = d.img.channels * d.img.bit_depth / 8;
+    const char *what = tb ? "flipped" : "mirrored";
+    sam2_status (*add)(sam2_ctx *, const sam2_image *, const sam2_amg_params *, int, float, sam2_amg_result *) =
+        tb ? sam2_amg_pool_add_flipped : sam2_amg_pool_add_mirrored;
     sam2_amg_result *out = NULL, *pool = NULL, *mout = NULL, *mpool = NULL;
     CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &d.img, &p, 1, 0.1f, &out, &pool));
     uint8_t *px = malloc((size_t)w * h * bpp), *ma = malloc((size_t)w * h), *mb = malloc((size_t)w * h);
-    for (int y = 0; y < h; y++)
+    for (int y = 0; px && y < h; y++)
         for (int x = 0; x < w; x++)
-            memcpy(px + ((size_t)y * w + (w - 1 - x)) * bpp,
+            memcpy(px + ((size_t)(tb ? h - 1 - y : y) * w + (size_t)(tb ? x : w - 1 - x)) * bpp,
                    (const uint8_t *)d.img.data + (size_t)y * d.img.stride + (size_t)x * bpp, (size_t)bpp);
-    const sam2_image flipped = {w, h, w * bpp, d.img.channels, d.img.bit_depth, px};
-    CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &flipped, &p, 1, 0.1f, &mout, &mpool));
+    const sam2_image reflected = {w, h, w * bpp, d.img.channels, d.img.bit_depth, px};
+    if (px) CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &reflected, &p, 1, 0.1f, &mout, &mpool));
     if (!pool || !mpool || !px || !ma || !mb) goto done;
     const int n0 = pool->n_masks;
     int64_t area0 = 0;
     for (int k = 0; k < n0; k++) area0 += pool->masks[k].area;
-    CHECK_OK(sam2_amg_pool_add_mirrored(d.ctx, &d.img, &p, 1, 0.1f, pool));
-    CHECK(pool->n_masks == n0 + mpool->n_masks, "%d candidates added, the mirrored image has %d",
-          pool->n_masks - n0, mpool->n_masks);
+    CHECK_OK(add(d.ctx, &d.img, &p, 1, 0.1f, pool));
+    CHECK(pool->n_masks == n0 + mpool->n_masks, "%d candidates added, the %s image has %d", pool->n_masks - n0, what,
+          mpool->n_masks);
     int64_t area1 = 0;
     for (int k = 0; k < n0; k++) area1 += pool->masks[k].area;
     CHECK(area1 == area0, "the original candidates changed");
     int bad = 0;
     for (int k = 0; k < mpool->n_masks && n0 + k < pool->n_masks; k++)
-        bad += !mirrored_pair(&mpool->masks[k], &pool->masks[n0 + k], w, h, ma, mb);
-    printf("  mirrored answers on dev_013: %d candidates + %d\n", n0, mpool->n_masks);
-    CHECK(mpool->n_masks > 0 && bad == 0, "%d of %d added candidates are not the mirrored image's mirrored back", bad,
-          mpool->n_masks);
+        bad += !reflected_pair(&mpool->masks[k], &pool->masks[n0 + k], w, h, tb, ma, mb);
+    printf("  %s answers on dev_013 (%d x %d): %d candidates + %d\n", what, w, h, n0, mpool->n_masks);
+    CHECK(mpool->n_masks > 0 && bad == 0, "%d of %d added candidates are not the %s image's reflected back", bad,
+          mpool->n_masks, what);
     const int n1 = pool->n_masks;
     pool->width++;
-    CHECK(sam2_amg_pool_add_mirrored(d.ctx, &d.img, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM && pool->n_masks == n1,
+    CHECK(add(d.ctx, &d.img, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM && pool->n_masks == n1,
           "a pool of another size accepted");
     pool->width--;
-    CHECK(sam2_amg_pool_add_mirrored(d.ctx, NULL, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM, "NULL image accepted");
+    CHECK(add(d.ctx, NULL, &p, 1, 0.1f, pool) == SAM2_ERR_PARAM, "NULL image accepted");
 done:
     free(px), free(ma), free(mb);
     sam2_amg_result_free(out), sam2_amg_result_free(pool), sam2_amg_result_free(mout), sam2_amg_result_free(mpool);
@@ -335,12 +342,14 @@ int main(void) {
     test_intersection();
     test_inner_votes();
     check_cell_clicks();
-    check_mirrored();
+    check_reflected(0);
+    check_reflected(1);
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
     CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.4f &&
-              cp.min_edge == 1.5f && cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1,
+              cp.min_edge == 1.5f && cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1 &&
+              cp.flip == 0,
           "defaults changed");
     check_outline_gate(pool);
     /* A has four agreeing clicks: not enough when five are asked for */
@@ -430,6 +439,8 @@ int main(void) {
           "cell_clicks 2 accepted");
     cp = sam2_consensus_default_params(), cp.mirror = 2;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "mirror"), "mirror 2 accepted");
+    cp = sam2_consensus_default_params(), cp.flip = -1;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "flip"), "flip -1 accepted");
     cp = sam2_consensus_default_params(), cp.zoom_layers = 4;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "zoom_layers"),
           "zoom_layers 4 accepted");

@@ -39,6 +39,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-cell-clicks")) ok = cli_parse_bool(v, &r->cp.cell_clicks);
     else if (!strcmp(o, "--consensus-zoom")) ok = cli_parse_int(v, &r->cp.zoom_layers);
     else if (!strcmp(o, "--consensus-mirror")) ok = cli_parse_bool(v, &r->cp.mirror);
+    else if (!strcmp(o, "--consensus-flip")) ok = cli_parse_bool(v, &r->cp.flip);
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
@@ -193,6 +194,10 @@ void robust_args_print_help(void) {
            "                                    mirrored left-right, answers mirrored back: twice the\n"
            "                                    answers, for about twice the time (%s; an embedding has\n"
            "                                    no image to mirror)\n"
+           "  --consensus-flip true|false       also ask them on the image flipped top to bottom,\n"
+           "                                    answers flipped back: about 1.5x the time with the\n"
+           "                                    mirrored answers (%s; --consensus-min-support 10\n"
+           "                                    --consensus-inner-support 30 suit; none from an embedding)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -203,7 +208,8 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
-           c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", (double)g.min_region_frac,
+           c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", c.flip ? "true" : "false",
+           (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, (double)g.min_edge, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
@@ -251,6 +257,10 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     int whole = decoded <= 0;
     if (st == SAM2_OK && r->consensus && r->cp.mirror && img) {
         st = sam2_amg_pool_add_mirrored(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+        whole = 0;
+    }
+    if (st == SAM2_OK && r->consensus && r->cp.flip && img) {
+        st = sam2_amg_pool_add_flipped(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
         whole = 0;
     }
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
@@ -324,6 +334,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);
         cJSON_AddNumberToObject(c, "zoom_layers", r->cp.zoom_layers);
         cJSON_AddBoolToObject(c, "mirror", r->cp.mirror);
+        cJSON_AddBoolToObject(c, "flip", r->cp.flip);
     } else {
         cJSON_AddFalseToObject(o, "consensus");
     }

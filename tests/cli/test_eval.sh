@@ -70,7 +70,7 @@ import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k["robust"]["consensus"]
 assert c["min_support"] == 8 and abs(c["min_stability"] - 0.3) < 1e-6 and c["inner_support"] == 24 and c["min_edge"] == 1.5
-assert c["cell_clicks"] is False and c["zoom_layers"] == 1 and c["mirror"] is True
+assert c["cell_clicks"] is False and c["zoom_layers"] == 1 and c["mirror"] is True and c["flip"] is False
 assert k["robust"]["gap_fill"] is False
 n = len(o["masks"])
 assert k["masks"][:n] == o["masks"], "the grid's records changed"
@@ -108,7 +108,7 @@ PY
     --point-grids "$TMP/grid1.json" --consensus true --consensus-mirror false --json "$TMP/pg.json" --output-mode coco_rle -o "$TMP/pg"
   # an embedding has no crops to zoom into: the grid's answers alone
   expect_ok "embed for consensus" "$SAM2" embed "$SD/images/dev_003.png" -o "$TMP/d3.emb"
-  expect_ok "zoomed consensus on an embedding" "$SAM2" auto "$TMP/d3.emb" "${B[@]}" --consensus true \
+  expect_ok "zoomed consensus on an embedding" "$SAM2" auto "$TMP/d3.emb" "${B[@]}" --consensus true --consensus-flip true \
     --json "$TMP/ce.json" --output-mode coco_rle -o "$TMP/ce"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
   expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
@@ -135,6 +135,22 @@ assert k2["masks"][:n] == k["masks"][:n], "the grid's records changed"
 assert all(m["source"] == "consensus" for m in k2["masks"][n:])
 assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k2["masks"]]
 PY
+  # the flipped image's answers join the mirrored ones: other votes, the
+  # grid's records stay, the settings say so
+  expect_ok "consensus with flipped answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+    --consensus-flip true --consensus-min-support 10 --consensus-inner-support 30 --json "$TMP/k3.json" \
+    --output-mode coco_rle -o "$TMP/k3"
+  python3 - "$TMP/k.json" "$TMP/k3.json" <<'PY' && ok || bad "flipped answers changed nothing"
+import json, sys
+k, k3 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+c = k3["robust"]["consensus"]
+assert c["flip"] is True and c["mirror"] is True and c["min_support"] == 10 and c["inner_support"] == 30
+n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
+assert k3["masks"][:n] == k["masks"][:n], "the grid's records changed"
+assert len(k3["masks"]) > n and all(m["source"] == "consensus" for m in k3["masks"][n:])
+assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k3["masks"]]
+PY
+  expect_fail "bad flip value" "consensus-flip" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bf" --consensus-flip maybe
   # the steps after consensus ask the model about the image itself, not its
   # mirror: with no vote possible, gap filling gives what it gives alone (here
   # without zoomed crops, after which the context would hold the whole
