@@ -459,7 +459,7 @@ typedef struct sam2_consensus_params {
     int flip;                    /* 0; 1: the pool also holds those answers on the image flipped top
                                     to bottom, flipped back (sam2_amg_pool_add_flipped): about 1.5x
                                     the time with the mirrored answers, and more agreeing clicks
-                                    per object (min_support 10 and inner_support 30 suit). Read by
+                                    per object (min_support 11 and inner_support 33 suit). Read by
                                     whoever builds the pool, as cell_clicks */
 } sam2_consensus_params;
 

@@ -138,13 +138,13 @@ PY
   # the flipped image's answers join the mirrored ones: other votes, the
   # grid's records stay, the settings say so
   expect_ok "consensus with flipped answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
-    --consensus-flip true --consensus-min-support 10 --consensus-inner-support 30 --json "$TMP/k3.json" \
+    --consensus-flip true --consensus-min-support 11 --consensus-inner-support 33 --json "$TMP/k3.json" \
     --output-mode coco_rle -o "$TMP/k3"
   python3 - "$TMP/k.json" "$TMP/k3.json" <<'PY' && ok || bad "flipped answers changed nothing"
 import json, sys
 k, k3 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 c = k3["robust"]["consensus"]
-assert c["flip"] is True and c["mirror"] is True and c["min_support"] == 10 and c["inner_support"] == 30
+assert c["flip"] is True and c["mirror"] is True and c["min_support"] == 11 and c["inner_support"] == 33
 n = len(k["masks"]) - sum(m.get("source") == "consensus" for m in k["masks"])
 assert k3["masks"][:n] == k["masks"][:n], "the grid's records changed"
 assert len(k3["masks"]) > n and all(m["source"] == "consensus" for m in k3["masks"][n:])
