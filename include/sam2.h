@@ -461,6 +461,17 @@ typedef struct sam2_consensus_params {
                                     the time with the mirrored answers, and more agreeing clicks
                                     per object (min_support 11 and inner_support 33 suit). Read by
                                     whoever builds the pool, as cell_clicks */
+    int denoised;                /* 1: when the contrast step stretched a low-contrast image, the
+                                    pool also holds the answers of the same clicks (zoomed crops,
+                                    mirrored and flipped as above) on the image after a 3 x 3
+                                    median and the stretch (SAM2_CONTRAST_MEDIAN_STRETCH; added
+                                    with sam2_amg_pool_add_image), and the vote needs
+                                    denoised_min_support and denoised_inner_support clicks instead
+                                    of min_support and inner_support; 0: not. Read by whoever
+                                    builds the pool, as cell_clicks */
+    int denoised_min_support;    /* 14: min_support when the denoised answers joined (twice the
+                                    answers) */
+    int denoised_inner_support;  /* 42: inner_support then */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
@@ -487,6 +498,11 @@ sam2_status sam2_amg_pool_add_mirrored(sam2_ctx *ctx, const sam2_image *img, con
 /* The same with img flipped top to bottom and the candidates flipped back. */
 sam2_status sam2_amg_pool_add_flipped(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                       int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
+
+/* The same with another image of pool's size as it is, e.g. a denoised copy
+ * of the image the pool is about: new answers about the same objects. */
+sam2_status sam2_amg_pool_add_image(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                    int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool);
 
 /* Adds the consensus masks of pool (from sam2_amg_generate_pool on the same
  * image) to res. With img (the image the pool's answers are about, the size

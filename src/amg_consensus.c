@@ -29,6 +29,9 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.zoom_layers = 1;
     c.mirror = 1;
     c.flip = 0;
+    c.denoised = 1;
+    c.denoised_min_support = 14;
+    c.denoised_inner_support = 42;
     return c;
 }
 
@@ -46,6 +49,9 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "zoom_layers", c->zoom_layers, 0, 3));
     SAM2_TRY(sam2_check_range("consensus", "mirror", c->mirror, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "flip", c->flip, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "denoised", c->denoised, 0, 1));
+    SAM2_TRY(sam2_check_range("consensus", "denoised_min_support", c->denoised_min_support, 1, 1000000));
+    SAM2_TRY(sam2_check_range("consensus", "denoised_inner_support", c->denoised_inner_support, 0, 1000000));
     return SAM2_OK;
 }
 

@@ -1,8 +1,9 @@
 /* amg_pool_mirror.c - more questions for consensus: the same clicks asked of
- * the image mirrored left to right, or flipped top to bottom. The network is
- * symmetric under neither, so the answers on the reflected image are new,
- * partly independent answers about the same objects; reflected back, they
- * join the pool beside the original ones. */
+ * the image mirrored left to right or flipped top to bottom, or of another
+ * version of it (a denoised copy). The network is symmetric under neither
+ * reflection, so the answers on the reflected image are new, partly
+ * independent answers about the same objects; reflected back, they join the
+ * pool beside the original ones. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,8 @@
 #include "error.h"
 #include "sam2.h"
 
-/* The axis an image is reflected across. */
-typedef enum reflection { REFLECT_LEFT_RIGHT, REFLECT_TOP_BOTTOM } reflection;
+/* The axis an image is reflected across (none: asked as it is). */
+typedef enum reflection { REFLECT_NONE, REFLECT_LEFT_RIGHT, REFLECT_TOP_BOTTOM } reflection;
 
 /* A reflected copy of img's pixels (same layout, tight rows). */
 static sam2_status reflect_image(const sam2_image *img, reflection axis, uint8_t **px, sam2_image *out) {
@@ -117,22 +118,22 @@ static sam2_status reflect_record(sam2_amg_mask *m, int H, int W, reflection axi
     return SAM2_OK;
 }
 
-static sam2_status add_reflected(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int zoom_layers,
-                                 float pool_pred_iou_thresh, reflection axis, sam2_amg_result *pool) {
-    const char *what = axis == REFLECT_LEFT_RIGHT ? "mirrored" : "flipped";
+static sam2_status add_view(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params, int zoom_layers,
+                            float pool_pred_iou_thresh, reflection axis, sam2_amg_result *pool) {
+    const char *what = axis == REFLECT_LEFT_RIGHT ? "mirrored" : axis == REFLECT_TOP_BOTTOM ? "flipped" : "image";
     if (!ctx || !img || !params || !pool) return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_pool_add_%s: NULL argument", what);
     if (img->width != pool->width || img->height != pool->height)
-        return SAM2_FAIL(SAM2_ERR_PARAM, "%s clicks: the image is %d x %d, the pool of %d x %d", what, img->width,
+        return SAM2_FAIL(SAM2_ERR_PARAM, "sam2_amg_pool_add_%s: the image is %d x %d, the pool of %d x %d", what, img->width,
                          img->height, pool->width, pool->height);
     uint8_t *px = NULL;
-    sam2_image reflected;
-    SAM2_TRY(reflect_image(img, axis, &px, &reflected));
+    sam2_image view = *img;
+    if (axis != REFLECT_NONE) SAM2_TRY(reflect_image(img, axis, &px, &view));
     sam2_amg_result *kept = NULL, *extra = NULL;
-    sam2_status st = sam2_amg_generate_pool_zoomed(ctx, &reflected, params, zoom_layers, pool_pred_iou_thresh, &kept, &extra);
+    sam2_status st = sam2_amg_generate_pool_zoomed(ctx, &view, params, zoom_layers, pool_pred_iou_thresh, &kept, &extra);
     free(px);
     sam2_amg_result_free(kept);
     count_list seg = {0}, res = {0};
-    for (int i = 0; st == SAM2_OK && i < extra->n_masks; i++)
+    for (int i = 0; st == SAM2_OK && axis != REFLECT_NONE && i < extra->n_masks; i++)
         st = reflect_record(&extra->masks[i], pool->height, pool->width, axis, &seg, &res);
     free(seg.v), free(res.v);
     if (st == SAM2_OK) st = amg_pool_take(pool, extra);
@@ -142,10 +143,15 @@ static sam2_status add_reflected(sam2_ctx *ctx, const sam2_image *img, const sam
 
 sam2_status sam2_amg_pool_add_mirrored(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                        int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool) {
-    return add_reflected(ctx, img, params, zoom_layers, pool_pred_iou_thresh, REFLECT_LEFT_RIGHT, pool);
+    return add_view(ctx, img, params, zoom_layers, pool_pred_iou_thresh, REFLECT_LEFT_RIGHT, pool);
 }
 
 sam2_status sam2_amg_pool_add_flipped(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
                                       int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool) {
-    return add_reflected(ctx, img, params, zoom_layers, pool_pred_iou_thresh, REFLECT_TOP_BOTTOM, pool);
+    return add_view(ctx, img, params, zoom_layers, pool_pred_iou_thresh, REFLECT_TOP_BOTTOM, pool);
+}
+
+sam2_status sam2_amg_pool_add_image(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *params,
+                                    int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result *pool) {
+    return add_view(ctx, img, params, zoom_layers, pool_pred_iou_thresh, REFLECT_NONE, pool);
 }

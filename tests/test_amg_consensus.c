@@ -3,8 +3,8 @@
  * chosen mask set aside, masks already in the result respected, votes
  * inside them added only when the model's clicks keep them apart, bad
  * parameters refused; the RLE intersection it is built on; and, on the demo
- * model, the cell clicks and the mirrored and flipped images' answers that add to the
- * pool. */
+ * model, the cell clicks and the answers of the mirrored and flipped image
+ * and of another image of the same size that add to the pool. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -150,16 +150,25 @@ static void check_cell_clicks(void) {
     test_demo_close(&d);
 }
 
-/* 1 when record b is record a of a (h, w) image reflected (left to right,
- * or top to bottom with tb): the pixels, the box, the click and the crop
- * box; the scores the same. */
-static int reflected_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w, int h, int tb, uint8_t *ma, uint8_t *mb) {
+/* How a view of the image is made from it: another image of the same size,
+ * or the image reflected. */
+enum { VIEW_OTHER, VIEW_MIRROR, VIEW_FLIP };
+
+/* 1 when record b is record a of a (h, w) image seen in view (reflected left
+ * to right or top to bottom, or as it is): the pixels, the box, the click
+ * and the crop box; the scores the same. */
+static int view_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w, int h, int view, uint8_t *ma, uint8_t *mb) {
     if (sam2_rle_decode(a->counts, a->n_counts, h, w, ma) != SAM2_OK ||
         sam2_rle_decode(b->counts, b->n_counts, h, w, mb) != SAM2_OK)
         return 0;
+    const int tb = view == VIEW_FLIP, lr = view == VIEW_MIRROR;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            if (ma[(size_t)y * w + x] != mb[tb ? (size_t)(h - 1 - y) * w + x : (size_t)y * w + (w - 1 - x)]) return 0;
+            if (ma[(size_t)y * w + x] != mb[(size_t)(tb ? h - 1 - y : y) * w + (size_t)(lr ? w - 1 - x : x)]) return 0;
+    if (view == VIEW_OTHER)
+        return b->area == a->area && !memcmp(b->bbox, a->bbox, sizeof a->bbox) && b->predicted_iou == a->predicted_iou &&
+               b->stability_score == a->stability_score && !memcmp(b->point, a->point, sizeof a->point) &&
+               !memcmp(b->crop_box, a->crop_box, sizeof a->crop_box);
     const int d = tb ? 1 : 0, o = 1 - d; /* the coordinate that changes, the one that stays */
     const float size = (float)(tb ? h : w);
     const int box = a->area == 0 || (b->bbox[d] == size - 1 - (a->bbox[d] + a->bbox[d + 2]) && b->bbox[o] == a->bbox[o] &&
@@ -170,33 +179,37 @@ static int reflected_pair(const sam2_amg_mask *a, const sam2_amg_mask *b, int w,
            b->crop_box[o] == a->crop_box[o] && b->crop_box[2] == a->crop_box[2] && b->crop_box[3] == a->crop_box[3];
 }
 
-/* The reflected image's answers on a shapes-dev scene (one zoom layer;
- * mirrored left to right, or flipped top to bottom with tb): the pool gains
- * exactly the candidates the generator finds on a reflected copy made here,
- * each reflected back; the original candidates stay; a pool of another size
- * is refused untouched. */
-static void check_reflected(int tb) {
+/* Another view's answers on a shapes-dev scene (one zoom layer): mirrored
+ * left to right, flipped top to bottom, or another image of the same size
+ * (here the scene's negative) asked as it is. The pool gains exactly the
+ * candidates the generator finds on that view made here, each reflected
+ * back; the original candidates stay; a pool of another size is refused
+ * untouched. */
+static void check_view(int view) {
     test_demo d;
     if (!test_demo_open("dev_013.png", &d)) return;
     const sam2_amg_params p = test_strict_params();
     const int w = d.img.width, h = d.img.height, bpp = d.img.channels * d.img.bit_depth / 8;
-    const char *what = tb ? "flipped" : "mirrored";
+    const int tb = view == VIEW_FLIP, lr = view == VIEW_MIRROR;
+    const char *what = tb ? "flipped" : lr ? "mirrored" : "negative";
     sam2_status (*add)(sam2_ctx *, const sam2_image *, const sam2_amg_params *, int, float, sam2_amg_result *) =
-        tb ? sam2_amg_pool_add_flipped : sam2_amg_pool_add_mirrored;
+        tb ? sam2_amg_pool_add_flipped : lr ? sam2_amg_pool_add_mirrored : sam2_amg_pool_add_image;
     sam2_amg_result *out = NULL, *pool = NULL, *mout = NULL, *mpool = NULL;
     CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &d.img, &p, 1, 0.1f, &out, &pool));
     uint8_t *px = malloc((size_t)w * h * bpp), *ma = malloc((size_t)w * h), *mb = malloc((size_t)w * h);
     for (int y = 0; px && y < h; y++)
-        for (int x = 0; x < w; x++)
-            memcpy(px + ((size_t)(tb ? h - 1 - y : y) * w + (size_t)(tb ? x : w - 1 - x)) * bpp,
-                   (const uint8_t *)d.img.data + (size_t)y * d.img.stride + (size_t)x * bpp, (size_t)bpp);
-    const sam2_image reflected = {w, h, w * bpp, d.img.channels, d.img.bit_depth, px};
-    if (px) CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &reflected, &p, 1, 0.1f, &mout, &mpool));
+        for (int x = 0; x < w; x++) {
+            uint8_t *t = px + ((size_t)(tb ? h - 1 - y : y) * w + (size_t)(lr ? w - 1 - x : x)) * bpp;
+            memcpy(t, (const uint8_t *)d.img.data + (size_t)y * d.img.stride + (size_t)x * bpp, (size_t)bpp);
+            for (int c = 0; view == VIEW_OTHER && c < bpp; c++) t[c] = (uint8_t)(255 - t[c]);
+        }
+    const sam2_image seen = {w, h, w * bpp, d.img.channels, d.img.bit_depth, px};
+    if (px) CHECK_OK(sam2_amg_generate_pool_zoomed(d.ctx, &seen, &p, 1, 0.1f, &mout, &mpool));
     if (!pool || !mpool || !px || !ma || !mb) goto done;
     const int n0 = pool->n_masks;
     int64_t area0 = 0;
     for (int k = 0; k < n0; k++) area0 += pool->masks[k].area;
-    CHECK_OK(add(d.ctx, &d.img, &p, 1, 0.1f, pool));
+    CHECK_OK(add(d.ctx, view == VIEW_OTHER ? &seen : &d.img, &p, 1, 0.1f, pool));
     CHECK(pool->n_masks == n0 + mpool->n_masks, "%d candidates added, the %s image has %d", pool->n_masks - n0, what,
           mpool->n_masks);
     int64_t area1 = 0;
@@ -204,9 +217,9 @@ static void check_reflected(int tb) {
     CHECK(area1 == area0, "the original candidates changed");
     int bad = 0;
     for (int k = 0; k < mpool->n_masks && n0 + k < pool->n_masks; k++)
-        bad += !reflected_pair(&mpool->masks[k], &pool->masks[n0 + k], w, h, tb, ma, mb);
+        bad += !view_pair(&mpool->masks[k], &pool->masks[n0 + k], w, h, view, ma, mb);
     printf("  %s answers on dev_013 (%d x %d): %d candidates + %d\n", what, w, h, n0, mpool->n_masks);
-    CHECK(mpool->n_masks > 0 && bad == 0, "%d of %d added candidates are not the %s image's reflected back", bad,
+    CHECK(mpool->n_masks > 0 && bad == 0, "%d of %d added candidates are not the %s image's, reflected back", bad,
           mpool->n_masks, what);
     const int n1 = pool->n_masks;
     pool->width++;
@@ -342,14 +355,15 @@ int main(void) {
     test_intersection();
     test_inner_votes();
     check_cell_clicks();
-    check_reflected(0);
-    check_reflected(1);
+    check_view(VIEW_MIRROR);
+    check_view(VIEW_FLIP);
+    check_view(VIEW_OTHER);
     uint8_t a[W * H];
     sam2_amg_result *pool = make_pool(a);
     sam2_consensus_params cp = sam2_consensus_default_params();
     CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.4f &&
               cp.min_edge == 1.5f && cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1 &&
-              cp.flip == 0,
+              cp.flip == 0 && cp.denoised == 1 && cp.denoised_min_support == 14 && cp.denoised_inner_support == 42,
           "defaults changed");
     check_outline_gate(pool);
     /* A has four agreeing clicks: not enough when five are asked for */
@@ -441,6 +455,15 @@ int main(void) {
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "mirror"), "mirror 2 accepted");
     cp = sam2_consensus_default_params(), cp.flip = -1;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "flip"), "flip -1 accepted");
+    cp = sam2_consensus_default_params(), cp.denoised = 2;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised"),
+          "denoised 2 accepted");
+    cp = sam2_consensus_default_params(), cp.denoised_min_support = 0;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised_min_support"),
+          "denoised_min_support 0 accepted");
+    cp = sam2_consensus_default_params(), cp.denoised_inner_support = -1;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised_inner_support"),
+          "denoised_inner_support -1 accepted");
     cp = sam2_consensus_default_params(), cp.zoom_layers = 4;
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "zoom_layers"),
           "zoom_layers 4 accepted");

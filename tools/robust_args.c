@@ -40,6 +40,9 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-zoom")) ok = cli_parse_int(v, &r->cp.zoom_layers);
     else if (!strcmp(o, "--consensus-mirror")) ok = cli_parse_bool(v, &r->cp.mirror);
     else if (!strcmp(o, "--consensus-flip")) ok = cli_parse_bool(v, &r->cp.flip);
+    else if (!strcmp(o, "--consensus-denoised")) ok = cli_parse_bool(v, &r->cp.denoised);
+    else if (!strcmp(o, "--consensus-denoised-support")) ok = cli_parse_int(v, &r->cp.denoised_min_support);
+    else if (!strcmp(o, "--consensus-denoised-inner-support")) ok = cli_parse_int(v, &r->cp.denoised_inner_support);
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     if (sam2_consensus_params_check(&r->cp) != SAM2_OK)
@@ -198,6 +201,13 @@ void robust_args_print_help(void) {
            "                                    answers flipped back: about 1.5x the time with the\n"
            "                                    mirrored answers (%s; --consensus-min-support 11\n"
            "                                    --consensus-inner-support 33 suit; none from an embedding)\n"
+           "  --consensus-denoised true|false   when the contrast step stretched a low-contrast image,\n"
+           "                                    also ask all of the above of it after a 3 x 3 median and\n"
+           "                                    the stretch (--contrast median-stretch): twice the\n"
+           "                                    answers, for about twice the time on those images (%s)\n"
+           "  --consensus-denoised-support N    --consensus-min-support then (%d)\n"
+           "  --consensus-denoised-inner-support N\n"
+           "                                    --consensus-inner-support then (%d)\n"
            "  --gap-fill true|false             click into sizeable regions no mask covers (false)\n"
            "  --gap-fill-min-region F           smallest region, share of the image (%g)\n"
            "  --gap-fill-iou-thresh F           the model's predicted IoU must exceed it (%g)\n"
@@ -209,6 +219,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
            c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", c.flip ? "true" : "false",
+           c.denoised ? "true" : "false", c.denoised_min_support, c.denoised_inner_support,
            (double)g.min_region_frac,
            (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, (double)g.min_edge, g.rounds, g.max_points);
     const sam2_merge_params m = sam2_merge_default_params();
@@ -233,10 +244,39 @@ const char *robust_contrast_name(sam2_contrast_mode m) {
                                         : "off";
 }
 
+/* The mirrored and flipped answers about img that r asks for, added to pool. */
+static sam2_status add_reflections(sam2_ctx *ctx, const sam2_image *img, const sam2_amg_params *p, const robust_args *r,
+                                   int decoded, sam2_amg_result *pool) {
+    sam2_status st = SAM2_OK;
+    if (r->cp.mirror) st = sam2_amg_pool_add_mirrored(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+    if (st == SAM2_OK && r->cp.flip) st = sam2_amg_pool_add_flipped(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+    return st;
+}
+
+/* With the stretch of a low-contrast image, the same questions about the
+ * image after a 3 x 3 median and the stretch: the stretch magnifies the
+ * noise with the objects, and the model answers the smoothed image
+ * differently. *added: 1 when they joined pool. */
+static sam2_status add_denoised(sam2_ctx *ctx, const sam2_image *orig, sam2_depth_mode depth, const sam2_amg_params *p,
+                                const robust_args *r, int decoded, sam2_amg_result *pool, int *added) {
+    uint8_t *px = NULL;
+    int applied = 0;
+    *added = 0;
+    sam2_status st = sam2_image_enhance(orig, depth, SAM2_CONTRAST_MEDIAN_STRETCH, &px, &applied);
+    if (st != SAM2_OK || !applied) return st;
+    const sam2_image smooth = {orig->width, orig->height, orig->width * 3, 3, 8, px};
+    st = sam2_amg_pool_add_image(ctx, &smooth, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+    if (st == SAM2_OK) st = add_reflections(ctx, &smooth, p, r, decoded, pool);
+    free(px);
+    *added = st == SAM2_OK;
+    return st;
+}
+
 static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
                               const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
     uint8_t *px = NULL;
     int applied = 0;
+    const sam2_image *orig = img;
     sam2_image enhanced;
     if (contrast_applied) *contrast_applied = 0;
     if (img && r->contrast != SAM2_CONTRAST_OFF) {
@@ -255,19 +295,22 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     /* crop layers decoded: 0 when the context holds the whole image, not the last crop */
     const int decoded = r->consensus && img && r->cp.zoom_layers > p->crop_n_layers ? r->cp.zoom_layers : p->crop_n_layers;
     int whole = decoded <= 0;
-    if (st == SAM2_OK && r->consensus && r->cp.mirror && img) {
-        st = sam2_amg_pool_add_mirrored(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+    sam2_consensus_params cp = r->cp;
+    if (st == SAM2_OK && r->consensus && img && (r->cp.mirror || r->cp.flip)) {
+        st = add_reflections(ctx, img, p, r, decoded, pool);
         whole = 0;
     }
-    if (st == SAM2_OK && r->consensus && r->cp.flip && img) {
-        st = sam2_amg_pool_add_flipped(ctx, img, p, decoded, r->cp.pool_pred_iou_thresh, pool);
+    if (st == SAM2_OK && r->consensus && r->cp.denoised && applied == SAM2_CONTRAST_STRETCH) {
+        int added = 0;
+        st = add_denoised(ctx, orig, depth, p, r, decoded, pool, &added);
         whole = 0;
+        if (added) cp.min_support = cp.denoised_min_support, cp.inner_support = cp.denoised_inner_support;
     }
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
     }
-    if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, img, &r->cp, *out);
+    if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, img, &cp, *out);
     sam2_amg_result_free(pool);
     if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, img, p, &r->gap, *out);
@@ -335,6 +378,13 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "zoom_layers", r->cp.zoom_layers);
         cJSON_AddBoolToObject(c, "mirror", r->cp.mirror);
         cJSON_AddBoolToObject(c, "flip", r->cp.flip);
+        if (r->cp.denoised) {
+            cJSON *d = cJSON_AddObjectToObject(c, "denoised");
+            cJSON_AddNumberToObject(d, "min_support", r->cp.denoised_min_support);
+            cJSON_AddNumberToObject(d, "inner_support", r->cp.denoised_inner_support);
+        } else {
+            cJSON_AddFalseToObject(c, "denoised");
+        }
     } else {
         cJSON_AddFalseToObject(o, "consensus");
     }

@@ -151,6 +151,36 @@ assert len(k3["masks"]) > n and all(m["source"] == "consensus" for m in k3["mask
 assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k3["masks"]]
 PY
   expect_fail "bad flip value" "consensus-flip" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bf" --consensus-flip maybe
+  # a low-contrast scene is stretched, and the answers on its denoised copy
+  # join the pool (default): other votes than without them, the grid's
+  # records the same, the settings say so
+  expect_ok "consensus after the stretch" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto \
+    --consensus true --json "$TMP/k4.json" --output-mode coco_rle -o "$TMP/k4"
+  expect_ok "consensus after the stretch, without denoised answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" \
+    --contrast auto --consensus true --consensus-denoised false --json "$TMP/k5.json" --output-mode coco_rle -o "$TMP/k5"
+  python3 - "$TMP/k4.json" "$TMP/k5.json" <<'PY' && ok || bad "denoised answers changed nothing"
+import json, sys
+k4, k5 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert k4["preprocessing"]["contrast"] == "stretch" and k5["preprocessing"]["contrast"] == "stretch"
+assert k4["robust"]["consensus"]["denoised"] == {"min_support": 14, "inner_support": 42}
+assert k5["robust"]["consensus"]["denoised"] is False
+n = len(k5["masks"]) - sum(m.get("source") == "consensus" for m in k5["masks"])
+assert k4["masks"][:n] == k5["masks"][:n], "the grid's records changed"
+assert all(m["source"] == "consensus" for m in k4["masks"][n:])
+assert [m["segmentation"] for m in k4["masks"]] != [m["segmentation"] for m in k5["masks"]]
+PY
+  # a colour scene is not stretched: no denoised answers, the same masks
+  expect_ok "robust colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --robust \
+    --json "$TMP/k6.json" --output-mode coco_rle -o "$TMP/k6"
+  expect_ok "robust colour scene, without denoised answers" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --robust \
+    --consensus-denoised false --json "$TMP/k7.json" --output-mode coco_rle -o "$TMP/k7"
+  expect_eq "denoised answers on a colour scene" \
+    "$(json_get "$TMP/k6.json" "(j['preprocessing']['contrast'], j['masks'] == json.load(open('$TMP/k7.json'))['masks'])")" \
+    "('none', True)"
+  expect_fail "bad denoised value" "consensus-denoised" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bd" \
+    --consensus-denoised maybe
+  expect_fail "bad denoised support" "denoised_min_support" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bd" \
+    --consensus-denoised-support 0
   # the steps after consensus ask the model about the image itself, not its
   # mirror: with no vote possible, gap filling gives what it gives alone (here
   # without zoomed crops, after which the context would hold the whole
