@@ -351,6 +351,19 @@ static void check_outline_gate(const sam2_amg_result *pool) {
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "min_edge NaN accepted");
 }
 
+/* The defaults with one field set to a bad value are refused, the message
+ * naming the field (name NULL: any message). */
+static void check_refused(const sam2_consensus_params *cp, const char *name, const char *what) {
+    CHECK(sam2_consensus_params_check(cp) == SAM2_ERR_PARAM && (!name || strstr(sam2_last_error(), name)),
+          "%s accepted", what);
+}
+#define REFUSED(field, value, name)                                       \
+    do {                                                                  \
+        sam2_consensus_params bad_ = sam2_consensus_default_params();     \
+        bad_.field = value;                                               \
+        check_refused(&bad_, name, #field " " #value);                    \
+    } while (0)
+
 int main(void) {
     test_intersection();
     test_inner_votes();
@@ -438,37 +451,18 @@ int main(void) {
     cp.agree_iou = 0.0f;
     CHECK(sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "agree_iou"),
           "agree_iou 0 accepted: %s", sam2_last_error());
-    cp = sam2_consensus_default_params(), cp.min_support = 0;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_support"),
-          "min_support 0 accepted");
-    cp = sam2_consensus_default_params(), cp.min_stability = -0.1f;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "min_stability"),
-          "min_stability -0.1 accepted");
-    cp = sam2_consensus_default_params(), cp.min_stability = NAN;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "min_stability NaN accepted");
-    cp = sam2_consensus_default_params(), cp.vote_frac = 1.5f;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "vote_frac 1.5 accepted");
-    cp = sam2_consensus_default_params(), cp.cell_clicks = 2;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "cell_clicks"),
-          "cell_clicks 2 accepted");
-    cp = sam2_consensus_default_params(), cp.mirror = 2;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "mirror"), "mirror 2 accepted");
-    cp = sam2_consensus_default_params(), cp.flip = -1;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "flip"), "flip -1 accepted");
-    cp = sam2_consensus_default_params(), cp.denoised = 2;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised"),
-          "denoised 2 accepted");
-    cp = sam2_consensus_default_params(), cp.denoised_min_support = 0;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised_min_support"),
-          "denoised_min_support 0 accepted");
-    cp = sam2_consensus_default_params(), cp.denoised_inner_support = -1;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "denoised_inner_support"),
-          "denoised_inner_support -1 accepted");
-    cp = sam2_consensus_default_params(), cp.zoom_layers = 4;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "zoom_layers"),
-          "zoom_layers 4 accepted");
-    cp = sam2_consensus_default_params(), cp.zoom_layers = -1;
-    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "zoom_layers -1 accepted");
+    REFUSED(min_support, 0, "min_support");
+    REFUSED(min_stability, -0.1f, "min_stability");
+    REFUSED(min_stability, NAN, NULL);
+    REFUSED(vote_frac, 1.5f, NULL);
+    REFUSED(cell_clicks, 2, "cell_clicks");
+    REFUSED(mirror, 2, "mirror");
+    REFUSED(flip, -1, "flip");
+    REFUSED(denoised, 2, "denoised");
+    REFUSED(denoised_min_support, 0, "denoised_min_support");
+    REFUSED(denoised_inner_support, -1, "denoised_inner_support");
+    REFUSED(zoom_layers, 4, "zoom_layers");
+    REFUSED(zoom_layers, -1, NULL);
     cp = sam2_consensus_default_params();
     res->width = W + 1;
     CHECK(sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");
