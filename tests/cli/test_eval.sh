@@ -153,10 +153,10 @@ PY
   expect_fail "bad flip value" "consensus-flip" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bf" --consensus-flip maybe
   # a low-contrast scene is stretched, and the answers on its denoised copy
   # join the pool (default): other votes than without them, the grid's
-  # records the same, the settings say so
-  expect_ok "consensus after the stretch" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --contrast auto \
+  # records the same, the settings say so (8 x 8 clicks: one vote either way)
+  expect_ok "consensus after the stretch" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --contrast auto \
     --consensus true --json "$TMP/k4.json" --output-mode coco_rle -o "$TMP/k4"
-  expect_ok "consensus after the stretch, without denoised answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" \
+  expect_ok "consensus after the stretch, without denoised answers" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" \
     --contrast auto --consensus true --consensus-denoised false --json "$TMP/k5.json" --output-mode coco_rle -o "$TMP/k5"
   python3 - "$TMP/k4.json" "$TMP/k5.json" <<'PY' && ok || bad "denoised answers changed nothing"
 import json, sys
@@ -170,9 +170,9 @@ assert all(m["source"] == "consensus" for m in k4["masks"][n:])
 assert [m["segmentation"] for m in k4["masks"]] != [m["segmentation"] for m in k5["masks"]]
 PY
   # a colour scene is not stretched: no denoised answers, the same masks
-  expect_ok "robust colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --robust \
+  expect_ok "robust colour scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --robust \
     --json "$TMP/k6.json" --output-mode coco_rle -o "$TMP/k6"
-  expect_ok "robust colour scene, without denoised answers" "$SAM2" auto "$SD/images/dev_003.png" "${S[@]}" --robust \
+  expect_ok "robust colour scene, without denoised answers" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --robust \
     --consensus-denoised false --json "$TMP/k7.json" --output-mode coco_rle -o "$TMP/k7"
   expect_eq "denoised answers on a colour scene" \
     "$(json_get "$TMP/k6.json" "(j['preprocessing']['contrast'], j['masks'] == json.load(open('$TMP/k7.json'))['masks'])")" \
