@@ -303,8 +303,10 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     if (st == SAM2_OK && r->consensus && r->cp.denoised && applied == SAM2_CONTRAST_STRETCH) {
         int added = 0;
         st = add_denoised(ctx, orig, depth, p, r, decoded, pool, &added);
-        whole = 0;
-        if (added) cp.min_support = cp.denoised_min_support, cp.inner_support = cp.denoised_inner_support;
+        if (added) { /* the context now holds the denoised copy */
+            whole = 0;
+            cp.min_support = cp.denoised_min_support, cp.inner_support = cp.denoised_inner_support;
+        }
     }
     if (st == SAM2_OK && r->consensus && r->cp.cell_clicks) {
         if (!whole) st = sam2_set_image(ctx, img), whole = 1;
