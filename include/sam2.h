@@ -471,7 +471,7 @@ typedef struct sam2_consensus_params {
                                     builds the pool, as cell_clicks */
     int denoised_min_support;    /* 14: min_support when the denoised answers joined (twice the
                                     answers) */
-    int denoised_inner_support;  /* 42: inner_support then */
+    int denoised_inner_support;  /* 38: inner_support then */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
@@ -549,12 +549,17 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_image *img, const sam2_a
  * pred_iou_thresh, stability at least stability_score_thresh and IoU at
  * least min_union_iou with the union of the two, the first mask becomes that
  * answer (source SAM2_MASK_MERGED) and the second is dropped. Nothing merges
- * on proximity alone. The context must hold the whole image's embedding. */
+ * on proximity alone. A pair is left alone when the second mask is a
+ * consensus vote at least inner_vote_frac inside the first (not itself a
+ * merged mask): sam2_amg_consensus added it apart from that mask (its
+ * inner_support), and merging would only drop it; 0 asks those pairs too.
+ * The context must hold the whole image's embedding. */
 typedef struct sam2_merge_params {
     int max_pairs;                 /* 64 */
     float pred_iou_thresh;         /* 0.5 */
     float stability_score_thresh;  /* 0.8 */
     float min_union_iou;           /* 0.8 */
+    float inner_vote_frac;         /* 0.8; --robust: the consensus absorb_frac */
 } sam2_merge_params;
 
 sam2_merge_params sam2_merge_default_params(void);

@@ -31,7 +31,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.flip = 0;
     c.denoised = 1;
     c.denoised_min_support = 14;
-    c.denoised_inner_support = 42;
+    c.denoised_inner_support = 38;
     return c;
 }
 

@@ -4,7 +4,10 @@
  * confident mask close to the union of the two are the parts replaced by
  * the more confident of those masks. (Two clicks in one prompt would tell
  * the model that both are foreground, which biases it towards the union.)
- * Nothing is merged on proximity alone. */
+ * Nothing is merged on proximity alone. A consensus vote lying inside an
+ * earlier mask is no part of it: the consensus step added it apart from
+ * that mask because many clicks answered it and not the mask, and merging
+ * the pair (whose union is the outer mask) would only drop it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +23,7 @@ sam2_merge_params sam2_merge_default_params(void) {
     m.pred_iou_thresh = 0.5f;
     m.stability_score_thresh = 0.8f;
     m.min_union_iou = 0.8f;
+    m.inner_vote_frac = 0.8f;
     return m;
 }
 
@@ -63,6 +67,17 @@ static int touching(const uint8_t *a, const uint8_t *b, int w, int h, const floa
     return 0;
 }
 
+/* 1 when mask b, later in the result than a, is a consensus vote at least
+ * frac inside a, and a is no mask this step grew (the consensus step judged
+ * b against a as it was). */
+static int vote_inside(const sam2_amg_mask *a, const sam2_amg_mask *b, const uint8_t *ma, const uint8_t *mb, size_t np,
+                       float frac) {
+    if (frac <= 0 || b->source != SAM2_MASK_CONSENSUS || a->source == SAM2_MASK_MERGED || b->area == 0) return 0;
+    int64_t inter = 0;
+    for (size_t i = 0; i < np; i++) inter += ma[i] & mb[i];
+    return (double)inter >= (double)frac * (double)b->area;
+}
+
 static void box_of(const uint8_t *m, int w, int h, float *box) {
     int x0 = w, y0 = h, x1 = -1, y1 = -1;
     for (int y = 0; y < h; y++)
@@ -81,6 +96,7 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
     SAM2_TRY(sam2_check_range("merging", "pred_iou_thresh", mp->pred_iou_thresh, 0, 1));
     SAM2_TRY(sam2_check_range("merging", "stability_score_thresh", mp->stability_score_thresh, 0, 1));
     SAM2_TRY(sam2_check_range("merging", "min_union_iou", mp->min_union_iou, 0, 1));
+    SAM2_TRY(sam2_check_range("merging", "inner_vote_frac", mp->inner_vote_frac, 0, 1));
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
     /* every candidate's bitmap is held: on large images only the first
@@ -105,6 +121,7 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
             if (gone[b]) continue;
             uint8_t *ma = bits + (size_t)a * np, *mb = bits + (size_t)b * np;
             if (!touching(ma, mb, w, h, res->masks[a].bbox, res->masks[b].bbox)) continue;
+            if (vote_inside(&res->masks[a], &res->masks[b], ma, mb, np, mp->inner_vote_frac)) continue;
             /* each part asked on its own (one click, the model's three
              * answers): both must offer a confident mask close to the union */
             float pts[4];

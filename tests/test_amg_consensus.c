@@ -376,7 +376,7 @@ int main(void) {
     sam2_consensus_params cp = sam2_consensus_default_params();
     CHECK(cp.min_support == 8 && cp.min_stability == 0.3f && cp.agree_iou == 0.75f && cp.vote_frac == 0.4f &&
               cp.min_edge == 1.5f && cp.cell_clicks == 0 && cp.zoom_layers == 1 && cp.mirror == 1 &&
-              cp.flip == 0 && cp.denoised == 1 && cp.denoised_min_support == 14 && cp.denoised_inner_support == 42,
+              cp.flip == 0 && cp.denoised == 1 && cp.denoised_min_support == 14 && cp.denoised_inner_support == 38,
           "defaults changed");
     check_outline_gate(pool);
     /* A has four agreeing clicks: not enough when five are asked for */

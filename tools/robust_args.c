@@ -225,7 +225,8 @@ void robust_args_print_help(void) {
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
            "                                    its own: when both parts' answers include a confident mask\n"
-           "                                    close to their union, it replaces them (false)\n"
+           "                                    close to their union, it replaces them; a consensus vote\n"
+           "                                    inside an earlier mask stays apart from it (false)\n"
            "  --merge-iou-thresh F              its predicted IoU must exceed it (%g)\n"
            "  --merge-min-union-iou F           its IoU with the union must reach it (%g)\n"
            "  --merge-max-pairs N               pairs asked at most (%d)\n"
@@ -316,7 +317,9 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     sam2_amg_result_free(pool);
     if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, img, p, &r->gap, *out);
-    if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &r->mp, *out);
+    sam2_merge_params mp = r->mp; /* a vote inside a mask is "inside" as the consensus counts it */
+    mp.inner_vote_frac = r->cp.absorb_frac;
+    if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &mp, *out);
     if (st == SAM2_OK && r->dedup) st = sam2_amg_dedup(*out, r->dedup_iou, NULL);
     if (st != SAM2_OK) {
         sam2_amg_result_free(*out);
@@ -361,6 +364,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(m, "pred_iou_thresh", r->mp.pred_iou_thresh);
         cJSON_AddNumberToObject(m, "stability_score_thresh", r->mp.stability_score_thresh);
         cJSON_AddNumberToObject(m, "min_union_iou", r->mp.min_union_iou);
+        cJSON_AddNumberToObject(m, "inner_vote_frac", r->cp.absorb_frac);
     } else {
         cJSON_AddFalseToObject(o, "merge");
     }

@@ -162,7 +162,7 @@ PY
 import json, sys
 k4, k5 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert k4["preprocessing"]["contrast"] == "stretch" and k5["preprocessing"]["contrast"] == "stretch"
-assert k4["robust"]["consensus"]["denoised"] == {"min_support": 14, "inner_support": 42}
+assert k4["robust"]["consensus"]["denoised"] == {"min_support": 14, "inner_support": 38}
 assert k5["robust"]["consensus"]["denoised"] is False
 n = len(k5["masks"]) - sum(m.get("source") == "consensus" for m in k5["masks"])
 assert k4["masks"][:n] == k5["masks"][:n], "the grid's records changed"
@@ -284,6 +284,7 @@ PY
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["robust"]["merge"]["min_union_iou"] == 0
+assert abs(j["robust"]["merge"]["inner_vote_frac"] - 0.8) < 1e-6  # the consensus absorb_frac
 assert any(m.get("source") == "merged" for m in j["masks"])
 PY
   expect_fail "bad merge value" "merge-min-union-iou" "$SAM2" auto "$SD/images/dev_001.png" -o "$TMP/bo" \
