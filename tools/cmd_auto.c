@@ -22,7 +22,7 @@ typedef struct auto_args {
     cli_common common;
     amg_args amg;
     robust_args robust;
-    int contrast_applied;     /* the contrast mode the last image went through, 0 none */
+    robust_report report;     /* what --robust did to the last image */
     const char *input, *outdir, *json_path;
     const char **inputs;      /* every positional argument (files or folders) */
     int n_inputs;
@@ -247,7 +247,8 @@ static int write_image_outputs(const auto_args *a, const cli_image *img, const s
         cJSON_AddItemToObject(root, "robust", robust_args_to_json(&a->robust));
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
         cJSON_AddStringToObject(pre, "contrast",
-                                a->contrast_applied ? robust_contrast_name((sam2_contrast_mode)a->contrast_applied) : "none");
+                                a->report.contrast ? robust_contrast_name((sam2_contrast_mode)a->report.contrast) : "none");
+        cJSON_AddBoolToObject(pre, "denoised_answers", a->report.denoised);
     }
     int err = 0;
     cJSON_AddItemToObject(root, "masks", records_json(res, a, &err));
@@ -277,7 +278,7 @@ static int run_one(auto_args *a, sam2_ctx *ctx, const char *json_path, const cha
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sam2_status st = robust_generate(ctx, is_emb ? NULL : &img.img, a->depth, &a->amg.p, &a->robust, &res,
-                                     &a->contrast_applied);
+                                     &a->report);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (st != SAM2_OK) {

@@ -122,7 +122,7 @@ static double seconds_since(const struct timespec *t0) {
 
 /* Draws the page: the image and one captioned overlay per set. */
 static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_result **res, const double *secs,
-                      const int *contrast, double embed_secs, int n_shared) {
+                      const robust_report *report, double embed_secs, int n_shared) {
     const int n = a->n_sets + 1, W = img->img.width, H = img->img.height;
     grid_tile *tiles = calloc((size_t)n, sizeof *tiles);
     char **caps = calloc((size_t)n, sizeof *caps);
@@ -144,8 +144,8 @@ static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_resu
         pics[k + 1] = grid_overlay(pics[0], res[k]);
         if (!caps[k + 1] || !pics[k + 1]) goto done;
         snprintf(caps[k + 1], 1200, "#%d %s\n%d masks, covered %.1f%%, %.2fs%s%s", k + 1, label, res[k]->n_masks,
-                 100.0 * cov, secs[k], contrast[k] ? ", contrast " : "",
-                 contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "");
+                 100.0 * cov, secs[k], report[k].contrast ? ", contrast " : "",
+                 report[k].contrast ? robust_contrast_name((sam2_contrast_mode)report[k].contrast) : "");
     }
     for (int k = 0; k < n; k++) tiles[k] = (grid_tile){pics[k], W, H, caps[k]};
     uint8_t *page = NULL;
@@ -173,7 +173,7 @@ int cmd_compare(int argc, char **argv) {
     robust_args *robust = NULL;
     sam2_amg_result **res = NULL;
     double *secs = NULL;
-    int *contrast = NULL;
+    robust_report *report = NULL;
     cli_image img = {0};
     sam2_model *m = NULL;
     sam2_ctx *ctx = NULL;
@@ -183,8 +183,8 @@ int cmd_compare(int argc, char **argv) {
     robust = calloc((size_t)a.n_sets, sizeof *robust);
     res = calloc((size_t)a.n_sets, sizeof *res);
     secs = calloc((size_t)a.n_sets, sizeof *secs);
-    contrast = calloc((size_t)a.n_sets, sizeof *contrast);
-    if (!params || !robust || !res || !secs || !contrast) goto done;
+    report = calloc((size_t)a.n_sets, sizeof *report);
+    if (!params || !robust || !res || !secs || !report) goto done;
     for (int k = 0; k < a.n_sets; k++) {
         int bad = set_params(&a, k, &params[k], &robust[k]);
         if (bad) {
@@ -223,7 +223,7 @@ int cmd_compare(int argc, char **argv) {
             }
             clock_gettime(CLOCK_MONOTONIC, &t0);
             st = robust_args_any(&robust[k])
-                     ? robust_generate(ctx, &img.img, a.depth, &params[k].p, &robust[k], &res[k], &contrast[k])
+                     ? robust_generate(ctx, &img.img, a.depth, &params[k].p, &robust[k], &res[k], &report[k])
                      : sam2_amg_generate(ctx, own ? &img.img : NULL, &params[k].p, &res[k]);
             secs[k] = seconds_since(&t0);
             if (st != SAM2_OK) {
@@ -233,13 +233,14 @@ int cmd_compare(int argc, char **argv) {
             char label[1024];
             param_set_label(&a.sets[k], label, sizeof label);
             fprintf(stderr, "set %d (%s): %d masks in %.2f s%s%s%s\n", k + 1, label, res[k]->n_masks, secs[k],
-                    contrast[k] ? " (contrast " : "",
-                    contrast[k] ? robust_contrast_name((sam2_contrast_mode)contrast[k]) : "", contrast[k] ? ")" : "");
+                    report[k].contrast ? " (contrast " : "",
+                    report[k].contrast ? robust_contrast_name((sam2_contrast_mode)report[k].contrast) : "",
+                    report[k].denoised ? ", denoised answers)" : report[k].contrast ? ")" : "");
             char hint[512];
             amg_filters_hint(&res[k]->filters, &params[k].p, AMG_HINT_FLAGS, hint, sizeof hint);
             if (hint[0]) fprintf(stderr, "  hint: %s\n", hint);
         }
-    if (write_grid(&a, &img, res, secs, contrast, embed_secs, n_shared) != 0) goto done;
+    if (write_grid(&a, &img, res, secs, report, embed_secs, n_shared) != 0) goto done;
     rc = 0;
 done:
     for (int k = 0; k < a.n_sets; k++) {
@@ -248,7 +249,7 @@ done:
         param_set_free(&a.sets[k]);
     }
     param_set_free(&a.base);
-    free(params), free(robust), free(res), free(secs), free(contrast);
+    free(params), free(robust), free(res), free(secs), free(report);
     cli_image_free(&img);
     sam2_ctx_free(ctx);
     sam2_model_free(m);

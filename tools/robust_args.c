@@ -274,12 +274,12 @@ static sam2_status add_denoised(sam2_ctx *ctx, const sam2_image *orig, sam2_dept
 }
 
 static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
-                              const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
+                              const robust_args *r, sam2_amg_result **out, robust_report *report) {
     uint8_t *px = NULL;
     int applied = 0;
     const sam2_image *orig = img;
     sam2_image enhanced;
-    if (contrast_applied) *contrast_applied = 0;
+    if (report) *report = (robust_report){0, 0};
     if (img && r->contrast != SAM2_CONTRAST_OFF) {
         sam2_status es = sam2_image_enhance(img, depth, r->contrast, &px, &applied);
         if (es != SAM2_OK) return es;
@@ -288,7 +288,7 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
             img = &enhanced;
         }
     }
-    if (contrast_applied) *contrast_applied = applied;
+    if (report) report->contrast = applied;
     sam2_amg_result *pool = NULL;
     sam2_status st = r->consensus ? sam2_amg_generate_pool_zoomed(ctx, img, p, r->cp.zoom_layers,
                                                                   r->cp.pool_pred_iou_thresh, out, &pool)
@@ -306,6 +306,7 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
         st = add_denoised(ctx, orig, depth, p, r, decoded, pool, &added);
         if (added) { /* the context now holds the denoised copy */
             whole = 0;
+            if (report) report->denoised = 1;
             cp.min_support = cp.denoised_min_support, cp.inner_support = cp.denoised_inner_support;
         }
     }
@@ -330,15 +331,15 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
 }
 
 sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
-                            const robust_args *r, sam2_amg_result **out, int *contrast_applied) {
+                            const robust_args *r, sam2_amg_result **out, robust_report *report) {
     *out = NULL;
-    if (contrast_applied) *contrast_applied = 0;
+    if (report) *report = (robust_report){0, 0};
     const int side = img ? (img->width > img->height ? img->width : img->height) : 0;
     const int layers = p->crop_n_layers > 0 ? p->crop_n_layers : 0;
     const long long cap = layers < 16 ? (long long)r->max_side << layers : 0; /* 0: too large to matter */
     if (!img || r->max_side <= 0 || cap <= 0 || cap > INT_MAX || (!r->consensus && !r->gap_fill && !r->merge) ||
         side <= cap)
-        return robust_run(ctx, img, depth, p, r, out, contrast_applied);
+        return robust_run(ctx, img, depth, p, r, out, report);
     /* the steps compare whole-image masks many times over: on a copy at
      * about the model's own input size they cost a fixed amount */
     uint8_t *px = NULL;
@@ -347,7 +348,7 @@ sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mod
     if (st != SAM2_OK) return st;
     const sam2_image small = {w, h, w * 3, 3, 8, px};
     sam2_amg_result *res = NULL;
-    st = robust_run(ctx, &small, depth, p, r, &res, contrast_applied);
+    st = robust_run(ctx, &small, depth, p, r, &res, report);
     if (st == SAM2_OK) st = sam2_amg_result_upscale(res, img->width, img->height, out);
     sam2_amg_result_free(res);
     free(px);

@@ -40,6 +40,14 @@ int robust_args_any(const robust_args *r);
 /* One line per flag. */
 void robust_args_print_help(void);
 
+/* What robust_generate did to the image: the contrast mode that ran
+ * (SAM2_CONTRAST_STRETCH or SAM2_CONTRAST_CLAHE), 0 when none did; denoised
+ * 1 when consensus also asked the denoised copy (--consensus-denoised). */
+typedef struct robust_report {
+    int contrast;
+    int denoised;
+} robust_report;
+
 /* The contrast step (on the whole image, once), the generator (with its
  * candidate pool when consensus is on), consensus, gap filling, merging. img
  * NULL: the context's embedding (crop_n_layers 0; no contrast step). With
@@ -47,11 +55,9 @@ void robust_args_print_help(void);
  * consensus, gap filling or merging is on and the image's longer side
  * exceeds max_side * 2^crop_n_layers, all of it runs on a copy shrunk to
  * that size and the masks are brought back to the image's size
- * (sam2_amg_result_upscale). *contrast_applied (may be NULL) gets the
- * contrast mode that ran (SAM2_CONTRAST_STRETCH or SAM2_CONTRAST_CLAHE), 0
- * when none did. */
+ * (sam2_amg_result_upscale). *report (may be NULL) gets what ran. */
 sam2_status robust_generate(sam2_ctx *ctx, const sam2_image *img, sam2_depth_mode depth, const sam2_amg_params *p,
-                            const robust_args *r, sam2_amg_result **out, int *contrast_applied);
+                            const robust_args *r, sam2_amg_result **out, robust_report *report);
 
 /* "off" / "auto" / "stretch" / "clahe". */
 const char *robust_contrast_name(sam2_contrast_mode m);

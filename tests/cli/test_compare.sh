@@ -53,9 +53,10 @@ n_nocons=$(count_auto --robust --consensus false)
 expect_ok "robust sets" "$SAM2" compare "$LOWC" "${LB[@]}" -t 2 --set robust=false --set robust=true \
   --set robust=true,consensus=false -o "$TMP/r.png"
 grep -q "^set 1 (robust=false): $n_off masks in [0-9.]* s$" "$TMP/err" && ok || bad "official set: want $n_off masks"
-grep -q "^set 2 (robust=true): $n_rob masks in [0-9.]* s (contrast stretch)$" "$TMP/err" && ok ||
-  bad "robust set: want $n_rob masks and the contrast step named"
-grep -q "^set 3 (robust=true consensus=false): $n_nocons masks" "$TMP/err" && ok || bad "robust set without consensus: want $n_nocons"
+grep -q "^set 2 (robust=true): $n_rob masks in [0-9.]* s (contrast stretch, denoised answers)$" "$TMP/err" && ok ||
+  bad "robust set: want $n_rob masks, the contrast step and the denoised answers named"
+grep -q "^set 3 (robust=true consensus=false): $n_nocons masks in [0-9.]* s (contrast stretch)$" "$TMP/err" && ok ||
+  bad "robust set without consensus: want $n_nocons masks, the contrast step and no denoised answers"
 expect_ok "--robust for every set" "$SAM2" compare "$LOWC" "${LB[@]}" -t 2 --robust --set robust=false \
   --set gap_fill=true -o "$TMP/r2.png"
 grep -q "^set 1 (robust=false): $n_off masks" "$TMP/err" && ok || bad "robust=false did not win over --robust"

@@ -153,7 +153,8 @@ PY
   expect_fail "bad flip value" "consensus-flip" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bf" --consensus-flip maybe
   # a low-contrast scene is stretched, and the answers on its denoised copy
   # join the pool (default): other votes than without them, the grid's
-  # records the same, the settings say so (8 x 8 clicks: one vote either way)
+  # records the same, the settings and the preprocessing say so (8 x 8
+  # clicks: one vote either way)
   expect_ok "consensus after the stretch" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" --contrast auto \
     --consensus true --json "$TMP/k4.json" --output-mode coco_rle -o "$TMP/k4"
   expect_ok "consensus after the stretch, without denoised answers" "$SAM2" auto "$SD/images/dev_013.png" "${B[@]}" \
@@ -162,6 +163,7 @@ PY
 import json, sys
 k4, k5 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert k4["preprocessing"]["contrast"] == "stretch" and k5["preprocessing"]["contrast"] == "stretch"
+assert k4["preprocessing"]["denoised_answers"] is True and k5["preprocessing"]["denoised_answers"] is False
 assert k4["robust"]["consensus"]["denoised"] == {"min_support": 14, "inner_support": 38}
 assert k5["robust"]["consensus"]["denoised"] is False
 n = len(k5["masks"]) - sum(m.get("source") == "consensus" for m in k5["masks"])
@@ -175,8 +177,8 @@ PY
   expect_ok "robust colour scene, without denoised answers" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --robust \
     --consensus-denoised false --json "$TMP/k7.json" --output-mode coco_rle -o "$TMP/k7"
   expect_eq "denoised answers on a colour scene" \
-    "$(json_get "$TMP/k6.json" "(j['preprocessing']['contrast'], j['masks'] == json.load(open('$TMP/k7.json'))['masks'])")" \
-    "('none', True)"
+    "$(json_get "$TMP/k6.json" "(j['preprocessing'], j['masks'] == json.load(open('$TMP/k7.json'))['masks'])")" \
+    "({'contrast': 'none', 'denoised_answers': False}, True)"
   expect_fail "bad denoised value" "consensus-denoised" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bd" \
     --consensus-denoised maybe
   expect_fail "bad denoised support" "denoised_min_support" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bd" \
