@@ -69,12 +69,16 @@ static int touching(const uint8_t *a, const uint8_t *b, int w, int h, const floa
 
 /* 1 when mask b, later in the result than a, is a consensus vote at least
  * frac inside a, and a is no mask this step grew (the consensus step judged
- * b against a as it was). */
-static int vote_inside(const sam2_amg_mask *a, const sam2_amg_mask *b, const uint8_t *ma, const uint8_t *mb, size_t np,
-                       float frac) {
+ * b against a as it was). ma, mb: their w x h bitmaps; b's pixels lie in
+ * its box (a box beyond the image is cut to it). */
+static int vote_inside(const sam2_amg_mask *a, const sam2_amg_mask *b, const uint8_t *ma, const uint8_t *mb, int w,
+                       int h, float frac) {
     if (frac <= 0 || b->source != SAM2_MASK_CONSENSUS || a->source == SAM2_MASK_MERGED || b->area == 0) return 0;
+    int x0 = (int)b->bbox[0], y0 = (int)b->bbox[1], x1 = (int)(b->bbox[0] + b->bbox[2]), y1 = (int)(b->bbox[1] + b->bbox[3]);
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 >= w ? w - 1 : x1, y1 = y1 >= h ? h - 1 : y1;
     int64_t inter = 0;
-    for (size_t i = 0; i < np; i++) inter += ma[i] & mb[i];
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) inter += ma[(size_t)y * w + x] & mb[(size_t)y * w + x];
     return (double)inter >= (double)frac * (double)b->area;
 }
 
@@ -121,7 +125,7 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
             if (gone[b]) continue;
             uint8_t *ma = bits + (size_t)a * np, *mb = bits + (size_t)b * np;
             if (!touching(ma, mb, w, h, res->masks[a].bbox, res->masks[b].bbox)) continue;
-            if (vote_inside(&res->masks[a], &res->masks[b], ma, mb, np, mp->inner_vote_frac)) continue;
+            if (vote_inside(&res->masks[a], &res->masks[b], ma, mb, w, h, mp->inner_vote_frac)) continue;
             /* each part asked on its own (one click, the model's three
              * answers): both must offer a confident mask close to the union */
             float pts[4];
