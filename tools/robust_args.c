@@ -279,7 +279,6 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
     int applied = 0;
     const sam2_image *orig = img;
     sam2_image enhanced;
-    if (report) *report = (robust_report){0, 0};
     if (img && r->contrast != SAM2_CONTRAST_OFF) {
         sam2_status es = sam2_image_enhance(img, depth, r->contrast, &px, &applied);
         if (es != SAM2_OK) return es;
