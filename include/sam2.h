@@ -402,6 +402,9 @@ sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, 
                                           int zoom_layers, float pool_pred_iou_thresh, sam2_amg_result **out,
                                           sam2_amg_result **pool);
 
+/* Where the image picks a consensus vote's level (sam2_consensus_params). */
+enum { SAM2_PICK_LEVEL_OFF = 0, SAM2_PICK_LEVEL_GRAY = 1, SAM2_PICK_LEVEL_ALL = 2 };
+
 /* Consensus, beyond the official generator: the grid's clicks are many
  * independent questions to the model, and where several of them get
  * (nearly) the same answer the model is sure of that object even when its
@@ -411,7 +414,9 @@ sam2_status sam2_amg_generate_pool_zoomed(sam2_ctx *ctx, const sam2_image *img, 
  * area), are set aside. Then, repeatedly: the candidate whose agreeing
  * remaining candidates (itself included) come from the most distinct clicks
  * is taken when they come from at least min_support clicks; its agreeing candidates vote pixel by pixel (a pixel is in
- * when at least vote_frac of them cover it); the vote is added (source
+ * when at least vote_frac of them cover it, or on the images pick_level
+ * names the share whose mask's outline follows the image's edges best);
+ * the vote is added (source
  * SAM2_MASK_CONSENSUS, the click and crop box of that candidate, the mean
  * predicted IoU and stability of the voters), and the voters and every
  * candidate mostly inside the vote are set aside. A vote whose voters'
@@ -472,6 +477,14 @@ typedef struct sam2_consensus_params {
     int denoised_min_support;    /* 14: min_support when the denoised answers joined (twice the
                                     answers) */
     int denoised_inner_support;  /* 38: inner_support then */
+    int pick_level;              /* SAM2_PICK_LEVEL_GRAY: on a gray image the vote's boundary
+                                    follows it: of the masks that 20, 30, ..., 70 % of the voters
+                                    cover, the one whose outline follows the image's edges best
+                                    (the median that min_edge tests) replaces the vote_frac one
+                                    when its median is at least 1 + level_gain times that one's;
+                                    SAM2_PICK_LEVEL_ALL: on every image; SAM2_PICK_LEVEL_OFF:
+                                    vote_frac. Without an image, vote_frac */
+    float level_gain;            /* 0.25 */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);

@@ -5,7 +5,9 @@
  * is closer to the object than most single answers. The votes come from
  * the model's own outputs alone, with no proximity rule; one image cue
  * gates them: clicks on a smooth or noisy background agree too, on
- * arbitrary pieces of it, and those pieces' outlines cross no edge. */
+ * arbitrary pieces of it, and those pieces' outlines cross no edge. The
+ * same cue picks where a vote's boundary runs among the ones its answers
+ * propose. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,8 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.denoised = 1;
     c.denoised_min_support = 14;
     c.denoised_inner_support = 38;
+    c.pick_level = SAM2_PICK_LEVEL_GRAY;
+    c.level_gain = 0.25f;
     return c;
 }
 
@@ -52,6 +56,8 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "denoised", c->denoised, 0, 1));
     SAM2_TRY(sam2_check_range("consensus", "denoised_min_support", c->denoised_min_support, 1, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "denoised_inner_support", c->denoised_inner_support, 0, 1000000));
+    SAM2_TRY(sam2_check_range("consensus", "pick_level", c->pick_level, SAM2_PICK_LEVEL_OFF, SAM2_PICK_LEVEL_ALL));
+    SAM2_TRY(sam2_check_range("consensus", "level_gain", c->level_gain, 0, 100));
     return SAM2_OK;
 }
 
@@ -199,9 +205,38 @@ static void add_votes(const sam2_amg_mask *m, int H, int x0, int y0, int bw, int
     }
 }
 
+/* The shares of the voters whose masks pick_level compares with vote_frac's. */
+static const float vote_levels[] = {0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
+
+/* The voters a pixel of the vote needs: frac of the k voters, or with an
+ * edge map the level of vote_levels whose mask's outline follows the
+ * image's edges best, when it does so by the factor 1 + gain over frac's.
+ * The answers that agree on an object differ mostly at its boundary, and
+ * the image shows where that boundary is. counts: the box's cover counts
+ * as in vote; mask and scratch hold bw * bh. */
+static double pick_need(const edge_map *em, float gain, const int32_t *counts, int k, float frac, int x0, int y0,
+                        int bw, int bh, uint8_t *mask, float *scratch) {
+    double need = (double)frac * (double)k;
+    if (!em || !em->g) return need;
+    float best = -1;
+    double best_need = need;
+    for (int q = -1; q < (int)(sizeof vote_levels / sizeof *vote_levels); q++) {
+        const double nd = q < 0 ? need : (double)vote_levels[q] * (double)k;
+        if (q >= 0 && nd == need) continue;
+        for (int y = 0; y < bh; y++)
+            for (int x = 0; x < bw; x++) mask[(size_t)y * bw + x] = (double)counts[(size_t)x * (bh + 1) + y] >= nd;
+        const float v = edge_outline_median_box(em, mask, x0, y0, bw, bh, scratch);
+        if (q < 0) best = v * (1.0f + gain);
+        else if (v > best) best = v, best_need = nd;
+    }
+    return best_need;
+}
+
 /* The vote of the candidates idx[0..k) as a new record m (RLE over the whole
- * image, area and box; the caller fills the scores). */
-static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float frac, int W, int H, sam2_amg_mask *m) {
+ * image, area and box; the caller fills the scores); with em (an edge map
+ * of the image), its level picked as pick_need does. */
+static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float frac, const edge_map *em, float gain,
+                        int W, int H, sam2_amg_mask *m) {
     int x0 = W, y0 = H, x1 = -1, y1 = -1;
     for (int t = 0; t < k; t++) {
         const float *b = c[idx[t]].bbox;
@@ -216,16 +251,20 @@ static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float fra
     const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
     int32_t *counts = calloc((size_t)bw * (bh + 1), sizeof(int32_t)); /* column-major, see add_votes */
     uint8_t *row = malloc((size_t)bw);
+    uint8_t *mask = em && em->g ? malloc((size_t)bw * bh) : NULL;
+    float *scratch = mask ? malloc(sizeof(float) * (size_t)bw * bh) : NULL;
     rle_rows rr;
     memset(&rr, 0, sizeof rr);
-    sam2_status st = counts && row ? rle_rows_init(&rr, bh, bw) : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a %dx%d vote", bw, bh);
+    sam2_status st = counts && row && (!em || !em->g || (mask && scratch))
+                         ? rle_rows_init(&rr, bh, bw)
+                         : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a %dx%d vote", bw, bh);
     if (st == SAM2_OK) {
         for (int t = 0; t < k; t++) add_votes(&c[idx[t]], H, x0, y0, bw, bh, counts);
         for (int x = 0; x < bw; x++) {
             int32_t *col = counts + (size_t)x * (bh + 1);
             for (int y = 1; y < bh; y++) col[y] += col[y - 1];
         }
-        const double need = (double)frac * (double)k;
+        const double need = pick_need(em, gain, counts, k, frac, x0, y0, bw, bh, mask, scratch);
         int mx0 = bw, my0 = bh, mx1 = -1, my1 = -1;
         for (int y = 0; y < bh && st == SAM2_OK; y++) {
             for (int x = 0; x < bw; x++) {
@@ -246,7 +285,7 @@ static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float fra
         }
     }
     rle_rows_free(&rr);
-    free(counts), free(row);
+    free(counts), free(row), free(mask), free(scratch);
     return st;
 }
 
@@ -344,7 +383,14 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
         return SAM2_FAIL(SAM2_ERR_PARAM, "consensus: the pool is %dx%d, the masks are %dx%d (another image?)",
                          pool->width, pool->height, res->width, res->height);
     outline_test outline;
-    SAM2_TRY(outline_test_open(img, cp->min_edge, pool->width, pool->height, &outline));
+    SAM2_TRY(outline_test_open(img, cp->min_edge, cp->pick_level != SAM2_PICK_LEVEL_OFF, pool->width, pool->height,
+                               &outline));
+    /* the image picks the votes' levels: on gray images by default, where
+     * luminance is all the model sees too (on colour scenes it cost objects) */
+    const edge_map *levels = cp->pick_level == SAM2_PICK_LEVEL_ALL ||
+                                     (cp->pick_level == SAM2_PICK_LEVEL_GRAY && outline.edges.gray)
+                                 ? &outline.edges
+                                 : NULL;
     const int n = pool->n_masks, W = res->width, H = res->height, n_before = res->n_masks;
     const sam2_amg_mask *c = pool->masks;
     agree_graph g = {0};
@@ -411,7 +457,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
         for (int e = g.start[best]; e < g.start[best + 1]; e++)
             if (alive[g.nbr[e]]) members[k++] = g.nbr[e];
         sam2_amg_mask m;
-        st = vote(c, members, k, cp->vote_frac, W, H, &m);
+        st = vote(c, members, k, cp->vote_frac, levels, cp->level_gain, W, H, &m);
         if (st != SAM2_OK) break;
         double iou = 0, stab = 0;
         for (int t = 0; t < k; t++) {

@@ -165,7 +165,7 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
     outline_test outline; /* as consensus's */
-    SAM2_TRY(outline_test_open(img, g->min_edge, w, h, &outline));
+    SAM2_TRY(outline_test_open(img, g->min_edge, 0, w, h, &outline));
     uint8_t *covered = calloc(np, 1);
     gap_region *regions = malloc(sizeof *regions * (size_t)g->max_points);
     if (!covered || !regions) {

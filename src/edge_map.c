@@ -39,8 +39,11 @@ static float median_of(float *v, size_t n) {
     return 0.5f * (lo + hi);
 }
 
-static void luminance(const sam2_image *img, float *lum) {
+/* Fills lum; returns 1 when the image is gray (one colour channel, or
+ * three equal ones). */
+static int luminance(const sam2_image *img, float *lum) {
     const int w = img->width, h = img->height, c = img->channels, wide = img->bit_depth == 16;
+    int gray = 1;
     for (int y = 0; y < h; y++) {
         const uint8_t *row = (const uint8_t *)img->data + (size_t)y * img->stride;
         for (int x = 0; x < w; x++) {
@@ -50,8 +53,10 @@ static void luminance(const sam2_image *img, float *lum) {
                 s[k] = wide ? (float)((const uint16_t *)(const void *)row)[at] / 257.0f : (float)row[at];
             }
             lum[(size_t)y * w + x] = c >= 3 ? 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2] : s[0];
+            gray &= c < 3 || (s[0] == s[1] && s[1] == s[2]);
         }
     }
+    return gray;
 }
 
 enum { GAUSS_R = 5 }; /* 3 sigma and more for sigma 1.5 */
@@ -91,7 +96,7 @@ sam2_status edge_map_make(const sam2_image *img, edge_map *out) {
         free(lum), free(tmp), free(g);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the edge map of a %d x %d image", w, h);
     }
-    luminance(img, lum);
+    const int gray = luminance(img, lum);
     gaussian(lum, tmp, w, h, EDGE_SMOOTH_SIGMA);
     for (int y = 0; y < h; y++) {
         const int u = y > 0 ? y - 1 : 0, d = y < h - 1 ? y + 1 : h - 1;
@@ -109,7 +114,7 @@ sam2_status edge_map_make(const sam2_image *img, edge_map *out) {
     med = med > EDGE_MIN_MEDIAN ? med : EDGE_MIN_MEDIAN;
     for (size_t i = 0; i < n; i++) g[i] /= med;
     free(lum), free(tmp);
-    out->width = w, out->height = h, out->g = g;
+    out->width = w, out->height = h, out->g = g, out->gray = gray;
     return SAM2_OK;
 }
 
@@ -153,21 +158,30 @@ void edge_map_free(edge_map *e) {
     e->g = NULL;
 }
 
-float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch) {
+float edge_outline_median_box(const edge_map *e, const uint8_t *mask, int x0, int y0, int bw, int bh, float *scratch) {
     const int w = e->width, h = e->height;
     size_t n = 0;
-    for (int y = 1; y < h - 1; y++)
-        for (int x = 1; x < w - 1; x++) {
-            const size_t i = (size_t)y * w + x;
-            if (mask[i] && (!mask[i - 1] || !mask[i + 1] || !mask[i - w] || !mask[i + w])) scratch[n++] = e->g[i];
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            const int gx = x0 + x, gy = y0 + y;
+            const uint8_t *m = mask + (size_t)y * bw + x;
+            if (!*m || gx <= 0 || gy <= 0 || gx >= w - 1 || gy >= h - 1) continue;
+            /* a neighbour outside the box is outside the mask */
+            if (x == 0 || y == 0 || x == bw - 1 || y == bh - 1 || !m[-1] || !m[1] || !m[-bw] || !m[bw])
+                scratch[n++] = e->g[(size_t)gy * w + gx];
         }
     return n ? median_of(scratch, n) : 0.0f;
 }
 
-sam2_status outline_test_open(const sam2_image *img, float min_edge, int width, int height, outline_test *t) {
+float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch) {
+    return edge_outline_median_box(e, mask, 0, 0, e->width, e->height, scratch);
+}
+
+sam2_status outline_test_open(const sam2_image *img, float min_edge, int keep_map, int width, int height,
+                              outline_test *t) {
     memset(t, 0, sizeof *t);
     t->min_edge = min_edge;
-    if (!img || !(min_edge > 0)) return SAM2_OK;
+    if (!img || (!(min_edge > 0) && !keep_map)) return SAM2_OK;
     if (img->width != width || img->height != height)
         return SAM2_FAIL(SAM2_ERR_PARAM, "the outline test's image is %dx%d, the masks %dx%d", img->width, img->height,
                          width, height);
@@ -182,12 +196,12 @@ sam2_status outline_test_open(const sam2_image *img, float min_edge, int width, 
 }
 
 int outline_test_passes(outline_test *t, const uint8_t *mask) {
-    return !t->edges.g || edge_outline_median(&t->edges, mask, t->scratch) >= t->min_edge;
+    return !t->edges.g || !(t->min_edge > 0) || edge_outline_median(&t->edges, mask, t->scratch) >= t->min_edge;
 }
 
 sam2_status outline_test_passes_rle(outline_test *t, const int64_t *counts, int n_counts, int *pass) {
     *pass = 1;
-    if (!t->edges.g) return SAM2_OK;
+    if (!t->edges.g || !(t->min_edge > 0)) return SAM2_OK;
     SAM2_TRY(sam2_rle_decode(counts, n_counts, t->edges.height, t->edges.width, t->bits));
     *pass = outline_test_passes(t, t->bits);
     return SAM2_OK;

@@ -16,6 +16,7 @@
 typedef struct edge_map {
     int width, height;
     float *g; /* (height, width) row-major: gradient magnitude / the image's median */
+    int gray; /* 1: the image is gray (one colour channel, or three equal ones) */
 } edge_map;
 
 /* The least median gradient divided by: perfectly flat images would divide
@@ -46,6 +47,11 @@ sam2_status image_noise_sigma(const sam2_image *img, float *sigma);
  * width * height floats. */
 float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch);
 
+/* The same for a mask inside a box of the image: mask is (bh, bw)
+ * row-major with its origin at (x0, y0), and every pixel outside the box is
+ * outside the mask. scratch holds bw * bh floats. */
+float edge_outline_median_box(const edge_map *e, const uint8_t *mask, int x0, int y0, int bw, int bh, float *scratch);
+
 /* The outline test of the masks --robust adds: an image's edge map and
  * the scratch to measure masks with. */
 typedef struct outline_test {
@@ -56,8 +62,10 @@ typedef struct outline_test {
 } outline_test;
 
 /* Prepares the test of min_edge on img (the size of the masks to come:
- * width x height, else an error). img NULL or min_edge 0: no test. */
-sam2_status outline_test_open(const sam2_image *img, float min_edge, int width, int height, outline_test *t);
+ * width x height, else an error). img NULL or min_edge 0: no test, and
+ * no edge map unless keep_map asks for it (to measure outlines with). */
+sam2_status outline_test_open(const sam2_image *img, float min_edge, int keep_map, int width, int height,
+                              outline_test *t);
 
 /* 1 when the (height, width) row-major mask passes (always without a test). */
 int outline_test_passes(outline_test *t, const uint8_t *mask);

@@ -1,8 +1,8 @@
 /* test_amg_consensus.c - the consensus step on small synthetic pools: the
  * pixel vote of agreeing candidates, the support threshold, parts inside a
  * chosen mask set aside, masks already in the result respected, votes
- * inside them added only when the model's clicks keep them apart, bad
- * parameters refused; the RLE intersection it is built on; and, on the demo
+ * inside them added only when the model's clicks keep them apart, the
+ * vote's level picked by the image's edges, bad parameters refused; the RLE intersection it is built on; and, on the demo
  * model, the cell clicks and the answers of the mirrored and flipped image
  * and of another image of the same size that add to the pool. */
 #include <math.h>
@@ -351,6 +351,68 @@ static void check_outline_gate(const sam2_amg_result *pool) {
     CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "min_edge NaN accepted");
 }
 
+/* The vote's level follows the image (on a 64 x 64 image with a square S
+ * 32 px wide, 40 levels brighter than the background): five clicks answer
+ * S, five S grown by 2 px (IoU 0.79, so all ten agree). S's rim of the
+ * larger answers has half of the votes: in at vote_frac 0.4, out at 0.6.
+ * Picking the level, the vote is S, whose outline lies on the step; with
+ * SAM2_PICK_LEVEL_OFF, a gain the step does not reach, or no image, it is
+ * the larger square; on a colour copy of the image only
+ * SAM2_PICK_LEVEL_ALL picks. Returns the vote's area (-1: not one vote). */
+enum { LW = 64 };
+static int64_t level_vote(int pick_level, float gain, int image, float min_edge) { /* image: 0 none, 1 gray, 2 colour */
+    uint8_t px[LW * LW], rgb[LW * LW * 3], s[LW * LW], b[LW * LW];
+    memset(px, 100, sizeof px), memset(s, 0, sizeof s), memset(b, 0, sizeof b);
+    for (int y = 16; y < 48; y++)
+        for (int x = 16; x < 48; x++) px[y * LW + x] = 140, s[y * LW + x] = 1;
+    for (int y = 14; y < 50; y++)
+        for (int x = 14; x < 50; x++) b[y * LW + x] = 1;
+    for (int i = 0; i < LW * LW; i++) rgb[3 * i] = px[i], rgb[3 * i + 1] = (uint8_t)(px[i] - 20), rgb[3 * i + 2] = 90;
+    sam2_amg_result pool = {0};
+    pool.width = pool.height = LW;
+    pool.masks = calloc(10, sizeof *pool.masks);
+    for (int k = 0; k < 10; k++) pool.masks[pool.n_masks++] = test_mask_record(k < 5 ? s : b, LW, LW, 0.5f, 0.5f, 2.0f + (float)k);
+    sam2_amg_result res = {0};
+    res.width = res.height = LW;
+    sam2_consensus_params cp = sam2_consensus_default_params();
+    cp.min_support = 4, cp.pick_level = pick_level, cp.level_gain = gain, cp.min_edge = min_edge;
+    const sam2_image gray = {LW, LW, LW, 1, 8, px}, colour = {LW, LW, 3 * LW, 3, 8, rgb};
+    CHECK_OK(sam2_amg_consensus(&pool, image == 1 ? &gray : image == 2 ? &colour : NULL, &cp, &res));
+    const int64_t area = res.n_masks == 1 ? res.masks[0].area : -1;
+    for (int k = 0; k < pool.n_masks; k++) free(pool.masks[k].counts);
+    for (int k = 0; k < res.n_masks; k++) free(res.masks[k].counts);
+    free(pool.masks), free(res.masks);
+    return area;
+}
+
+static void test_vote_level(void) {
+    const sam2_consensus_params d = sam2_consensus_default_params();
+    CHECK(d.pick_level == SAM2_PICK_LEVEL_GRAY && d.level_gain == 0.25f, "level defaults %d %g", d.pick_level,
+          (double)d.level_gain);
+    const int gray = SAM2_PICK_LEVEL_GRAY, all = SAM2_PICK_LEVEL_ALL, off = SAM2_PICK_LEVEL_OFF;
+    const int64_t S = 32 * 32, B = 36 * 36;
+    int64_t a;
+    CHECK((a = level_vote(gray, 0.25f, 1, 1.5f)) == S, "picking the level: area %lld, want S (1024)", (long long)a);
+    CHECK((a = level_vote(gray, 0.25f, 1, 0.0f)) == S, "picking without the outline test: area %lld, want S",
+          (long long)a);
+    CHECK((a = level_vote(all, 0.25f, 1, 1.5f)) == S, "all images, a gray one: area %lld, want S", (long long)a);
+    CHECK((a = level_vote(off, 0.25f, 1, 1.5f)) == B, "off: area %lld, want the larger square (1296)", (long long)a);
+    CHECK((a = level_vote(gray, 50.0f, 1, 1.5f)) == B, "gain 50: area %lld, want the larger square", (long long)a);
+    CHECK((a = level_vote(gray, 0.25f, 0, 1.5f)) == B, "no image: area %lld, want the larger square", (long long)a);
+    CHECK((a = level_vote(gray, 0.25f, 2, 1.5f)) == B, "gray images only, a colour one: area %lld, want the larger square",
+          (long long)a);
+    CHECK((a = level_vote(all, 0.25f, 2, 1.5f)) == S, "all images, a colour one: area %lld, want S", (long long)a);
+    sam2_consensus_params cp = d;
+    cp.pick_level = 3;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "pick_level"),
+          "pick_level 3 accepted");
+    cp = d, cp.level_gain = -0.1f;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM && strstr(sam2_last_error(), "level_gain"),
+          "level_gain -0.1 accepted");
+    cp.level_gain = NAN;
+    CHECK(sam2_consensus_params_check(&cp) == SAM2_ERR_PARAM, "level_gain NaN accepted");
+}
+
 /* The defaults with one field set to a bad value are refused, the message
  * naming the field (name NULL: any message). */
 static void check_refused(const sam2_consensus_params *cp, const char *name, const char *what) {
@@ -367,6 +429,7 @@ static void check_refused(const sam2_consensus_params *cp, const char *name, con
 int main(void) {
     test_intersection();
     test_inner_votes();
+    test_vote_level();
     check_cell_clicks();
     check_view(VIEW_MIRROR);
     check_view(VIEW_FLIP);

@@ -1,8 +1,10 @@
 /* test_edge_map.c - the edge map and the outline median that gate consensus
  * votes: an outline along a step scores far above one across a flat or
  * noisy region, the image's border is no outline, gray, RGB and 16-bit
- * copies of one image give one map, the median of an even count is the
- * mean of the middle two, and bad images are refused. */
+ * copies of one image give one map (and are gray, a colour image not),
+ * the median of an even count is the mean of the middle two, a mask given
+ * inside a box scores as the same mask over the whole image, and bad
+ * images are refused. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +93,12 @@ int main(void) {
         worst = b > worst ? b : -b > worst ? -b : worst;
     }
     CHECK(ec.g && ew.g && worst < 1e-3f, "gray, RGB and 16-bit maps differ by %g", (double)worst);
+    CHECK(e.gray && ec.gray && ew.gray, "a gray image not called gray: %d %d %d", e.gray, ec.gray, ew.gray);
     edge_map_free(&ec), edge_map_free(&ew);
+    rgb[3 * (W * H / 2) + 2] ^= 1; /* one pixel's blue: a colour image */
+    CHECK_OK(edge_map_make(&color, &ec));
+    CHECK(ec.g && !ec.gray, "a colour image called gray");
+    edge_map_free(&ec);
 
     /* a flat image: every outline 0, no division by zero */
     memset(px, 7, sizeof px);
@@ -111,6 +118,32 @@ int main(void) {
         for (int x = 20; x <= 22; x++) e.g[y * W + x] = (x == 21 && y == 21) ? 100.0f : vals[k++];
     const float med = outline(&e, m);
     CHECK(med > 4.99f && med < 5.01f, "median of 8 values %.3f, want 5", (double)med);
+    edge_map_free(&e);
+
+    /* a mask given inside a box scores as the whole-image mask: pixels
+     * beyond the box are outside it, the image's border is no outline */
+    scene(px);
+    CHECK_OK(edge_map_make(&gray, &e));
+    const int boxes[3][4] = {{12, 10, 16, 16}, {10, 8, 20, 20}, {0, 0, 30, 28}}; /* x0, y0, w, h */
+    float *scratch = malloc(sizeof(float) * W * H);
+    uint8_t sub[W * H];
+    for (int b = 0; e.g && b < 3; b++) {
+        const int x0 = boxes[b][0], y0 = boxes[b][1], bw = boxes[b][2], bh = boxes[b][3];
+        memset(m, 0, sizeof m);
+        rect(m, 12, 10, 27, 25);
+        if (b == 2) rect(m, 0, 0, 5, 5); /* touches the border */
+        for (int y = 0; y < bh; y++)
+            for (int x = 0; x < bw; x++) sub[y * bw + x] = m[(y0 + y) * W + x0 + x];
+        const float whole = outline(&e, m), boxed = edge_outline_median_box(&e, sub, x0, y0, bw, bh, scratch);
+        CHECK(whole == boxed, "box %d: the boxed mask's outline %.3f, the whole mask's %.3f", b, (double)boxed,
+              (double)whole);
+    }
+    /* a box that cuts the square: the cut is outline, across the square */
+    for (int y = 0; y < 12; y++)
+        for (int x = 0; x < 14; x++) sub[y * 14 + x] = m[(8 + y) * W + 8 + x];
+    const float cut = e.g ? edge_outline_median_box(&e, sub, 8, 8, 14, 12, scratch) : 0;
+    CHECK(cut < outline(&e, m), "a mask cut by its box scores %.2f, not below the whole square", (double)cut);
+    free(scratch);
     edge_map_free(&e);
 
     /* bad images */

@@ -21,6 +21,14 @@ void robust_args_init(robust_args *r) {
     r->max_side = 1024;
 }
 
+static const char *const pick_level_names[] = {"off", "gray", "all"}; /* by SAM2_PICK_LEVEL_* */
+
+static int parse_pick_level(const char *v, int *out) {
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(v, pick_level_names[k])) return *out = k, 1;
+    return 0;
+}
+
 /* --consensus and --consensus-*: 1 consumed, -1 error, 0 not one of them. */
 static int consensus_option(robust_args *r, const char *cmd, const char *o, const char *v, int *i) {
     if (strncmp(o, "--consensus", 11)) return 0;
@@ -33,6 +41,8 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-min-edge")) ok = cli_parse_float(v, &f), r->cp.min_edge = f;
     else if (!strcmp(o, "--consensus-agree-iou")) ok = cli_parse_float(v, &f), r->cp.agree_iou = f;
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
+    else if (!strcmp(o, "--consensus-pick-level")) ok = parse_pick_level(v, &r->cp.pick_level);
+    else if (!strcmp(o, "--consensus-level-gain")) ok = cli_parse_float(v, &f), r->cp.level_gain = f;
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
     else if (!strcmp(o, "--consensus-inner-support")) ok = cli_parse_int(v, &r->cp.inner_support);
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
@@ -174,6 +184,15 @@ void robust_args_print_help(void) {
            "                                    none from an embedding)\n"
            "  --consensus-agree-iou F           mask IoU at which two candidates agree (%g)\n"
            "  --consensus-vote-frac F           share of the voters that must cover a pixel (%g)\n"
+           "  --consensus-pick-level off|gray|all\n"
+           "                                    on these images the vote's boundary follows the image:\n"
+           "                                    of the masks that 20, 30, ..., 70 %% of the voters cover,\n"
+           "                                    the one whose outline follows its edges best (as\n"
+           "                                    --consensus-min-edge measures) replaces the\n"
+           "                                    --consensus-vote-frac one when it does so\n"
+           "                                    1 + --consensus-level-gain times better (%s; none from\n"
+           "                                    an embedding)\n"
+           "  --consensus-level-gain F          (%g)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
            "  --consensus-inner-support N       also add a vote inside a kept mask or an earlier vote when\n"
            "                                    this many clicks agree on it and fewer than half of them\n"
@@ -217,7 +236,8 @@ void robust_args_print_help(void) {
            "                                    --consensus-min-edge (%g; 0: no test)\n"
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
-           c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac, (double)c.absorb_frac,
+           c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac,
+           pick_level_names[c.pick_level], (double)c.level_gain, (double)c.absorb_frac,
            c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", c.flip ? "true" : "false",
            c.denoised ? "true" : "false", c.denoised_min_support, c.denoised_inner_support,
            (double)g.min_region_frac,
@@ -378,6 +398,8 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "min_stability", r->cp.min_stability);
         cJSON_AddNumberToObject(c, "min_edge", r->cp.min_edge);
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
+        cJSON_AddStringToObject(c, "pick_level", pick_level_names[r->cp.pick_level]);
+        cJSON_AddNumberToObject(c, "level_gain", r->cp.level_gain);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
         cJSON_AddNumberToObject(c, "inner_support", r->cp.inner_support);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);

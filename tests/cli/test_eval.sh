@@ -312,6 +312,35 @@ for m in s["masks"]:
 assert [m["segmentation"] for m in s["masks"]] != [m["segmentation"] for m in f["masks"]]
 assert z["masks"] == f["masks"], "an image within max_side changed"
 PY
+  # on a gray image the vote's level follows the image's edges unless asked
+  # not to: only consensus votes change, the settings say which ran; on a
+  # colour scene only "all" changes them
+  expect_ok "votes at vote_frac" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --consensus-pick-level off \
+    --json "$TMP/rl.json" --output-mode coco_rle -o "$TMP/rlo"
+  python3 - "$TMP/rf.json" "$TMP/rl.json" <<'PY' && ok || bad "--consensus-pick-level"
+import json, sys
+f, l = (json.load(open(p)) for p in sys.argv[1:3])
+assert f["robust"]["consensus"]["pick_level"] == "gray" and f["robust"]["consensus"]["level_gain"] == 0.25
+assert l["robust"]["consensus"]["pick_level"] == "off"
+grid = lambda j: [m["segmentation"] for m in j["masks"] if "source" not in m]
+assert grid(f) == grid(l) and grid(f), "the generator's own masks changed"
+assert [m["segmentation"] for m in f["masks"]] != [m["segmentation"] for m in l["masks"]], "no vote changed"
+PY
+  for lv in gray all; do
+    expect_ok "colour scene, pick level $lv" "$SAM2" auto "$SD/images/dev_005.png" "${S[@]}" --robust \
+      --consensus-pick-level $lv --json "$TMP/pc_$lv.json" --output-mode coco_rle -o "$TMP/pco_$lv"
+  done
+  expect_ok "colour scene, pick level off" "$SAM2" auto "$SD/images/dev_005.png" "${S[@]}" --robust \
+    --consensus-pick-level off --json "$TMP/pc_off.json" --output-mode coco_rle -o "$TMP/pco_off"
+  python3 - "$TMP/pc_off.json" "$TMP/pc_gray.json" "$TMP/pc_all.json" <<'PY' && ok || bad "pick level on a colour scene"
+import json, sys
+off, gray, every = ([m["segmentation"] for m in json.load(open(p))["masks"]] for p in sys.argv[1:4])
+assert gray == off, "gray picked levels on a colour scene"
+assert every != off, "all picked no level on a colour scene"
+PY
+  expect_fail "bad level gain" "level_gain" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --consensus-level-gain -1
+  expect_fail "bad pick level" "consensus-pick-level" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --consensus-pick-level true
   expect_fail "bad max side" "robust-max-side" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --robust-max-side -5
   expect_fail "bad gap-fill value" "gap-fill-rounds" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" --gap-fill-rounds 99
   # filters
