@@ -213,10 +213,12 @@ static const float vote_levels[] = {0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
  * image's edges best, when it does so by the factor 1 + gain over frac's.
  * The answers that agree on an object differ mostly at its boundary, and
  * the image shows where that boundary is. counts: the box's cover counts
- * as in vote; mask and scratch hold bw * bh. */
+ * as in vote; mask and scratch hold bw * bh. *outline: the chosen mask's
+ * outline median (-1 without an edge map). */
 static double pick_need(const edge_map *em, float gain, const int32_t *counts, int k, float frac, int x0, int y0,
-                        int bw, int bh, uint8_t *mask, float *scratch) {
+                        int bw, int bh, uint8_t *mask, float *scratch, float *outline) {
     double need = (double)frac * (double)k;
+    *outline = -1;
     if (!em || !em->g) return need;
     float best = -1;
     double best_need = need;
@@ -226,17 +228,19 @@ static double pick_need(const edge_map *em, float gain, const int32_t *counts, i
         for (int y = 0; y < bh; y++)
             for (int x = 0; x < bw; x++) mask[(size_t)y * bw + x] = (double)counts[(size_t)x * (bh + 1) + y] >= nd;
         const float v = edge_outline_median_box(em, mask, x0, y0, bw, bh, scratch);
-        if (q < 0) best = v * (1.0f + gain);
-        else if (v > best) best = v, best_need = nd;
+        if (q < 0) best = v * (1.0f + gain), *outline = v;
+        else if (v > best) best = v, best_need = nd, *outline = v;
     }
     return best_need;
 }
 
 /* The vote of the candidates idx[0..k) as a new record m (RLE over the whole
  * image, area and box; the caller fills the scores); with em (an edge map
- * of the image), its level picked as pick_need does. */
+ * of the image), its level picked as pick_need does, and *outline its
+ * outline median (else -1). */
 static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float frac, const edge_map *em, float gain,
-                        int W, int H, sam2_amg_mask *m) {
+                        int W, int H, sam2_amg_mask *m, float *outline) {
+    *outline = -1;
     int x0 = W, y0 = H, x1 = -1, y1 = -1;
     for (int t = 0; t < k; t++) {
         const float *b = c[idx[t]].bbox;
@@ -264,7 +268,7 @@ static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float fra
             int32_t *col = counts + (size_t)x * (bh + 1);
             for (int y = 1; y < bh; y++) col[y] += col[y - 1];
         }
-        const double need = pick_need(em, gain, counts, k, frac, x0, y0, bw, bh, mask, scratch);
+        const double need = pick_need(em, gain, counts, k, frac, x0, y0, bw, bh, mask, scratch, outline);
         int mx0 = bw, my0 = bh, mx1 = -1, my1 = -1;
         for (int y = 0; y < bh && st == SAM2_OK; y++) {
             for (int x = 0; x < bw; x++) {
@@ -457,7 +461,8 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
         for (int e = g.start[best]; e < g.start[best + 1]; e++)
             if (alive[g.nbr[e]]) members[k++] = g.nbr[e];
         sam2_amg_mask m;
-        st = vote(c, members, k, cp->vote_frac, levels, cp->level_gain, W, H, &m);
+        float edge = -1; /* the vote's outline median, when picking its level measured it */
+        st = vote(c, members, k, cp->vote_frac, levels, cp->level_gain, W, H, &m, &edge);
         if (st != SAM2_OK) break;
         double iou = 0, stab = 0;
         for (int t = 0; t < k; t++) {
@@ -469,7 +474,8 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
             continue;
         }
         int ends = 1; /* the clicks agree on a region, but does the image end there? */
-        st = outline_test_passes_rle(&outline, m.counts, m.n_counts, &ends);
+        if (edge >= 0) ends = outline_test_accepts(&outline, edge);
+        else st = outline_test_passes_rle(&outline, m.counts, m.n_counts, &ends);
         if (st != SAM2_OK || !ends) {
             free(m.counts);
             continue;

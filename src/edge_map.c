@@ -195,8 +195,12 @@ sam2_status outline_test_open(const sam2_image *img, float min_edge, int keep_ma
     return SAM2_OK;
 }
 
+int outline_test_accepts(const outline_test *t, float median) {
+    return !t->edges.g || !(t->min_edge > 0) || median >= t->min_edge;
+}
+
 int outline_test_passes(outline_test *t, const uint8_t *mask) {
-    return !t->edges.g || !(t->min_edge > 0) || edge_outline_median(&t->edges, mask, t->scratch) >= t->min_edge;
+    return !t->edges.g || !(t->min_edge > 0) || outline_test_accepts(t, edge_outline_median(&t->edges, mask, t->scratch));
 }
 
 sam2_status outline_test_passes_rle(outline_test *t, const int64_t *counts, int n_counts, int *pass) {

@@ -67,6 +67,10 @@ typedef struct outline_test {
 sam2_status outline_test_open(const sam2_image *img, float min_edge, int keep_map, int width, int height,
                               outline_test *t);
 
+/* 1 when a mask whose outline median is median passes (always without a
+ * test): for a median already measured. */
+int outline_test_accepts(const outline_test *t, float median);
+
 /* 1 when the (height, width) row-major mask passes (always without a test). */
 int outline_test_passes(outline_test *t, const uint8_t *mask);
 
