@@ -195,17 +195,22 @@ sam2_status outline_test_open(const sam2_image *img, float min_edge, int keep_ma
     return SAM2_OK;
 }
 
+/* 1 when t tests nothing (no image, or min_edge 0 with the map kept). */
+static int outline_test_off(const outline_test *t) {
+    return !t->edges.g || !(t->min_edge > 0);
+}
+
 int outline_test_accepts(const outline_test *t, float median) {
-    return !t->edges.g || !(t->min_edge > 0) || median >= t->min_edge;
+    return outline_test_off(t) || median >= t->min_edge;
 }
 
 int outline_test_passes(outline_test *t, const uint8_t *mask) {
-    return !t->edges.g || !(t->min_edge > 0) || outline_test_accepts(t, edge_outline_median(&t->edges, mask, t->scratch));
+    return outline_test_off(t) || edge_outline_median(&t->edges, mask, t->scratch) >= t->min_edge;
 }
 
 sam2_status outline_test_passes_rle(outline_test *t, const int64_t *counts, int n_counts, int *pass) {
     *pass = 1;
-    if (!t->edges.g || !(t->min_edge > 0)) return SAM2_OK;
+    if (outline_test_off(t)) return SAM2_OK;
     SAM2_TRY(sam2_rle_decode(counts, n_counts, t->edges.height, t->edges.width, t->bits));
     *pass = outline_test_passes(t, t->bits);
     return SAM2_OK;
