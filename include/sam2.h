@@ -350,6 +350,8 @@ typedef struct sam2_amg_mask {
     float stability_score;
     float crop_box[4];       /* x, y, w, h */
     sam2_mask_source source;
+    float picked_level;      /* 0, or the share of agreeing answers whose cover the image picked as
+                                this mask's boundary (consensus votes, sam2_amg_pick_levels) */
 } sam2_amg_mask;
 
 /* How the generator's filters thinned the grid's candidates, over the crops
@@ -485,6 +487,8 @@ typedef struct sam2_consensus_params {
                                     SAM2_PICK_LEVEL_ALL: on every image; SAM2_PICK_LEVEL_OFF:
                                     vote_frac. Without an image, vote_frac */
     float level_gain;            /* 0.25 */
+    int pick_masks;              /* 1: sam2_amg_pick_levels picks the levels of the other masks
+                                    too (on the images pick_level names); 0: it changes nothing */
 } sam2_consensus_params;
 
 sam2_consensus_params sam2_consensus_default_params(void);
@@ -525,6 +529,24 @@ sam2_status sam2_amg_pool_add_image(sam2_ctx *ctx, const sam2_image *img, const 
  * no such test. */
 sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *img, const sam2_consensus_params *cp,
                                sam2_amg_result *res);
+
+/* Level picking, beyond the official generator: a consensus vote's
+ * boundary is picked by the image among its voters' (pick_level); this
+ * does the same for the other masks of res (the grid's, gap filling's,
+ * merging's; not consensus votes) on the images cp->pick_level names. The
+ * answers of pool (as for sam2_amg_consensus) that agree with a mask
+ * (IoU at least cp->agree_iou) vote as a consensus vote's voters do; when
+ * they come from at least cp->min_support distinct clicks and the outline
+ * of the mask that 20, 30, ..., 70 % of them cover follows img's edges at
+ * least 1 + cp->level_gain times better than the mask's own (the median
+ * edge ratio along it, as cp->min_edge measures), that mask replaces it:
+ * area and box change, picked_level says which share; scores, click,
+ * crop box and source stay. Run it after the steps that add or merge
+ * masks, so that they see the masks as the model gave them. Nothing
+ * changes without img, with pick_masks 0, with pick_level
+ * SAM2_PICK_LEVEL_OFF or on a colour image under SAM2_PICK_LEVEL_GRAY. */
+sam2_status sam2_amg_pick_levels(const sam2_amg_result *pool, const sam2_image *img, const sam2_consensus_params *cp,
+                                 sam2_amg_result *res);
 
 /* Gap filling, beyond the official generator: regions no mask covers that
  * are at least min_region_frac of the image get one click each at their

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amg_agree.h"
+#include "amg_vote.h"
 #include "edge_map.h"
 #include "error.h"
 #include "rle.h"
@@ -36,6 +38,7 @@ sam2_consensus_params sam2_consensus_default_params(void) {
     c.denoised_inner_support = 38;
     c.pick_level = SAM2_PICK_LEVEL_GRAY;
     c.level_gain = 0.25f;
+    c.pick_masks = 1;
     return c;
 }
 
@@ -58,56 +61,20 @@ sam2_status sam2_consensus_params_check(const sam2_consensus_params *c) {
     SAM2_TRY(sam2_check_range("consensus", "denoised_inner_support", c->denoised_inner_support, 0, 1000000));
     SAM2_TRY(sam2_check_range("consensus", "pick_level", c->pick_level, SAM2_PICK_LEVEL_OFF, SAM2_PICK_LEVEL_ALL));
     SAM2_TRY(sam2_check_range("consensus", "level_gain", c->level_gain, 0, 100));
+    SAM2_TRY(sam2_check_range("consensus", "pick_masks", c->pick_masks, 0, 1));
     return SAM2_OK;
-}
-
-/* Inclusive pixel boxes overlap area (0 when apart); boxes are x, y, w, h
- * with w = x1 - x0 as in the records. */
-static int64_t box_overlap(const float *a, const float *b) {
-    const int ax0 = (int)a[0], ay0 = (int)a[1], ax1 = (int)(a[0] + a[2]), ay1 = (int)(a[1] + a[3]);
-    const int bx0 = (int)b[0], by0 = (int)b[1], bx1 = (int)(b[0] + b[2]), by1 = (int)(b[1] + b[3]);
-    const int ix = (ax1 < bx1 ? ax1 : bx1) - (ax0 > bx0 ? ax0 : bx0) + 1;
-    const int iy = (ay1 < by1 ? ay1 : by1) - (ay0 > by0 ? ay0 : by0) + 1;
-    return ix > 0 && iy > 0 ? (int64_t)ix * iy : 0;
-}
-
-/* The pixels two masks share: from their bits when both have them, else
- * by walking their RLEs. */
-static int64_t overlap(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_bits *ba, const rle_bits *bb) {
-    if (ba->w && bb->w) return rle_bits_intersection(ba, bb);
-    return rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts);
-}
-
-/* 1 when two records of the same (H, W) image have mask IoU at least agree:
- * bounds from the areas, the boxes and the sketches decide most pairs, the
- * RLEs the rest. */
-static int agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,
-                    const rle_bits *ba, const rle_bits *bb, double agree, int H, int W) {
-    const int64_t lo = a->area < b->area ? a->area : b->area, hi = a->area < b->area ? b->area : a->area;
-    if (hi == 0 || (double)lo < agree * (double)hi) return 0;
-    /* IoU >= agree exactly when the intersection reaches need */
-    const double need = agree / (1.0 + agree) * (double)(a->area + b->area);
-    int64_t bound = box_overlap(a->bbox, b->bbox);
-    if (bound > lo) bound = lo;
-    /* the bounds decide only away from the threshold (by far more than
-     * rounding); the exact test is the IoU itself */
-    if ((double)bound < need * (1.0 - 1e-9)) return 0;
-    if ((double)rle_sketch_bound(sa, sb) < need * (1.0 - 1e-9)) return 0;
-    if ((double)rle_sketch_lower(sa, sb, H, W) >= need * (1.0 + 1e-9)) return 1;
-    const int64_t inter = overlap(a, b, ba, bb);
-    return (double)inter / (double)(a->area + b->area - inter) >= agree;
 }
 
 /* 1 when candidate c agrees with mask m or lies mostly inside it (sc, sm:
  * their sketches, which rule most pairs out without the exact overlap). */
 static int covered_by(const sam2_amg_mask *c, const sam2_amg_mask *m, const rle_sketch *sc, const rle_sketch *sm,
                       const rle_bits *bc, const rle_bits *bm, const sam2_consensus_params *cp) {
-    if (c->area == 0 || !box_overlap(c->bbox, m->bbox)) return 0;
+    if (c->area == 0 || !amg_box_overlap(c->bbox, m->bbox)) return 0;
     const int64_t bound = rle_sketch_bound(sc, sm);
     if ((double)bound < (double)cp->absorb_frac * (double)c->area &&
         (double)bound < (double)cp->agree_iou * (double)(c->area + m->area - bound))
         return 0;
-    const int64_t inter = overlap(c, m, bc, bm);
+    const int64_t inter = amg_overlap(c, m, bc, bm);
     if ((double)inter >= (double)cp->absorb_frac * (double)c->area) return 1;
     return (double)inter >= (double)cp->agree_iou * (double)(c->area + m->area - inter);
 }
@@ -149,7 +116,7 @@ static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, con
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n && !failed; j++)
-            if (agreeing(&c[i], &c[j], &sk[i], &sk[j], &bits[i], &bits[j], agree, H, W) && !row_push(&rows[i], j)) failed = 1;
+            if (amg_agreeing(&c[i], &c[j], &sk[i], &sk[j], &bits[i], &bits[j], agree, H, W) && !row_push(&rows[i], j)) failed = 1;
     int64_t ne = 0;
     for (int i = 0; i < n; i++) {
         ne += rows[i].n;
@@ -179,120 +146,6 @@ static sam2_status graph_build(const sam2_amg_mask *c, const rle_sketch *sk, con
     return st;
 }
 
-/* Adds one vote to every pixel of a column-major RLE over an image of height
- * H inside the box (origin x0, y0, size bw x bh), as differences: +1 where a
- * run enters a column of d (bw, bh + 1), -1 where it leaves, so a mask costs
- * its runs, not its pixels (prefix sums down each column give the counts). */
-static void add_votes(const sam2_amg_mask *m, int H, int x0, int y0, int bw, int bh, int32_t *d) {
-    int64_t p = 0;
-    for (int i = 0; i < m->n_counts; i++) {
-        const int64_t e = p + m->counts[i];
-        if (i & 1)
-            for (int64_t s = p; s < e;) {
-                const int x = (int)(s / H), y = (int)(s % H);
-                const int64_t col_end = (int64_t)(x + 1) * H, run = (e < col_end ? e : col_end) - s;
-                if (x >= x0 && x < x0 + bw) {
-                    int a = y - y0, b = y + (int)run - y0;
-                    a = a < 0 ? 0 : a, b = b > bh ? bh : b;
-                    if (a < b) {
-                        int32_t *col = d + (size_t)(x - x0) * (bh + 1);
-                        col[a]++, col[b]--;
-                    }
-                }
-                s += run;
-            }
-        p = e;
-    }
-}
-
-/* The shares of the voters whose masks pick_level compares with vote_frac's. */
-static const float vote_levels[] = {0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
-
-/* The voters a pixel of the vote needs: frac of the k voters, or with an
- * edge map the level of vote_levels whose mask's outline follows the
- * image's edges best, when it does so by the factor 1 + gain over frac's.
- * The answers that agree on an object differ mostly at its boundary, and
- * the image shows where that boundary is. counts: the box's cover counts
- * as in vote; mask and scratch hold bw * bh. *outline: the chosen mask's
- * outline median (-1 without an edge map). */
-static double pick_need(const edge_map *em, float gain, const int32_t *counts, int k, float frac, int x0, int y0,
-                        int bw, int bh, uint8_t *mask, float *scratch, float *outline) {
-    double need = (double)frac * (double)k;
-    *outline = -1;
-    if (!em || !em->g) return need;
-    float best = -1;
-    double best_need = need;
-    for (int q = -1; q < (int)(sizeof vote_levels / sizeof *vote_levels); q++) {
-        const double nd = q < 0 ? need : (double)vote_levels[q] * (double)k;
-        if (q >= 0 && nd == need) continue;
-        for (int y = 0; y < bh; y++)
-            for (int x = 0; x < bw; x++) mask[(size_t)y * bw + x] = (double)counts[(size_t)x * (bh + 1) + y] >= nd;
-        const float v = edge_outline_median_box(em, mask, x0, y0, bw, bh, scratch);
-        if (q < 0) best = v * (1.0f + gain), *outline = v;
-        else if (v > best) best = v, best_need = nd, *outline = v;
-    }
-    return best_need;
-}
-
-/* The vote of the candidates idx[0..k) as a new record m (RLE over the whole
- * image, area and box; the caller fills the scores); with em (an edge map
- * of the image), its level picked as pick_need does, and *outline its
- * outline median (else -1). */
-static sam2_status vote(const sam2_amg_mask *c, const int *idx, int k, float frac, const edge_map *em, float gain,
-                        int W, int H, sam2_amg_mask *m, float *outline) {
-    *outline = -1;
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int t = 0; t < k; t++) {
-        const float *b = c[idx[t]].bbox;
-        const int bx0 = (int)b[0], by0 = (int)b[1], bx1 = (int)(b[0] + b[2]), by1 = (int)(b[1] + b[3]);
-        x0 = bx0 < x0 ? bx0 : x0, y0 = by0 < y0 ? by0 : y0;
-        x1 = bx1 > x1 ? bx1 : x1, y1 = by1 > y1 ? by1 : y1;
-    }
-    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
-    x1 = x1 >= W ? W - 1 : x1, y1 = y1 >= H ? H - 1 : y1;
-    memset(m, 0, sizeof *m);
-    if (x1 < x0 || y1 < y0) return SAM2_OK;
-    const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-    int32_t *counts = calloc((size_t)bw * (bh + 1), sizeof(int32_t)); /* column-major, see add_votes */
-    uint8_t *row = malloc((size_t)bw);
-    uint8_t *mask = em && em->g ? malloc((size_t)bw * bh) : NULL;
-    float *scratch = mask ? malloc(sizeof(float) * (size_t)bw * bh) : NULL;
-    rle_rows rr;
-    memset(&rr, 0, sizeof rr);
-    sam2_status st = counts && row && (!em || !em->g || (mask && scratch))
-                         ? rle_rows_init(&rr, bh, bw)
-                         : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a %dx%d vote", bw, bh);
-    if (st == SAM2_OK) {
-        for (int t = 0; t < k; t++) add_votes(&c[idx[t]], H, x0, y0, bw, bh, counts);
-        for (int x = 0; x < bw; x++) {
-            int32_t *col = counts + (size_t)x * (bh + 1);
-            for (int y = 1; y < bh; y++) col[y] += col[y - 1];
-        }
-        const double need = pick_need(em, gain, counts, k, frac, x0, y0, bw, bh, mask, scratch, outline);
-        int mx0 = bw, my0 = bh, mx1 = -1, my1 = -1;
-        for (int y = 0; y < bh && st == SAM2_OK; y++) {
-            for (int x = 0; x < bw; x++) {
-                row[x] = (double)counts[(size_t)x * (bh + 1) + y] >= need;
-                if (row[x]) {
-                    mx0 = x < mx0 ? x : mx0, mx1 = x > mx1 ? x : mx1;
-                    my0 = y < my0 ? y : my0, my1 = y;
-                }
-            }
-            st = rle_rows_push(&rr, row);
-        }
-        if (st == SAM2_OK) st = rle_rows_finish(&rr, x0, y0, H, W, &m->counts, &m->n_counts);
-        if (st == SAM2_OK) {
-            m->area = rle_area(m->counts, m->n_counts);
-            if (mx1 >= 0)
-                m->bbox[0] = (float)(x0 + mx0), m->bbox[1] = (float)(y0 + my0), m->bbox[2] = (float)(mx1 - mx0),
-                m->bbox[3] = (float)(my1 - my0);
-        }
-    }
-    rle_rows_free(&rr);
-    free(counts), free(row), free(mask), free(scratch);
-    return st;
-}
-
 /* Sets candidate k aside: it no longer supports its neighbours. */
 static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support) {
     if (!alive[k]) return;
@@ -305,7 +158,7 @@ static void set_aside(int k, const agree_graph *g, uint8_t *alive, int *support)
 static int click_answers(const sam2_amg_mask *c, const int *click, const rle_sketch *sk, const rle_bits *bits, int n,
                          int cl, const sam2_amg_mask *m, const rle_sketch *sm, const rle_bits *bm, double agree, int H, int W) {
     for (int j = cl; j < n && click[j] == cl; j++)
-        if (agreeing(&c[j], m, &sk[j], sm, &bits[j], bm, agree, H, W)) return 1;
+        if (amg_agreeing(&c[j], m, &sk[j], sm, &bits[j], bm, agree, H, W)) return 1;
     return 0;
 }
 
@@ -343,8 +196,8 @@ static int separate_inside(const sam2_amg_mask *c, const int *click, const rle_s
     const sam2_amg_mask *kept = km->res->masks;
     int host = -1;
     for (int r = 0; r < km->res->n_masks && host < 0; r++)
-        if (box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &km->sk[r]) >= need &&
-            (double)overlap(m, &kept[r], bm, &km->bits[r]) >= need)
+        if (amg_box_overlap(m->bbox, kept[r].bbox) && (double)rle_sketch_bound(sm, &km->sk[r]) >= need &&
+            (double)amg_overlap(m, &kept[r], bm, &km->bits[r]) >= need)
             host = r;
     if (host < 0) return 1;
     int clicks = 0, linked = 0;
@@ -403,11 +256,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
     sam2_status st = alive && support && members ? SAM2_OK : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
     int *click = malloc(sizeof(int) * ((size_t)n + 1)), *stamp = calloc((size_t)n + 1, sizeof(int));
     if (st == SAM2_OK && (!click || !stamp)) st = SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the consensus of %d candidates", n);
-    for (int i = 0; i < n && st == SAM2_OK; i++) /* one click's answers are consecutive in the pool */
-        click[i] = i > 0 && !memcmp(c[i].point, c[i - 1].point, sizeof c[i].point) &&
-                           !memcmp(c[i].crop_box, c[i - 1].crop_box, sizeof c[i].crop_box)
-                       ? click[i - 1]
-                       : i;
+    if (st == SAM2_OK) amg_click_ids(c, n, click);
     /* sketches and bits of the pool and of the result's masks */
     rle_sketch *sk = malloc(sizeof *sk * ((size_t)n + 1));
     rle_bits *bits = calloc((size_t)n + 1, sizeof *bits);
@@ -462,7 +311,7 @@ sam2_status sam2_amg_consensus(const sam2_amg_result *pool, const sam2_image *im
             if (alive[g.nbr[e]]) members[k++] = g.nbr[e];
         sam2_amg_mask m;
         float edge = -1; /* the vote's outline median, when picking its level measured it */
-        st = vote(c, members, k, cp->vote_frac, levels, cp->level_gain, W, H, &m, &edge);
+        st = amg_vote(c, members, k, cp->vote_frac, levels, cp->level_gain, -1, W, H, &m, &edge);
         if (st != SAM2_OK) break;
         double iou = 0, stab = 0;
         for (int t = 0; t < k; t++) {

@@ -172,7 +172,7 @@ sam2_status sam2_amg_merge(sam2_ctx *ctx, const sam2_amg_params *p, const sam2_m
                     box_of(ma, w, h, m->bbox);
                     m->predicted_iou = out[side].iou[pick[side]], m->stability_score = pick_stab[side];
                     m->crop_box[0] = m->crop_box[1] = 0, m->crop_box[2] = (float)w, m->crop_box[3] = (float)h;
-                    m->source = SAM2_MASK_MERGED;
+                    m->source = SAM2_MASK_MERGED, m->picked_level = 0;
                     gone[b] = 1;
                     b = a; /* the grown mask may touch earlier ones: look again */
                 }

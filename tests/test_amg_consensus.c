@@ -526,6 +526,8 @@ int main(void) {
     REFUSED(denoised_inner_support, -1, "denoised_inner_support");
     REFUSED(zoom_layers, 4, "zoom_layers");
     REFUSED(zoom_layers, -1, NULL);
+    REFUSED(pick_masks, 2, "pick_masks");
+    REFUSED(pick_masks, -1, "pick_masks");
     cp = sam2_consensus_default_params();
     res->width = W + 1;
     CHECK(sam2_amg_consensus(pool, NULL, &cp, res) == SAM2_ERR_PARAM && res->n_masks == 1, "size mismatch accepted");

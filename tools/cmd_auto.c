@@ -1,6 +1,7 @@
 /* cmd_auto.c - `sam2 auto`: the automatic mask generator on one image, with
  * records in the official format (JSON, RLE, COCO RLE or PNG masks). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,7 @@ static cJSON *records_json(const sam2_amg_result *r, const auto_args *a, int *er
         if (m->source == SAM2_MASK_GAP_FILL) cJSON_AddStringToObject(o, "source", "gap_fill");
         if (m->source == SAM2_MASK_MERGED) cJSON_AddStringToObject(o, "source", "merged");
         if (m->source == SAM2_MASK_CONSENSUS) cJSON_AddStringToObject(o, "source", "consensus");
+        if (m->picked_level > 0) cJSON_AddNumberToObject(o, "picked_level", round(m->picked_level * 100.0) / 100.0);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;

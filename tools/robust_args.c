@@ -43,6 +43,7 @@ static int consensus_option(robust_args *r, const char *cmd, const char *o, cons
     else if (!strcmp(o, "--consensus-vote-frac")) ok = cli_parse_float(v, &f), r->cp.vote_frac = f;
     else if (!strcmp(o, "--consensus-pick-level")) ok = parse_pick_level(v, &r->cp.pick_level);
     else if (!strcmp(o, "--consensus-level-gain")) ok = cli_parse_float(v, &f), r->cp.level_gain = f;
+    else if (!strcmp(o, "--consensus-pick-masks")) ok = cli_parse_bool(v, &r->cp.pick_masks);
     else if (!strcmp(o, "--consensus-absorb-frac")) ok = cli_parse_float(v, &f), r->cp.absorb_frac = f;
     else if (!strcmp(o, "--consensus-inner-support")) ok = cli_parse_int(v, &r->cp.inner_support);
     else if (!strcmp(o, "--consensus-iou-thresh")) ok = cli_parse_float(v, &f), r->cp.pool_pred_iou_thresh = f;
@@ -193,6 +194,12 @@ void robust_args_print_help(void) {
            "                                    1 + --consensus-level-gain times better (%s; none from\n"
            "                                    an embedding)\n"
            "  --consensus-level-gain F          (%g)\n"
+           "  --consensus-pick-masks true|false the same for the other masks (the grid's, gap filling's,\n"
+           "                                    merging's), after those steps: the answers of the pool\n"
+           "                                    that agree with a mask (from --consensus-min-support\n"
+           "                                    clicks) vote, and the share whose outline follows the\n"
+           "                                    image 1 + --consensus-level-gain times better than the\n"
+           "                                    mask's own replaces it (%s)\n"
            "  --consensus-absorb-frac F         candidates this much inside a mask are set aside (%g)\n"
            "  --consensus-inner-support N       also add a vote inside a kept mask or an earlier vote when\n"
            "                                    this many clicks agree on it and fewer than half of them\n"
@@ -237,7 +244,7 @@ void robust_args_print_help(void) {
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
            "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
            c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac,
-           pick_level_names[c.pick_level], (double)c.level_gain, (double)c.absorb_frac,
+           pick_level_names[c.pick_level], (double)c.level_gain, c.pick_masks ? "true" : "false", (double)c.absorb_frac,
            c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", c.flip ? "true" : "false",
            c.denoised ? "true" : "false", c.denoised_min_support, c.denoised_inner_support,
            (double)g.min_region_frac,
@@ -334,12 +341,15 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
     }
     if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, img, &cp, *out);
-    sam2_amg_result_free(pool);
+    if (!r->consensus || !cp.pick_masks) sam2_amg_result_free(pool), pool = NULL;
     if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, img, p, &r->gap, *out);
     sam2_merge_params mp = r->mp; /* a vote inside a mask is "inside" as the consensus counts it */
     mp.inner_vote_frac = r->cp.absorb_frac;
     if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &mp, *out);
+    /* after gap filling and merging, which ask the model about the masks as it gave them */
+    if (st == SAM2_OK && pool) st = sam2_amg_pick_levels(pool, img, &cp, *out);
+    sam2_amg_result_free(pool);
     if (st == SAM2_OK && r->dedup) st = sam2_amg_dedup(*out, r->dedup_iou, NULL);
     if (st != SAM2_OK) {
         sam2_amg_result_free(*out);
@@ -400,6 +410,7 @@ cJSON *robust_args_to_json(const robust_args *r) {
         cJSON_AddNumberToObject(c, "vote_frac", r->cp.vote_frac);
         cJSON_AddStringToObject(c, "pick_level", pick_level_names[r->cp.pick_level]);
         cJSON_AddNumberToObject(c, "level_gain", r->cp.level_gain);
+        cJSON_AddBoolToObject(c, "pick_masks", r->cp.pick_masks);
         cJSON_AddNumberToObject(c, "absorb_frac", r->cp.absorb_frac);
         cJSON_AddNumberToObject(c, "inner_support", r->cp.inner_support);
         cJSON_AddBoolToObject(c, "cell_clicks", r->cp.cell_clicks);

@@ -64,7 +64,8 @@ PY
   expect_eq "gap masks with the outline test" "$(json_get "$TMP/r1.json" "(j['robust']['gap_fill']['min_edge'], sum(m.get('source') == 'gap_fill' for m in j['masks']), len(j['masks']))")" \
     "(1.5, 0, $(json_get "$TMP/o.json" "len(j['masks'])"))"
   # consensus: votes of agreeing candidates are added and say so, after the grid's
-  expect_ok "auto consensus" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --json "$TMP/k.json" --output-mode coco_rle -o "$TMP/ko"
+  # (which keep their levels here: level picking for them is tested further on)
+  expect_ok "auto consensus" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --consensus-pick-masks false --json "$TMP/k.json" --output-mode coco_rle -o "$TMP/ko"
   python3 - "$TMP/o.json" "$TMP/k.json" <<'PY' && ok || bad "consensus records"
 import json, sys
 o, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -80,7 +81,7 @@ PY
   # the zoomed crops' answers (default) find more of dev_013's objects than the
   # grid's alone, and leave the generator's own masks as they are (without the
   # mirrored answers, to see the crops' part alone)
-  expect_ok "consensus without zoom" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+  expect_ok "consensus without zoom" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --consensus-pick-masks false \
     --consensus-mirror false --consensus-zoom 0 --consensus-min-support 4 --json "$TMP/k0.json" --output-mode coco_rle -o "$TMP/k0"
   python3 - "$TMP/o.json" "$TMP/k.json" "$TMP/k0.json" <<'PY' && ok || bad "zoom settings or grid records"
 import json, sys
@@ -111,7 +112,7 @@ PY
   expect_ok "zoomed consensus on an embedding" "$SAM2" auto "$TMP/d3.emb" "${B[@]}" --consensus true --consensus-flip true \
     --json "$TMP/ce.json" --output-mode coco_rle -o "$TMP/ce"
   # with cell clicks the pool holds more answers: other votes, and the settings say so
-  expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+  expect_ok "consensus with cell clicks" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --consensus-pick-masks false \
     --consensus-mirror false --consensus-zoom 0 --consensus-cell-clicks true --consensus-min-support 7 --json "$TMP/k1.json" \
     --output-mode coco_rle -o "$TMP/k1"
   python3 - "$TMP/k0.json" "$TMP/k1.json" <<'PY' && ok || bad "cell clicks changed nothing"
@@ -124,7 +125,7 @@ assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k1
 PY
   # the mirrored image's answers (default) give other votes than the image's
   # alone; the grid's records stay, the settings say which ran
-  expect_ok "consensus without mirrored answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+  expect_ok "consensus without mirrored answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --consensus-pick-masks false \
     --consensus-mirror false --consensus-min-support 5 --json "$TMP/k2.json" --output-mode coco_rle -o "$TMP/k2"
   python3 - "$TMP/k2.json" "$TMP/k.json" <<'PY' && ok || bad "mirrored answers changed nothing"
 import json, sys
@@ -137,7 +138,7 @@ assert [m["segmentation"] for m in k["masks"]] != [m["segmentation"] for m in k2
 PY
   # the flipped image's answers join the mirrored ones: other votes, the
   # grid's records stay, the settings say so
-  expect_ok "consensus with flipped answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true \
+  expect_ok "consensus with flipped answers" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --consensus true --consensus-pick-masks false \
     --consensus-flip true --consensus-min-support 11 --consensus-inner-support 33 --json "$TMP/k3.json" \
     --output-mode coco_rle -o "$TMP/k3"
   python3 - "$TMP/k.json" "$TMP/k3.json" <<'PY' && ok || bad "flipped answers changed nothing"
@@ -313,19 +314,39 @@ assert [m["segmentation"] for m in s["masks"]] != [m["segmentation"] for m in f[
 assert z["masks"] == f["masks"], "an image within max_side changed"
 PY
   # on a gray image the vote's level follows the image's edges unless asked
-  # not to: only consensus votes change, the settings say which ran; on a
-  # colour scene only "all" changes them
+  # not to, and so do the other masks' (after gap filling and merging); the
+  # settings say which ran; on a colour scene only "all" changes them
   expect_ok "votes at vote_frac" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --consensus-pick-level off \
     --json "$TMP/rl.json" --output-mode coco_rle -o "$TMP/rlo"
-  python3 - "$TMP/rf.json" "$TMP/rl.json" <<'PY' && ok || bad "--consensus-pick-level"
+  expect_ok "votes only picked" "$SAM2" auto "$SD/images/dev_013.png" "${S[@]}" --robust --consensus-pick-masks false \
+    --json "$TMP/rm.json" --output-mode coco_rle -o "$TMP/rmo"
+  python3 - "$TMP/rf.json" "$TMP/rl.json" "$TMP/rm.json" <<'PY' && ok || bad "--consensus-pick-level, --consensus-pick-masks"
 import json, sys
-f, l = (json.load(open(p)) for p in sys.argv[1:3])
+f, l, m = (json.load(open(p)) for p in sys.argv[1:4])
 assert f["robust"]["consensus"]["pick_level"] == "gray" and f["robust"]["consensus"]["level_gain"] == 0.25
+assert f["robust"]["consensus"]["pick_masks"] is True and m["robust"]["consensus"]["pick_masks"] is False
 assert l["robust"]["consensus"]["pick_level"] == "off"
-grid = lambda j: [m["segmentation"] for m in j["masks"] if "source" not in m]
-assert grid(f) == grid(l) and grid(f), "the generator's own masks changed"
-assert [m["segmentation"] for m in f["masks"]] != [m["segmentation"] for m in l["masks"]], "no vote changed"
+grid = lambda j: [r["segmentation"] for r in j["masks"] if r.get("source") != "consensus"]
+votes = lambda j: [r["segmentation"] for r in j["masks"] if r.get("source") == "consensus"]
+assert grid(m) == grid(l) and grid(m), "the other masks changed without picking them"
+assert votes(m) == votes(f) and votes(m) != votes(l), "pick_masks changed the votes, or picking changed none"
+assert not any("picked_level" in r for r in l["masks"])
+assert not any("picked_level" in r for r in m["masks"] if r.get("source") != "consensus")
+# the same masks in the same order; the picked ones changed, the rest did not
+assert len(f["masks"]) == len(m["masks"])
+picked = 0
+for a, b in zip(f["masks"], m["masks"]):
+    if a.get("source") == "consensus": continue
+    if "picked_level" in a:
+        picked += 1
+        assert a["picked_level"] in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7) and a["segmentation"] != b["segmentation"]
+        assert a["point_coords"] == b["point_coords"] and a["predicted_iou"] == b["predicted_iou"]
+    else:
+        assert a["segmentation"] == b["segmentation"]
+assert picked >= 1, "no mask's level picked"
 PY
+  expect_fail "bad pick masks" "consensus-pick-masks" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --consensus-pick-masks 2
   # (an 8 x 8 grid and a support of 4 keep these three runs short under the sanitizers)
   for lv in off gray all; do
     expect_ok "colour scene, pick level $lv" "$SAM2" auto "$SD/images/dev_005.png" -t 2 --points-per-side 8 \
