@@ -22,20 +22,28 @@ int64_t amg_overlap(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_bi
     return rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts);
 }
 
+/* IoU >= agree exactly when the intersection reaches this */
+static double agree_need(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree) {
+    return agree / (1.0 + agree) * (double)(a->area + b->area);
+}
+
+int amg_may_agree(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree) {
+    const int64_t lo = a->area < b->area ? a->area : b->area, hi = a->area < b->area ? b->area : a->area;
+    if (hi == 0 || (double)lo < agree * (double)hi) return 0;
+    int64_t bound = amg_box_overlap(a->bbox, b->bbox);
+    if (bound > lo) bound = lo;
+    /* the bounds decide only away from the threshold (by far more than
+     * rounding); the exact test is the IoU itself */
+    return (double)bound >= agree_need(a, b, agree) * (1.0 - 1e-9);
+}
+
 /* 1 when two records of the same (H, W) image have mask IoU at least agree:
  * bounds from the areas, the boxes and the sketches decide most pairs, the
  * RLEs the rest. */
 int amg_agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,
                  const rle_bits *ba, const rle_bits *bb, double agree, int H, int W) {
-    const int64_t lo = a->area < b->area ? a->area : b->area, hi = a->area < b->area ? b->area : a->area;
-    if (hi == 0 || (double)lo < agree * (double)hi) return 0;
-    /* IoU >= agree exactly when the intersection reaches need */
-    const double need = agree / (1.0 + agree) * (double)(a->area + b->area);
-    int64_t bound = amg_box_overlap(a->bbox, b->bbox);
-    if (bound > lo) bound = lo;
-    /* the bounds decide only away from the threshold (by far more than
-     * rounding); the exact test is the IoU itself */
-    if ((double)bound < need * (1.0 - 1e-9)) return 0;
+    if (!amg_may_agree(a, b, agree)) return 0;
+    const double need = agree_need(a, b, agree);
     if ((double)rle_sketch_bound(sa, sb) < need * (1.0 - 1e-9)) return 0;
     if ((double)rle_sketch_lower(sa, sb, H, W) >= need * (1.0 + 1e-9)) return 1;
     const int64_t inter = amg_overlap(a, b, ba, bb);

@@ -19,6 +19,10 @@ int64_t amg_box_overlap(const float *a, const float *b);
  * by walking their RLEs. */
 int64_t amg_overlap(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_bits *ba, const rle_bits *bb);
 
+/* 0 when the areas and boxes of two records rule out mask IoU at least
+ * agree (1: they may agree; no sketches needed to ask). */
+int amg_may_agree(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree);
+
 /* 1 when two records of the same (H, W) image have mask IoU at least agree
  * (sa, sb: their sketches; ba, bb: their bits, or empty ones). */
 int amg_agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,

@@ -14,44 +14,47 @@
 #include "edge_map.h"
 #include "error.h"
 
-/* The pool's candidates as the agreement test reads them. */
+/* The pool's candidates as the agreement test reads them; a candidate's
+ * sketch and bits are made when a mask's area and box first leave room for
+ * agreement (most candidates never are: they lie elsewhere). */
 typedef struct pool_view {
     const sam2_amg_mask *c;
-    int n;
+    int n, H, W;
     int *click, *stamp, *members;
+    uint8_t *made;
     rle_sketch *sk;
     rle_bits *bits;
 } pool_view;
 
 static void view_free(pool_view *v) {
     for (int i = 0; v->bits && i < v->n; i++) rle_bits_free(&v->bits[i]);
-    free(v->click), free(v->stamp), free(v->members), free(v->sk), free(v->bits);
+    free(v->click), free(v->stamp), free(v->members), free(v->made), free(v->sk), free(v->bits);
 }
 
 static sam2_status view_make(const sam2_amg_result *pool, pool_view *v) {
-    const int n = pool->n_masks, H = pool->height, W = pool->width;
+    const int n = pool->n_masks;
     memset(v, 0, sizeof *v);
-    v->c = pool->masks, v->n = n;
+    v->c = pool->masks, v->n = n, v->H = pool->height, v->W = pool->width;
     v->click = malloc(sizeof(int) * ((size_t)n + 1));
     v->stamp = calloc((size_t)n + 1, sizeof(int));
     v->members = malloc(sizeof(int) * ((size_t)n + 1));
+    v->made = calloc((size_t)n + 1, 1);
     v->sk = malloc(sizeof *v->sk * ((size_t)n + 1));
     v->bits = calloc((size_t)n + 1, sizeof *v->bits);
-    if (!v->click || !v->stamp || !v->members || !v->sk || !v->bits) {
+    if (!v->click || !v->stamp || !v->members || !v->made || !v->sk || !v->bits) {
         view_free(v);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the level picking of %d candidates", n);
     }
     amg_click_ids(v->c, n, v->click);
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, 16) reduction(| : failed)
-    for (int i = 0; i < n; i++) {
-        rle_sketch_make(v->c[i].counts, v->c[i].n_counts, H, W, &v->sk[i]);
-        if (rle_bits_make_if_dense(v->c[i].counts, v->c[i].n_counts, H, &v->bits[i]) != SAM2_OK) failed = 1;
-    }
-    if (failed) {
-        view_free(v);
-        return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the bits of %d candidates", n);
-    }
+    return SAM2_OK;
+}
+
+/* Candidate i's sketch and bits, made once. */
+static sam2_status view_sketch(pool_view *v, int i) {
+    if (v->made[i]) return SAM2_OK;
+    rle_sketch_make(v->c[i].counts, v->c[i].n_counts, v->H, v->W, &v->sk[i]);
+    SAM2_TRY(rle_bits_make_if_dense(v->c[i].counts, v->c[i].n_counts, v->H, &v->bits[i]));
+    v->made[i] = 1;
     return SAM2_OK;
 }
 
@@ -65,14 +68,16 @@ static sam2_status pick_one(pool_view *v, const sam2_consensus_params *cp, outli
     SAM2_TRY(rle_bits_make_if_dense(m->counts, m->n_counts, H, &mbits));
     int k = 0, clicks = 0;
     const int stamp = ++*visit;
-    for (int i = 0; i < v->n; i++)
-        if (v->c[i].area > 0 &&
-            amg_agreeing(&v->c[i], m, &v->sk[i], &msk, &v->bits[i], &mbits, (double)cp->agree_iou, H, W)) {
+    sam2_status st = SAM2_OK;
+    for (int i = 0; i < v->n && st == SAM2_OK; i++) {
+        if (!amg_may_agree(&v->c[i], m, (double)cp->agree_iou) || (st = view_sketch(v, i)) != SAM2_OK) continue;
+        if (amg_agreeing(&v->c[i], m, &v->sk[i], &msk, &v->bits[i], &mbits, (double)cp->agree_iou, H, W)) {
             v->members[k++] = i;
             if (v->stamp[v->click[i]] != stamp) v->stamp[v->click[i]] = stamp, clicks++;
         }
+    }
     rle_bits_free(&mbits);
-    if (clicks < cp->min_support) return SAM2_OK;
+    if (st != SAM2_OK || clicks < cp->min_support) return st;
     SAM2_TRY(sam2_rle_decode(m->counts, m->n_counts, H, W, ot->bits));
     const float base = edge_outline_median(&ot->edges, ot->bits, ot->scratch);
     sam2_amg_mask picked;
