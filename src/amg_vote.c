@@ -88,17 +88,20 @@ sam2_status amg_vote(const sam2_amg_mask *c, const int *idx, int k, float frac, 
     sam2_status st = counts && row && (!em || !em->g || (mask && scratch))
                          ? rle_rows_init(&rr, bh, bw)
                          : SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for a %dx%d vote", bw, bh);
+    float share = -1; /* -1: no mask beats base */
     if (st == SAM2_OK) {
         for (int t = 0; t < k; t++) add_votes(&c[idx[t]], H, x0, y0, bw, bh, counts);
         for (int x = 0; x < bw; x++) {
             int32_t *col = counts + (size_t)x * (bh + 1);
             for (int y = 1; y < bh; y++) col[y] += col[y - 1];
         }
-        const float share = pick_share(em, gain, base, counts, k, frac, x0, y0, bw, bh, mask, scratch, outline);
+        share = pick_share(em, gain, base, counts, k, frac, x0, y0, bw, bh, mask, scratch, outline);
         if (base >= 0 ? share >= 0 : share != frac) m->picked_level = share;
+    }
+    if (st == SAM2_OK && share >= 0) {
         const double need = (double)share * (double)k;
         int mx0 = bw, my0 = bh, mx1 = -1, my1 = -1;
-        for (int y = 0; y < bh && st == SAM2_OK && need >= 0; y++) {
+        for (int y = 0; y < bh && st == SAM2_OK; y++) {
             for (int x = 0; x < bw; x++) {
                 row[x] = (double)counts[(size_t)x * (bh + 1) + y] >= need;
                 if (row[x]) {
@@ -108,8 +111,8 @@ sam2_status amg_vote(const sam2_amg_mask *c, const int *idx, int k, float frac, 
             }
             st = rle_rows_push(&rr, row);
         }
-        if (st == SAM2_OK && need >= 0) st = rle_rows_finish(&rr, x0, y0, H, W, &m->counts, &m->n_counts);
-        if (st == SAM2_OK && need >= 0) {
+        if (st == SAM2_OK) st = rle_rows_finish(&rr, x0, y0, H, W, &m->counts, &m->n_counts);
+        if (st == SAM2_OK) {
             m->area = rle_area(m->counts, m->n_counts);
             if (mx1 >= 0)
                 m->bbox[0] = (float)(x0 + mx0), m->bbox[1] = (float)(y0 + my0), m->bbox[2] = (float)(mx1 - mx0),
