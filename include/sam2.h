@@ -335,7 +335,7 @@ sam2_status sam2_amg_work(const sam2_amg_params *p, int64_t *clicks, int *crops)
 /* Where a mask of the generator's result comes from. */
 typedef enum sam2_mask_source {
     SAM2_MASK_GRID = 0,      /* the official point grid */
-    SAM2_MASK_GAP_FILL = 1,  /* sam2_amg_gap_fill */
+    SAM2_MASK_GAP_FILL = 1,  /* sam2_amg_gap_fill, sam2_amg_fill_under */
     SAM2_MASK_MERGED = 2,    /* sam2_amg_merge: the model's mask for two parts */
     SAM2_MASK_CONSENSUS = 3  /* sam2_amg_consensus: the vote of agreeing candidates */
 } sam2_mask_source;
@@ -567,9 +567,31 @@ typedef struct sam2_gap_fill_params {
     float min_edge;                /* 1.5: with an image, the new mask's outline must follow its
                                       edges as a consensus vote's does (see
                                       sam2_consensus_params.min_edge); 0: no test */
+    float under_frac;              /* 0.25: sam2_amg_fill_under looks under the masks of at least this
+                                      share of the image; 0: off */
+    int under_support;             /* 8: distinct clicks whose answers agree with the one added there */
+    float under_min_edge;          /* 3: the outline test of a mask added there (twice min_edge's:
+                                      it overrules the model's large answer) */
 } sam2_gap_fill_params;
 
 sam2_gap_fill_params sam2_gap_fill_default_params(void);
+
+/* Gap filling under large masks, on gray images: a mask of at least
+ * under_frac of the image (the background, or several faint objects
+ * washed together) hides the objects it runs over, as their pixels count
+ * as covered. An answer of the pool (sam2_amg_generate_pool: the grid's
+ * clicks, answers the grid's thresholds dropped included) is added
+ * (source SAM2_MASK_GAP_FILL, its own click, scores and crop box) when its
+ * click lies where only such masks cover; at least min_new_frac of it is
+ * off the other masks; it has at least min_region_frac of the image (16
+ * pixels at least) and less than under_frac; its predicted IoU and
+ * stability pass pred_iou_thresh and stability_score_thresh; the answers
+ * of at least under_support distinct clicks agree with it (mask IoU 0.75);
+ * and its outline's median edge ratio (as min_edge measures) is at least
+ * under_min_edge. Best predicted IoU first, at most max_points. Nothing
+ * changes without img, on a colour image or with under_frac 0. */
+sam2_status sam2_amg_fill_under(const sam2_amg_result *pool, const sam2_image *img, const sam2_gap_fill_params *g,
+                                sam2_amg_result *res);
 
 /* Adds gap-filling masks to res, the generator's result for the image whose
  * embedding the context holds (after sam2_amg_generate without crop layers,

@@ -25,7 +25,25 @@ sam2_gap_fill_params sam2_gap_fill_default_params(void) {
     g.stability_score_thresh = 0.3f;
     g.min_new_frac = 0.6f;
     g.min_edge = 1.5f;
+    /* under large masks: chosen on shapes-dev's low-contrast scenes */
+    g.under_frac = 0.25f;
+    g.under_support = 8;
+    g.under_min_edge = 3.0f;
     return g;
+}
+
+sam2_status gap_fill_params_check(const sam2_gap_fill_params *g) {
+    SAM2_TRY(sam2_check_range("gap filling", "rounds", g->rounds, 0, 16));
+    SAM2_TRY(sam2_check_range("gap filling", "max_points", g->max_points, 1, 4096));
+    SAM2_TRY(sam2_check_range("gap filling", "min_region_frac", g->min_region_frac, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "min_new_frac", g->min_new_frac, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "pred_iou_thresh", g->pred_iou_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "stability_score_thresh", g->stability_score_thresh, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "min_edge", g->min_edge, 0, 1e6));
+    SAM2_TRY(sam2_check_range("gap filling", "under_frac", g->under_frac, 0, 1));
+    SAM2_TRY(sam2_check_range("gap filling", "under_support", g->under_support, 1, 1 << 20));
+    SAM2_TRY(sam2_check_range("gap filling", "under_min_edge", g->under_min_edge, 0, 1e6));
+    return SAM2_OK;
 }
 
 void gap_coverage_add(const int64_t *counts, int n_counts, int w, int h, uint8_t *covered) {
@@ -155,13 +173,7 @@ sam2_status sam2_amg_gap_fill(sam2_ctx *ctx, const sam2_image *img, const sam2_a
     if (ctx->orig_w != res->width || ctx->orig_h != res->height)
         return SAM2_FAIL(SAM2_ERR_STATE, "gap filling: the context holds a %dx%d image, the masks are %dx%d (a crop's "
                          "embedding? set the whole image first)", ctx->orig_w, ctx->orig_h, res->width, res->height);
-    SAM2_TRY(sam2_check_range("gap filling", "rounds", g->rounds, 0, 16));
-    SAM2_TRY(sam2_check_range("gap filling", "max_points", g->max_points, 1, 4096));
-    SAM2_TRY(sam2_check_range("gap filling", "min_region_frac", g->min_region_frac, 0, 1));
-    SAM2_TRY(sam2_check_range("gap filling", "min_new_frac", g->min_new_frac, 0, 1));
-    SAM2_TRY(sam2_check_range("gap filling", "pred_iou_thresh", g->pred_iou_thresh, 0, 1));
-    SAM2_TRY(sam2_check_range("gap filling", "stability_score_thresh", g->stability_score_thresh, 0, 1));
-    SAM2_TRY(sam2_check_range("gap filling", "min_edge", g->min_edge, 0, 1e6));
+    SAM2_TRY(gap_fill_params_check(g));
     const int w = res->width, h = res->height;
     const size_t np = (size_t)w * h;
     outline_test outline; /* as consensus's */

@@ -14,6 +14,9 @@ typedef struct gap_region {
     int32_t dist;
 } gap_region;
 
+/* The ranges of every parameter (an error naming the first out of range). */
+sam2_status gap_fill_params_check(const sam2_gap_fill_params *g);
+
 /* Marks the pixels of a column-major RLE in covered (h, w), row-major. */
 void gap_coverage_add(const int64_t *counts, int n_counts, int w, int h, uint8_t *covered);
 

@@ -129,6 +129,10 @@ int robust_args_option(robust_args *r, const char *cmd, int argc, char **argv, i
         ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.stability_score_thresh = f;
     else if (!strcmp(o, "--gap-fill-min-new")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.min_new_frac = f;
     else if (!strcmp(o, "--gap-fill-min-edge")) ok = cli_parse_float(v, &f) && f >= 0, r->gap.min_edge = f;
+    else if (!strcmp(o, "--gap-fill-under")) ok = cli_parse_float(v, &f) && f >= 0 && f <= 1, r->gap.under_frac = f;
+    else if (!strcmp(o, "--gap-fill-under-support"))
+        ok = cli_parse_int(v, &r->gap.under_support) && r->gap.under_support >= 1 && r->gap.under_support <= 1 << 20;
+    else if (!strcmp(o, "--gap-fill-under-min-edge")) ok = cli_parse_float(v, &f) && f >= 0, r->gap.under_min_edge = f;
     else return cli_usage_error(cmd, "unknown option '%s'", o), -1;
     if (!ok) return cli_usage_error(cmd, "%s: bad value '%s' (see --help)", o, v), -1;
     (*i)++;
@@ -243,13 +247,22 @@ void robust_args_print_help(void) {
            "  --gap-fill-min-edge F             its outline must follow edges of the image, as with\n"
            "                                    --consensus-min-edge (%g; 0: no test)\n"
            "  --gap-fill-rounds N               rounds while masks get added (%d)\n"
-           "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n",
+           "  --gap-fill-max-points N           clicks per round, largest regions first (%d)\n"
+           "  --gap-fill-under F                on images the contrast step stretched (--contrast auto:\n"
+           "                                    low-contrast gray ones), with --consensus, look under\n"
+           "                                    the masks of at least this share of the image too: an\n"
+           "                                    answer of consensus's pool whose click only they cover,\n"
+           "                                    mostly off the other masks and passing the thresholds\n"
+           "                                    above is added (%g; 0: off)\n"
+           "  --gap-fill-under-support N        when the answers of N distinct clicks agree with it (%d)\n"
+           "  --gap-fill-under-min-edge F       and its outline's edge ratio is at least F (%g)\n",
            c.min_support, (double)c.min_stability, (double)c.min_edge, (double)c.agree_iou, (double)c.vote_frac,
            pick_level_names[c.pick_level], (double)c.level_gain, c.pick_masks ? "true" : "false", (double)c.absorb_frac,
            c.inner_support, (double)c.pool_pred_iou_thresh, c.cell_clicks ? "true" : "false", c.zoom_layers, c.mirror ? "true" : "false", c.flip ? "true" : "false",
            c.denoised ? "true" : "false", c.denoised_min_support, c.denoised_inner_support,
            (double)g.min_region_frac,
-           (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, (double)g.min_edge, g.rounds, g.max_points);
+           (double)g.pred_iou_thresh, (double)g.stability_score_thresh, (double)g.min_new_frac, (double)g.min_edge, g.rounds, g.max_points,
+           (double)g.under_frac, g.under_support, (double)g.under_min_edge);
     const sam2_merge_params m = sam2_merge_default_params();
     printf("  --merge true|false                ask the model about touching masks, one click in each on\n"
            "                                    its own: when both parts' answers include a confident mask\n"
@@ -342,9 +355,13 @@ static sam2_status robust_run(sam2_ctx *ctx, const sam2_image *img, sam2_depth_m
         if (st == SAM2_OK) st = sam2_amg_pool_add_cell_clicks(ctx, p, r->cp.pool_pred_iou_thresh, pool);
     }
     if (st == SAM2_OK && r->consensus) st = sam2_amg_consensus(pool, img, &cp, *out);
-    if (!r->consensus || !cp.pick_masks) sam2_amg_result_free(pool), pool = NULL;
+    /* level picking and gap filling under large masks read the pool; the
+     * latter runs on low-contrast images, as the denoised answers do */
+    const int fill_under = r->gap_fill && r->gap.under_frac > 0 && applied == SAM2_CONTRAST_STRETCH;
+    if (!r->consensus || (!cp.pick_masks && !fill_under)) sam2_amg_result_free(pool), pool = NULL;
     if (st == SAM2_OK && (r->gap_fill || r->merge) && !whole) st = sam2_set_image(ctx, img);
     if (st == SAM2_OK && r->gap_fill) st = sam2_amg_gap_fill(ctx, img, p, &r->gap, *out);
+    if (st == SAM2_OK && fill_under && pool) st = sam2_amg_fill_under(pool, img, &r->gap, *out);
     sam2_merge_params mp = r->mp; /* a vote inside a mask is "inside" as the consensus counts it */
     mp.inner_vote_frac = r->cp.absorb_frac;
     if (st == SAM2_OK && r->merge) st = sam2_amg_merge(ctx, p, &mp, *out);
@@ -440,5 +457,13 @@ cJSON *robust_args_to_json(const robust_args *r) {
     cJSON_AddNumberToObject(g, "stability_score_thresh", r->gap.stability_score_thresh);
     cJSON_AddNumberToObject(g, "min_new_frac", r->gap.min_new_frac);
     cJSON_AddNumberToObject(g, "min_edge", r->gap.min_edge);
+    if (r->gap.under_frac > 0) {
+        cJSON *u = cJSON_AddObjectToObject(g, "under");
+        cJSON_AddNumberToObject(u, "frac", r->gap.under_frac);
+        cJSON_AddNumberToObject(u, "support", r->gap.under_support);
+        cJSON_AddNumberToObject(u, "min_edge", r->gap.under_min_edge);
+    } else {
+        cJSON_AddFalseToObject(g, "under");
+    }
     return o;
 }

@@ -347,6 +347,36 @@ assert picked >= 1, "no mask's level picked"
 PY
   expect_fail "bad pick masks" "consensus-pick-masks" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
     --consensus-pick-masks 2
+  # gap filling under large masks: on dev_057 (low contrast) an object that
+  # a background-sized mask covers gets its own mask; with it off, not
+  expect_ok "fill under large masks" "$SAM2" auto "$SD/images/dev_057.png" "${S[@]}" --robust \
+    --json "$TMP/u1.json" --output-mode uncompressed_rle -o "$TMP/u1o"
+  expect_ok "no fill under large masks" "$SAM2" auto "$SD/images/dev_057.png" "${S[@]}" --robust --gap-fill-under 0 \
+    --json "$TMP/u0.json" --output-mode uncompressed_rle -o "$TMP/u0o"
+  python3 - "$TMP/u1.json" "$TMP/u0.json" <<'PY' && ok || bad "--gap-fill-under"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+u = a["robust"]["gap_fill"]["under"]
+assert u == {"frac": 0.25, "support": 8, "min_edge": 3} and b["robust"]["gap_fill"]["under"] is False, u
+h, w = a["masks"][0]["segmentation"]["size"]
+def covers(m, x, y):  # column-major runs, zeros first
+    q, p, on = int(x) * h + int(y), 0, False
+    for c in m["segmentation"]["counts"]:
+        if p <= q < p + c: return on
+        p, on = p + c, not on
+    return False
+old = [m["segmentation"] for m in b["masks"]]
+new = [m for m in a["masks"] if m["segmentation"] not in old]
+assert new and all(m["source"] == "gap_fill" for m in new), [m.get("source") for m in new]
+for m in new:  # its click lies under a mask of a quarter of the image or more, and it is smaller
+    x, y = m["point_coords"][0]
+    assert any(o["area"] >= 0.25 * w * h and covers(o, x, y) for o in a["masks"]), (x, y)
+    assert m["area"] < 0.25 * w * h and covers(m, x, y)
+PY
+  expect_fail "bad fill-under share" "gap-fill-under" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --gap-fill-under 1.5
+  expect_fail "bad fill-under support" "gap-fill-under-support" "$SAM2" auto "$SD/images/dev_013.png" -o "$TMP/bo" \
+    --gap-fill-under-support 0
   # (an 8 x 8 grid and a support of 4 keep these three runs short under the sanitizers)
   for lv in off gray all; do
     expect_ok "colour scene, pick level $lv" "$SAM2" auto "$SD/images/dev_005.png" -t 2 --points-per-side 8 \
