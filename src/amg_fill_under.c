@@ -28,17 +28,6 @@ static int cmp_cand(const void *a, const void *b) {
     return x->iou < y->iou ? 1 : x->iou > y->iou ? -1 : x->i - y->i;
 }
 
-/* Pixels of the column-major RLE not marked in cov (h, w row-major). */
-static int64_t rle_fresh(const int64_t *counts, int n_counts, int w, int h, const uint8_t *cov) {
-    int64_t p = 0, fresh = 0;
-    for (int i = 0; i < n_counts; i++) {
-        if (i % 2)
-            for (int64_t q = p; q < p + counts[i] && q < (int64_t)w * h; q++) fresh += !cov[(q % h) * w + q / h];
-        p += counts[i];
-    }
-    return fresh;
-}
-
 /* Distinct clicks of the pool whose answers agree with candidate i (itself
  * included). click: amg_click_ids of the pool; seen: scratch, n + 1 ints, zero. */
 static int support(const sam2_amg_result *pool, int i, const int *click, int *seen, double agree) {
@@ -119,7 +108,7 @@ sam2_status sam2_amg_fill_under(const sam2_amg_result *pool, const sam2_image *i
         const sam2_amg_mask *c = &pool->masks[cand[k].i];
         const int x = (int)c->point[0], y = (int)c->point[1];
         if (small[(size_t)y * w + x]) continue; /* taken by a mask added here */
-        if ((double)rle_fresh(c->counts, c->n_counts, w, h, small) < g->min_new_frac * (double)c->area) continue;
+        if ((double)gap_uncovered(c->counts, c->n_counts, w, h, small) < g->min_new_frac * (double)c->area) continue;
         if (support(pool, cand[k].i, click, seen, UNDER_AGREE_IOU) < g->under_support) continue;
         int pass = 0;
         st = outline_test_passes_rle(&outline, c->counts, c->n_counts, &pass);

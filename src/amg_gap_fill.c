@@ -46,13 +46,28 @@ sam2_status gap_fill_params_check(const sam2_gap_fill_params *g) {
     return SAM2_OK;
 }
 
-void gap_coverage_add(const int64_t *counts, int n_counts, int w, int h, uint8_t *covered) {
-    int64_t p = 0;
+/* The pixels of a column-major RLE not yet in covered (h, w row-major);
+ * marks them in mark when it is not NULL. */
+static int64_t coverage_walk(const int64_t *counts, int n_counts, int w, int h, const uint8_t *covered, uint8_t *mark) {
+    int64_t p = 0, fresh = 0;
     for (int i = 0; i < n_counts; i++) {
         if (i % 2)
-            for (int64_t q = p; q < p + counts[i] && q < (int64_t)w * h; q++) covered[(q % h) * w + q / h] = 1;
+            for (int64_t q = p; q < p + counts[i] && q < (int64_t)w * h; q++) {
+                const int64_t at = (q % h) * w + q / h;
+                fresh += !covered[at];
+                if (mark) mark[at] = 1;
+            }
         p += counts[i];
     }
+    return fresh;
+}
+
+void gap_coverage_add(const int64_t *counts, int n_counts, int w, int h, uint8_t *covered) {
+    coverage_walk(counts, n_counts, w, h, covered, covered);
+}
+
+int64_t gap_uncovered(const int64_t *counts, int n_counts, int w, int h, const uint8_t *covered) {
+    return coverage_walk(counts, n_counts, w, h, covered, NULL);
 }
 
 /* Two-pass 3-4 chamfer distance to the nearest covered pixel or the border. */
