@@ -37,6 +37,16 @@ int amg_may_agree(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree) 
     return (double)bound >= agree_need(a, b, agree) * (1.0 - 1e-9);
 }
 
+/* the exact test, from the pixels two masks share */
+static int iou_reaches(const sam2_amg_mask *a, const sam2_amg_mask *b, int64_t inter, double agree) {
+    return (double)inter / (double)(a->area + b->area - inter) >= agree;
+}
+
+int amg_agree_exact(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree) {
+    if (!amg_may_agree(a, b, agree)) return 0;
+    return iou_reaches(a, b, rle_intersection_area(a->counts, a->n_counts, b->counts, b->n_counts), agree);
+}
+
 /* 1 when two records of the same (H, W) image have mask IoU at least agree:
  * bounds from the areas, the boxes and the sketches decide most pairs, the
  * RLEs the rest. */
@@ -46,8 +56,7 @@ int amg_agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketc
     const double need = agree_need(a, b, agree);
     if ((double)rle_sketch_bound(sa, sb) < need * (1.0 - 1e-9)) return 0;
     if ((double)rle_sketch_lower(sa, sb, H, W) >= need * (1.0 + 1e-9)) return 1;
-    const int64_t inter = amg_overlap(a, b, ba, bb);
-    return (double)inter / (double)(a->area + b->area - inter) >= agree;
+    return iou_reaches(a, b, amg_overlap(a, b, ba, bb), agree);
 }
 
 void amg_click_ids(const sam2_amg_mask *c, int n, int *click) {

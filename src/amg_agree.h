@@ -23,6 +23,10 @@ int64_t amg_overlap(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_bi
  * agree (1: they may agree; no sketches needed to ask). */
 int amg_may_agree(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree);
 
+/* 1 when two records of one image have mask IoU at least agree, without
+ * sketches: the areas and boxes first, then their RLEs. */
+int amg_agree_exact(const sam2_amg_mask *a, const sam2_amg_mask *b, double agree);
+
 /* 1 when two records of the same (H, W) image have mask IoU at least agree
  * (sa, sb: their sketches; ba, bb: their bits, or empty ones). */
 int amg_agreeing(const sam2_amg_mask *a, const sam2_amg_mask *b, const rle_sketch *sa, const rle_sketch *sb,

@@ -32,13 +32,9 @@ static int cmp_cand(const void *a, const void *b) {
  * included). click: amg_click_ids of the pool; seen: scratch, n + 1 ints, zero. */
 static int support(const sam2_amg_result *pool, int i, const int *click, int *seen, double agree) {
     const sam2_amg_mask *c = &pool->masks[i];
-    const rle_bits none = {0, 0, 0, 0, NULL};
     int n = 0;
     for (int j = 0; j < pool->n_masks; j++) {
-        const sam2_amg_mask *d = &pool->masks[j];
-        if (seen[click[j]] || !amg_may_agree(c, d, agree)) continue;
-        const double inter = (double)amg_overlap(c, d, &none, &none);
-        if (inter < agree * (double)(c->area + d->area - (int64_t)inter)) continue;
+        if (seen[click[j]] || !amg_agree_exact(c, &pool->masks[j], agree)) continue;
         seen[click[j]] = 1, n++;
     }
     for (int j = 0; j < pool->n_masks; j++) seen[click[j]] = 0;
