@@ -21,7 +21,11 @@ variant and one line per target:
 Where the runs give each image's noise_sigma (sam2 eval's pixel-noise
 estimate), each low-contrast variant's recall at 0.75 is also shown per noise
 band (below 2.5, 2.5-3.5, 3.5 and above, grey levels): on those scenes it is
-where recall is lost.
+where recall is lost. Where they give each object's contrast (object_contrast:
+its median luminance against that of the pixels within 4 px around it) and
+best mask IoU, it is shown per contrast band of the objects too (below 5,
+5-16, 16 and above grey levels; shapes-dev's low-contrast objects are "within
+about 5-16 grey levels of the background").
 
 --json OUT writes the figures and verdicts. Exits 0 whether targets are met
 or not: this is a measurement, not a test.
@@ -30,6 +34,7 @@ import json
 import sys
 
 NOISE_BANDS = ((0.0, 2.5, "below 2.5"), (2.5, 3.5, "2.5-3.5"), (3.5, float("inf"), "3.5 and above"))
+CONTRAST_BANDS = ((0.0, 5.0, "below 5"), (5.0, 16.0, "5-16"), (16.0, float("inf"), "16 and above"))
 LOWC_GAIN, OTHER_SLACK, SPLIT_SHARE, UNCOVERED_SHARE, MASKS_PER_OBJECT = 0.05, 0.01, 0.5, 0.5, 1.5
 SETTINGS = ("strict", "loose", "robust")
 COLUMNS = (("recall@0.5", "recall50", "%.3f"), ("recall@0.75", "recall75", "%.3f"),
@@ -78,16 +83,26 @@ def load(prefix):
     return runs, images
 
 
-def by_noise(variant, images):
-    """Recall at 0.75 of each setting per noise band of the variant's scenes
-    (the strict run's noise figures: the image is the same in every run);
-    None when a run lacks the figures or the runs cover other images."""
+def same_scenes(variant, images, keys):
+    """The variant's per-image records of each setting by id, and their ids;
+    None when the runs cover other images or a record lacks one of keys."""
     rows = {k: {i["id"]: i for i in images[k] if i.get("variant") == variant} for k in SETTINGS}
     ids = sorted(rows["strict"])
     if not ids or any(sorted(rows[k]) != ids for k in SETTINGS):
         return None
-    if any("noise_sigma" not in rows["strict"][i] for i in ids):
+    if any(key not in rows[k][i] for k in SETTINGS for i in ids for key in keys):
         return None
+    return rows, ids
+
+
+def by_noise(variant, images):
+    """Recall at 0.75 of each setting per noise band of the variant's scenes
+    (the strict run's noise figures: the image is the same in every run);
+    None when a run lacks the figures or the runs cover other images."""
+    scenes = same_scenes(variant, images, ("noise_sigma",))
+    if not scenes:
+        return None
+    rows, ids = scenes
     out = []
     for lo, hi, label in NOISE_BANDS:
         band = [i for i in ids if lo <= rows["strict"][i]["noise_sigma"] < hi]
@@ -98,13 +113,38 @@ def by_noise(variant, images):
     return out
 
 
-def print_by_noise(variant, bands):
-    print("\n%s, recall@0.75 by the scenes' pixel-noise sigma:\n" % variant)
-    print("| noise sigma | scenes | objects | " + " | ".join(SETTINGS) + " |")
-    print("|---" * (len(SETTINGS) + 3) + "|")
+def by_contrast(variant, images):
+    """Recall at 0.75 of each setting per contrast band of the variant's
+    objects (the strict run's contrast figures); None when a run lacks the
+    per-object figures or the runs cover other images."""
+    scenes = same_scenes(variant, images, ("object_contrast", "object_best_iou"))
+    if not scenes:
+        return None
+    rows, ids = scenes
+    out = []
+    for lo, hi, label in CONTRAST_BANDS:
+        objects, found = 0, dict.fromkeys(SETTINGS, 0)
+        for i in ids:
+            for o, c in enumerate(rows["strict"][i]["object_contrast"]):
+                if lo <= c < hi:
+                    objects += 1
+                    for k in SETTINGS:
+                        found[k] += rows[k][i]["object_best_iou"][o] >= 0.75
+        recall = {k: (found[k] / objects if objects else None) for k in SETTINGS}
+        out.append({"band": label, "contrast_from": lo, "contrast_to": hi if hi != float("inf") else None,
+                    "objects": objects, "found75": found, "recall75": recall})
+    return out
+
+
+def print_bands(title, heads, bands, lead):
+    """A table of recall at 0.75 per band and setting; lead(b): a band's
+    first cells."""
+    print("\n%s:\n" % title)
+    print("| " + " | ".join(list(heads) + list(SETTINGS)) + " |")
+    print("|---" * (len(heads) + len(SETTINGS)) + "|")
     for b in bands:
         cells = ["-" if b["recall75"][k] is None else "%.3f" % b["recall75"][k] for k in SETTINGS]
-        print("| %s | %d | %d | %s |" % (b["band"], b["scenes"], b["objects"], " | ".join(cells)))
+        print("| %s |" % " | ".join(lead(b) + cells))
 
 
 def main(argv):
@@ -138,7 +178,13 @@ def main(argv):
             bands = by_noise(v, images) if is_low_contrast(v) else None
             if bands:
                 report[name][v]["by_noise"] = bands
-                print_by_noise(v, bands)
+                print_bands("%s, recall@0.75 by the scenes' pixel-noise sigma" % v, ("noise sigma", "scenes", "objects"),
+                            bands, lambda b: [b["band"], str(b["scenes"]), str(b["objects"])])
+            bands = by_contrast(v, images) if is_low_contrast(v) else None
+            if bands:
+                report[name][v]["by_contrast"] = bands
+                print_bands("%s, recall@0.75 by the objects' contrast (grey levels)" % v, ("contrast", "objects"), bands,
+                            lambda b: [b["band"], str(b["objects"])])
     print("\ntargets met: %d of %d" % (met, total))
     if out_json:
         with open(out_json, "w") as f:

@@ -31,7 +31,7 @@ static float select_kth(float *v, size_t n, size_t k) {
     return v[k];
 }
 
-static float median_of(float *v, size_t n) {
+float values_median(float *v, size_t n) {
     const float hi = select_kth(v, n, n / 2);
     if (n % 2) return hi;
     float lo = v[0]; /* the largest of the lower half, which selection left below n / 2 */
@@ -39,9 +39,7 @@ static float median_of(float *v, size_t n) {
     return 0.5f * (lo + hi);
 }
 
-/* Fills lum; returns 1 when the image is gray (one colour channel, or
- * three equal ones). */
-static int luminance(const sam2_image *img, float *lum) {
+int image_luminance(const sam2_image *img, float *lum) {
     const int w = img->width, h = img->height, c = img->channels, wide = img->bit_depth == 16;
     int gray = 1;
     for (int y = 0; y < h; y++) {
@@ -96,7 +94,7 @@ sam2_status edge_map_make(const sam2_image *img, edge_map *out) {
         free(lum), free(tmp), free(g);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the edge map of a %d x %d image", w, h);
     }
-    const int gray = luminance(img, lum);
+    const int gray = image_luminance(img, lum);
     gaussian(lum, tmp, w, h, EDGE_SMOOTH_SIGMA);
     for (int y = 0; y < h; y++) {
         const int u = y > 0 ? y - 1 : 0, d = y < h - 1 ? y + 1 : h - 1;
@@ -110,7 +108,7 @@ sam2_status edge_map_make(const sam2_image *img, edge_map *out) {
         }
     }
     memcpy(tmp, g, sizeof(float) * n);
-    float med = median_of(tmp, n);
+    float med = values_median(tmp, n);
     med = med > EDGE_MIN_MEDIAN ? med : EDGE_MIN_MEDIAN;
     for (size_t i = 0; i < n; i++) g[i] /= med;
     free(lum), free(tmp);
@@ -130,16 +128,16 @@ sam2_status image_noise_sigma(const sam2_image *img, float *sigma) {
         free(lum), free(lap);
         return SAM2_FAIL(SAM2_ERR_NOMEM, "out of memory for the noise estimate of a %d x %d image", w, h);
     }
-    luminance(img, lum);
+    image_luminance(img, lum);
     size_t k = 0;
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++) {
             const float *p = lum + (size_t)y * w + x;
             lap[k++] = p[-1] + p[1] + p[-w] + p[w] - 4 * p[0];
         }
-    const float med = median_of(lap, m);
+    const float med = values_median(lap, m);
     for (size_t i = 0; i < m; i++) lap[i] = fabsf(lap[i] - med);
-    const float mad = median_of(lap, m);
+    const float mad = values_median(lap, m);
     /* 8-bit gray levels make the Laplacian integer and its median jump by
      * whole levels (a sixth of the MAD at sigma 2): the median is read
      * within the unit bin around it, as if the values spread evenly there */
@@ -170,7 +168,7 @@ float edge_outline_median_box(const edge_map *e, const uint8_t *mask, int x0, in
             if (x == 0 || y == 0 || x == bw - 1 || y == bh - 1 || !m[-1] || !m[1] || !m[-bw] || !m[bw])
                 scratch[n++] = e->g[(size_t)gy * w + gx];
         }
-    return n ? median_of(scratch, n) : 0.0f;
+    return n ? values_median(scratch, n) : 0.0f;
 }
 
 float edge_outline_median(const edge_map *e, const uint8_t *mask, float *scratch) {

@@ -40,6 +40,15 @@ void edge_map_free(edge_map *e);
  * median. 0 for images narrower or lower than 3 pixels. */
 sam2_status image_noise_sigma(const sam2_image *img, float *sigma);
 
+/* Fills lum (height * width, row-major) with img's luminance as above
+ * (0.299 R + 0.587 G + 0.114 B, or the gray channel; 16-bit samples / 257);
+ * returns 1 when the image is gray (one colour channel, or three equal ones). */
+int image_luminance(const sam2_image *img, float *lum);
+
+/* The median of v[0..n) (n > 0; the mean of the two middle values when n is
+ * even), reordering v. */
+float values_median(float *v, size_t n);
+
 /* The median of the map over the outline of mask ((height, width)
  * row-major, nonzero inside): mask pixels with a 4-neighbour outside the
  * mask, pixels on the image's border left out (the image ends there, not

@@ -4,6 +4,7 @@
  * and 0.75, masks per image, object pixels under no mask, split objects,
  * time per image. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,9 @@ static void usage(void) {
            "--variant keeps only the named variants (repeatable); --limit N the first N\n"
            "images; --json FILE writes the parameters, the table and per-image counts,\n"
            "with each image's estimated pixel-noise sigma (noise_sigma: the median absolute\n"
-           "deviation of the luminance's Laplacian, in grey levels).\n"
+           "deviation of the luminance's Laplacian, in grey levels) and per object its\n"
+           "contrast (object_contrast: its median luminance against that of the pixels\n"
+           "within 4 px around it, in grey levels) and its best mask's IoU (object_best_iou).\n"
            "AMG parameters as in 'sam2 auto --help'.\n\n");
     robust_args_print_help();
 }
@@ -185,13 +188,24 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
         cli_image_free(&img);
         return -1;
     }
+    /* per object: how far it stands out, and its best mask's IoU */
+    float *contrast = NULL, *best = NULL;
+    int n_obj = 0;
     if (truth_map_load("eval", lpath, img.img.width, img.img.height, &t) == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        sam2_status st = robust_generate(ctx, &img.img, a->depth, &a->amg.p, &a->robust, &res, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (st != SAM2_OK) fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
-        else if (truth_map_score(&t, res, &c) != 0) fprintf(stderr, "sam2 eval: %s: cannot score the masks\n", ipath);
-        else rc = 0;
+        n_obj = t.n_obj;
+        contrast = malloc(sizeof *contrast * ((size_t)n_obj + 1));
+        best = malloc(sizeof *best * ((size_t)n_obj + 1));
+        if (!contrast || !best || truth_map_contrast(&t, &img.img, contrast) != 0) {
+            fprintf(stderr, "sam2 eval: %s: out of memory measuring the objects' contrast\n", ipath);
+        } else {
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            sam2_status st = robust_generate(ctx, &img.img, a->depth, &a->amg.p, &a->robust, &res, NULL);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (st != SAM2_OK) fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
+            else if (truth_map_score(&t, res, &c, best) != 0)
+                fprintf(stderr, "sam2 eval: %s: cannot score the masks\n", ipath);
+            else rc = 0;
+        }
         truth_map_free(&t);
     }
     if (rc == 0) {
@@ -209,6 +223,11 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
         cJSON_AddNumberToObject(o, "object_pixels", (double)c.object_px);
         cJSON_AddNumberToObject(o, "uncovered_object_pixels", (double)c.uncovered_px);
         cJSON_AddNumberToObject(o, "noise_sigma", noise);
+        cJSON *oc = cJSON_AddArrayToObject(o, "object_contrast"), *ob = cJSON_AddArrayToObject(o, "object_best_iou");
+        for (int j = 1; j <= n_obj; j++) {
+            cJSON_AddItemToArray(oc, cJSON_CreateNumber(round(contrast[j] * 100.0) / 100.0));
+            cJSON_AddItemToArray(ob, cJSON_CreateNumber(best[j]));
+        }
         cJSON_AddNumberToObject(o, "seconds", secs);
         cJSON_AddItemToArray(list, o);
         fprintf(stderr, "%s (%s): %d objects, %d masks, found %d / %d at 0.5 / 0.75, %.2f s\n", name, variant,
@@ -216,6 +235,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
     }
     sam2_amg_result_free(res);
     cli_image_free(&img);
+    free(contrast), free(best);
     return rc;
 }
 

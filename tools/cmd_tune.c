@@ -157,7 +157,7 @@ static int parse_args(tune_args *a, int argc, char **argv) {
 /* Recall at IoU 0.5 / 0.75 and split objects of one result. */
 static int truth_score(const truth_map *t, const sam2_amg_result *r, setting *s) {
     truth_counts c;
-    if (truth_map_score(t, r, &c) != 0) return -1;
+    if (truth_map_score(t, r, &c, NULL) != 0) return -1;
     s->recall50 = c.objects ? (double)c.found50 / c.objects : 0;
     s->recall75 = c.objects ? (double)c.found75 / c.objects : 0;
     s->split = c.split;

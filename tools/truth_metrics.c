@@ -1,10 +1,12 @@
 /* truth_metrics.c - see truth_metrics.h. */
 #include "truth_metrics.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "edge_map.h"
 #include "image_io.h"
 
 int truth_map_from_labels(const void *labels, int bit_depth, int w, int h, truth_map *t) {
@@ -54,7 +56,7 @@ void truth_map_free(truth_map *t) {
     memset(t, 0, sizeof *t);
 }
 
-int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *c) {
+int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *c, float *best_iou) {
     memset(c, 0, sizeof *c);
     if (r->width != t->w || r->height != t->h) return -1;
     const size_t np = (size_t)t->w * t->h;
@@ -90,9 +92,73 @@ int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *
             c->found50 += best[o] >= 0.5, c->found75 += best[o] >= 0.75;
             c->split += parts[o] >= 2;
             c->object_px += t->area[o];
+            if (best_iou) best_iou[o] = (float)best[o];
         }
         for (size_t i = 0; i < np; i++) c->uncovered_px += t->obj[i] && !covered[i];
     }
     free(mask), free(covered), free(inter), free(best), free(parts);
+    return rc;
+}
+
+/* City-block distance to object o within a box (two passes), capped at
+ * TRUTH_RING_PX + 1: the object's ring is where it is 1 .. TRUTH_RING_PX. */
+static void ring_distance(const truth_map *t, int o, int x0, int y0, int bw, int bh, uint8_t *d) {
+    const uint8_t far = TRUTH_RING_PX + 1;
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            uint8_t v = t->obj[(size_t)(y0 + y) * t->w + x0 + x] == o ? 0 : far;
+            if (x && d[y * bw + x - 1] + 1 < v) v = (uint8_t)(d[y * bw + x - 1] + 1);
+            if (y && d[(y - 1) * bw + x] + 1 < v) v = (uint8_t)(d[(y - 1) * bw + x] + 1);
+            d[y * bw + x] = v;
+        }
+    for (int y = bh - 1; y >= 0; y--)
+        for (int x = bw - 1; x >= 0; x--) {
+            uint8_t v = d[y * bw + x];
+            if (x + 1 < bw && d[y * bw + x + 1] + 1 < v) v = (uint8_t)(d[y * bw + x + 1] + 1);
+            if (y + 1 < bh && d[(y + 1) * bw + x] + 1 < v) v = (uint8_t)(d[(y + 1) * bw + x] + 1);
+            d[y * bw + x] = v;
+        }
+}
+
+int truth_map_contrast(const truth_map *t, const sam2_image *img, float *contrast) {
+    if (!img || img->width != t->w || img->height != t->h) return -1;
+    const size_t np = (size_t)t->w * t->h;
+    const int n = t->n_obj;
+    float *lum = malloc(sizeof *lum * (np ? np : 1)), *in = malloc(sizeof *in * (np ? np : 1)),
+          *ring = malloc(sizeof *ring * (np ? np : 1));
+    uint8_t *d = malloc(np ? np : 1);
+    int *box = malloc(sizeof *box * 4 * ((size_t)n + 1)); /* x0, y0, x1, y1 per object */
+    int rc = lum && in && ring && d && box ? 0 : -1;
+    if (rc == 0) {
+        image_luminance(img, lum);
+        for (int o = 0; o <= n; o++) box[4 * o] = t->w, box[4 * o + 1] = t->h, box[4 * o + 2] = box[4 * o + 3] = -1;
+        for (int y = 0; y < t->h; y++)
+            for (int x = 0; x < t->w; x++) {
+                int *b = &box[4 * t->obj[(size_t)y * t->w + x]];
+                if (x < b[0]) b[0] = x;
+                if (y < b[1]) b[1] = y;
+                if (x > b[2]) b[2] = x;
+                if (y > b[3]) b[3] = y;
+            }
+        contrast[0] = 0;
+        for (int o = 1; o <= n; o++) {
+            const int *b = &box[4 * o];
+            const int x0 = b[0] > TRUTH_RING_PX ? b[0] - TRUTH_RING_PX : 0,
+                      y0 = b[1] > TRUTH_RING_PX ? b[1] - TRUTH_RING_PX : 0,
+                      x1 = b[2] + TRUTH_RING_PX < t->w ? b[2] + TRUTH_RING_PX : t->w - 1,
+                      y1 = b[3] + TRUTH_RING_PX < t->h ? b[3] + TRUTH_RING_PX : t->h - 1;
+            const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+            ring_distance(t, o, x0, y0, bw, bh, d);
+            size_t ni = 0, nr = 0;
+            for (int y = 0; y < bh; y++)
+                for (int x = 0; x < bw; x++) {
+                    const float v = lum[(size_t)(y0 + y) * t->w + x0 + x];
+                    if (!d[y * bw + x]) in[ni++] = v;
+                    else if (d[y * bw + x] <= TRUTH_RING_PX) ring[nr++] = v;
+                }
+            contrast[o] = ni && nr ? fabsf(values_median(in, ni) - values_median(ring, nr)) : 0.0f;
+        }
+    }
+    free(lum), free(in), free(ring), free(d), free(box);
     return rc;
 }

@@ -36,8 +36,18 @@ typedef struct truth_counts {
     int masks;
 } truth_counts;
 
-/* Scores the masks of r (its size must be the map's). 0, or -1 (out of
- * memory, bad RLE, size mismatch). */
-int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *c);
+/* Scores the masks of r (its size must be the map's); best_iou, when not
+ * NULL (n_obj + 1 floats), gets each object's best mask IoU ([0] unused).
+ * 0, or -1 (out of memory, bad RLE, size mismatch). */
+int truth_map_score(const truth_map *t, const sam2_amg_result *r, truth_counts *c, float *best_iou);
+
+/* How far each object stands out from what surrounds it: |median luminance
+ * inside - median luminance of the pixels within TRUTH_RING_PX (city-block
+ * distance) outside it, neighbouring objects included|, in 8-bit grey
+ * levels (16-bit samples / 257), into contrast (n_obj + 1 floats, [0]
+ * unused; 0 for an object with nothing around it). img must be the map's
+ * size. 0, or -1 (out of memory, size mismatch). */
+enum { TRUTH_RING_PX = 4 };
+int truth_map_contrast(const truth_map *t, const sam2_image *img, float *contrast);
 
 #endif

@@ -34,6 +34,17 @@ assert a["images"] == 3 and a["objects"] == sum(i["objects"] for i in j["images"
 assert abs(a["masks_per_image"] - sum(i["masks"] for i in j["images"]) / 3) < 1e-9
 noise = {i["id"]: i["noise_sigma"] for i in j["images"]}
 assert 1.5 < noise["dev_010"] < 5.5 and all(0 <= v < 20 for v in noise.values()), noise  # lowc: sigma 1.5-5
+# per object: contrast and best IoU, one each, agreeing with the counts
+for i in j["images"]:
+    c, b = i["object_contrast"], i["object_best_iou"]
+    assert len(c) == len(b) == i["objects"], i
+    assert all(0 <= x <= 255 for x in c) and all(0 <= x <= 1 for x in b), i
+    assert sum(x >= 0.75 for x in b) == i["found75"] and sum(x >= 0.5 for x in b) == i["found50"], i
+# shapes-dev's low-contrast objects stand "within about 5-16 grey levels" of
+# the background, the gray ones at least about 30
+con = {i["id"]: sorted(i["object_contrast"]) for i in j["images"]}
+assert 3 <= con["dev_010"][len(con["dev_010"]) // 2] <= 18, con
+assert con["dev_000"][len(con["dev_000"]) // 2] >= 25, con
 PY
   # the masks scored are the ones sam2 auto makes with the same parameters
   expect_ok "auto on one scene" "$SAM2" auto "$SD/images/dev_003.png" "${B[@]}" --output-mode coco_rle -o "$TMP/ao" --json "$TMP/a.json"

@@ -2,8 +2,9 @@
 # bench/quality_targets.py (make bench-quality's verdicts): the recorded
 # shapes-dev runs meet all eight targets; a figure moved just past a bound
 # fails exactly its target, in the text and in the JSON; with per-image
-# noise figures the low-contrast recall per noise band matches a count made
-# here; missing runs are refused with a message.
+# noise figures the low-contrast recall per noise band, with per-object
+# contrast figures per contrast band, matches a count made here; missing runs
+# are refused with a message.
 . "$(dirname "$0")/lib.sh"
 Q="$SRC/bench/quality_targets.py"
 B="$SRC/bench/baselines"
@@ -81,6 +82,39 @@ j['images'].remove(drop)
 json.dump(j, open(sys.argv[1], 'w'))" "$TMP/n/dev.loose.json"
 expect_ok "runs over other scenes" python3 "$Q" dev="$TMP/n/dev"
 grep -q "pixel-noise" "$TMP/out" && bad "a noise table from runs over other scenes" || ok
+
+# recall by object contrast: per-object figures made up for the recorded runs
+# (each low-contrast scene's first object at 3 grey levels, the others at 10;
+# the objects a run found at 0.75 first, at IoU 0.8, the rest at 0.5)
+grep -q "objects' contrast" "$TMP/out" && bad "a contrast table without contrast figures" || ok
+mkdir -p "$TMP/c"
+for k in strict loose robust; do
+  python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+for i in j['images']:
+    i['object_contrast'] = [3.0] + [10.0] * (i['objects'] - 1)
+    i['object_best_iou'] = [0.8] * i['found75'] + [0.5] * (i['objects'] - i['found75'])
+json.dump(j, open(sys.argv[2], 'w'))" "$TMP/dev.$k.json" "$TMP/c/dev.$k.json"
+done
+expect_ok "contrast figures" python3 "$Q" --json "$TMP/c/t.json" dev="$TMP/c/dev"
+want=$(python3 -c "
+import json, sys
+rows = {k: [i for i in json.load(open(sys.argv[1] + k + '.json'))['images'] if i['variant'] == 'lowc']
+        for k in ('strict', 'loose', 'robust')}
+low = len(rows['strict'])
+mid = sum(i['objects'] - 1 for i in rows['strict'])
+print('| below 5 | %d | %s |' % (low, ' | '.join('%.3f' % (sum(i['found75'] >= 1 for i in r) / low) for r in rows.values())))
+print('| 5-16 | %d | %s |' % (mid, ' | '.join('%.3f' % (sum(max(i['found75'] - 1, 0) for i in r) / mid)
+                                              for r in rows.values())))
+" "$TMP/c/dev.")
+while IFS= read -r row; do
+  grep -qF "$row" "$TMP/out" && ok || bad "contrast row '$row' missing: $(grep -A6 "objects' contrast" "$TMP/out")"
+done <<<"$want"
+grep -qF "| 16 and above | 0 | - | - | - |" "$TMP/out" && ok || bad "empty contrast band"
+grep -q "^color, recall@0.75 by the objects' contrast" "$TMP/out" && bad "a contrast table for colour scenes" || ok
+expect_eq "JSON contrast bands" "$(json_get "$TMP/c/t.json" "[b['objects'] for b in j['sets']['dev']['lowc']['by_contrast']][2]")" "0"
+grep -q "^targets met: 8 of 8$" "$TMP/out" && ok || bad "contrast figures changed a verdict"
 
 expect_fail "missing runs" "cannot read" python3 "$Q" dev="$TMP/none"
 finish
