@@ -143,9 +143,10 @@ static int write_grid(const compare_args *a, const cli_image *img, sam2_amg_resu
         caps[k + 1] = malloc(1200);
         pics[k + 1] = grid_overlay(pics[0], res[k]);
         if (!caps[k + 1] || !pics[k + 1]) goto done;
-        snprintf(caps[k + 1], 1200, "#%d %s\n%d masks, covered %.1f%%, %.2fs%s%s", k + 1, label, res[k]->n_masks,
+        snprintf(caps[k + 1], 1200, "#%d %s\n%d masks, covered %.1f%%, %.2fs%s%s%s", k + 1, label, res[k]->n_masks,
                  100.0 * cov, secs[k], report[k].contrast ? ", contrast " : "",
-                 report[k].contrast ? robust_contrast_name((sam2_contrast_mode)report[k].contrast) : "");
+                 report[k].contrast ? robust_contrast_name((sam2_contrast_mode)report[k].contrast) : "",
+                 report[k].denoised ? ", denoised answers" : "");
     }
     for (int k = 0; k < n; k++) tiles[k] = (grid_tile){pics[k], W, H, caps[k]};
     uint8_t *page = NULL;
