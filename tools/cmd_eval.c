@@ -15,6 +15,7 @@
 #include "cli_options.h"
 #include "cli_io.h"
 #include "edge_map.h"
+#include "eval_overlay.h"
 #include "robust_args.h"
 #include "truth_metrics.h"
 
@@ -25,7 +26,7 @@ typedef struct eval_args {
     cli_common common;
     amg_args amg;
     robust_args robust;
-    const char *dir, *json_path;
+    const char *dir, *json_path, *overlays;
     const char *only[EVAL_MAX_FILTERS];
     int n_only, limit, overwrite;
     sam2_depth_mode depth;
@@ -41,7 +42,7 @@ typedef struct variant_sum {
 
 static void usage(void) {
     printf("usage: sam2 eval BENCH_DIR [-m MODEL] [-c CONFIG] [-t N] [--precision f32|bf16] [--<parameter> VALUE]...\n"
-           "                 [--params F.json] [--variant NAME]... [--limit N] [--json FILE]\n"
+           "                 [--params F.json] [--variant NAME]... [--limit N] [--json FILE] [--overlays DIR]\n"
            "                 [--depth window|scale|official] [--overwrite]\n"
            "Runs the automatic mask generator on every image of BENCH_DIR/index.json\n"
            "({\"images\": [{\"id\", \"image\", \"labels\", \"variant\"}, ...]}, paths relative to\n"
@@ -57,6 +58,8 @@ static void usage(void) {
            "deviation of the luminance's Laplacian, in grey levels) and per object its\n"
            "contrast (object_contrast: its median luminance against that of the pixels\n"
            "within 4 px around it, in grey levels) and its best mask's IoU (object_best_iou).\n"
+           "--overlays DIR writes DIR/ID.png per image: its masks beside its objects, each\n"
+           "green when a mask found it at IoU 0.75, yellow at 0.5 only, red when missed.\n"
            "AMG parameters as in 'sam2 auto --help'.\n\n");
     robust_args_print_help();
 }
@@ -79,6 +82,8 @@ static int parse_args(eval_args *a, int argc, char **argv) {
             return -1;
         } else if (!strcmp(o, "--json") && v) {
             a->json_path = v, i++;
+        } else if (!strcmp(o, "--overlays") && v) {
+            a->overlays = v, i++;
         } else if (!strcmp(o, "--variant") && v) {
             if (a->n_only == EVAL_MAX_FILTERS) return cli_usage_error("eval", "at most %d --variant", EVAL_MAX_FILTERS);
             a->only[a->n_only++] = v, i++;
@@ -107,6 +112,57 @@ static int wanted(const eval_args *a, const char *variant) {
 }
 
 static double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+
+/* DIR/NAME.png, with the slashes of NAME (an image path when the entry has
+ * no id) made underscores: one flat folder. 0, or -1 when too long. */
+static int overlay_path(const eval_args *a, const char *name, char *buf, size_t n) {
+    const int k = snprintf(buf, n, "%s/", a->overlays);
+    if (k < 0 || (size_t)k + strlen(name) + 5 > n) return -1;
+    size_t at = (size_t)k;
+    for (const char *p = name; *p; p++) buf[at++] = *p == '/' ? '_' : *p;
+    memcpy(buf + at, ".png", 5);
+    return 0;
+}
+
+/* Before any image runs: the overlays' folder exists and no overlay of an
+ * image to be evaluated would replace a file unasked. */
+static int overlays_ready(const eval_args *a, const cJSON *images) {
+    if (cli_mkdirs(a->overlays) != 0) {
+        fprintf(stderr, "sam2 eval: cannot create the folder '%s' for --overlays\n", a->overlays);
+        return -1;
+    }
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, images) {
+        if (a->limit && n == a->limit) break;
+        const cJSON *id = cJSON_GetObjectItem(e, "id"), *im = cJSON_GetObjectItem(e, "image");
+        const cJSON *va = cJSON_GetObjectItem(e, "variant");
+        if (!cJSON_IsString(im)) continue; /* the run itself says what is wrong */
+        if (!wanted(a, cJSON_IsString(va) ? va->valuestring : "untagged")) continue;
+        n++;
+        char path[4096];
+        if (overlay_path(a, cJSON_IsString(id) ? id->valuestring : im->valuestring, path, sizeof path) != 0) {
+            fprintf(stderr, "sam2 eval: the overlay path of %s is too long\n", im->valuestring);
+            return -1;
+        }
+        if (cli_check_output(path, a->overwrite) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Writes the overlay page of one image. */
+static int write_overlay(const eval_args *a, const cli_image *img, const truth_map *t, const sam2_amg_result *res,
+                         const float *best, const char *name) {
+    char path[4096];
+    if (overlay_path(a, name, path, sizeof path) != 0 || cli_check_output(path, a->overwrite) != 0) return -1;
+    uint8_t *rgb = cli_image_rgb8(img, a->depth), *page = NULL;
+    int pw = 0, ph = 0, rc = -1;
+    if (!rgb || eval_overlay_page(rgb, t, res, best, name, &page, &pw, &ph) != 0)
+        fprintf(stderr, "sam2 eval: %s: out of memory drawing the overlay\n", name);
+    else rc = cli_write_png_rgb8(path, page, pw, ph) != 0 ? -1 : 0;
+    free(rgb), free(page);
+    return rc;
+}
 
 static void print_row(const variant_sum *v) {
     const truth_counts *c = &v->c;
@@ -204,7 +260,7 @@ static int eval_image(const eval_args *a, sam2_ctx *ctx, const cJSON *e, variant
             if (st != SAM2_OK) fprintf(stderr, "sam2 eval: %s: %s\n", ipath, sam2_last_error());
             else if (truth_map_score(&t, res, &c, best) != 0)
                 fprintf(stderr, "sam2 eval: %s: cannot score the masks\n", ipath);
-            else rc = 0;
+            else if (!a->overlays || write_overlay(a, &img, &t, res, best, name) == 0) rc = 0;
         }
         truth_map_free(&t);
     }
@@ -261,6 +317,7 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "sam2 eval: %s has no \"images\" list\n", path);
         goto done;
     }
+    if (a.overlays && overlays_ready(&a, images) != 0) goto done;
     if (!(m = cli_load_model(&a.common))) goto done;
     cli_apply_threads(&a.common);
     if (cli_ctx_new("eval", &a.common, m, &ctx) != 0) goto done;

@@ -51,6 +51,20 @@ PY
   n_auto=$(json_get "$TMP/a.json" "len(j['masks'])")
   n_eval=$(json_get "$TMP/e.json" "[i['masks'] for i in j['images'] if i['id'] == 'dev_003'][0]")
   expect_eq "eval and auto agree on the masks" "$n_eval" "$n_auto"
+  # --overlays: one page per image named by its id (two tiles of the image's
+  # size side by side, captions below); an existing page is kept unless
+  # --overwrite; a file where the folder should be is refused
+  expect_ok "eval overlays" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc --variant gray --overlays "$TMP/ov"
+  expect_eq "overlay pages" "$(ls "$TMP/ov" | tr '\n' ' ')" "dev_000.png dev_010.png "
+  png_size() { python3 -c "import struct,sys; b=open(sys.argv[1],'rb').read(24); print(b[:8] == b'\x89PNG\r\n\x1a\n', *struct.unpack('>II', b[16:24]))" "$1"; }
+  read -r png pw ph <<<"$(png_size "$TMP/ov/dev_010.png")"
+  [ "$png" = True ] && [ "$pw" -ge 640 ] && [ "$ph" -gt 320 ] && ok || bad "overlay page: png $png, $pw x $ph"
+  sum_before=$(md5sum "$TMP/ov/dev_010.png")
+  expect_fail "overlay exists" "not overwriting" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc --overlays "$TMP/ov"
+  expect_eq "existing overlay kept" "$(md5sum "$TMP/ov/dev_010.png")" "$sum_before"
+  expect_ok "overlays overwritten" "$SAM2" eval "$TMP/b" "${B[@]}" --variant lowc --overlays "$TMP/ov" --overwrite
+  touch "$TMP/ovfile"
+  expect_fail "overlays folder is a file" "cannot create the folder" "$SAM2" eval "$TMP/b" "${B[@]}" --overlays "$TMP/ovfile"
   # gap filling: masks are added and say so, the grid's stay; without it the
   # records carry only the official keys
   S=(-t 2 --points-per-side 16 --pred-iou-thresh 0.5 --stability-score-thresh 0.8)
