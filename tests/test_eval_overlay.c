@@ -37,6 +37,9 @@ int main(void) {
         CHECK(blended(pic + 3 * (6 * OW + 14), 100, EVAL_MISSED_RGB), "object 3 (IoU 0.2) red");
         CHECK(!memcmp(pic + 3 * (12 * OW + 20), rgb, 3) && !memcmp(pic, rgb, 3), "background untouched");
         CHECK(!blended(pic + 3 * (4 * OW + 8), 100, EVAL_FOUND50_RGB), "outline drawn darker, not blended");
+        const uint8_t *seam = pic + 3 * (6 * OW + 5); /* object 1's last column, beside object 2 */
+        CHECK(seam[0] == EVAL_FOUND75_RGB[0] * 6 / 10 && seam[1] == EVAL_FOUND75_RGB[1] * 6 / 10,
+              "neighbouring objects keep an outline between them: %d %d", seam[0], seam[1]);
         free(pic);
     }
     /* the thresholds themselves count as found */

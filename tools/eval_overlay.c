@@ -14,18 +14,17 @@ const uint8_t EVAL_MISSED_RGB[3] = {230, 30, 30};
 
 uint8_t *eval_truth_picture(const uint8_t *rgb, const truth_map *t, const float *best_iou) {
     const size_t np = (size_t)t->w * t->h;
-    uint8_t *out = malloc(np ? 3 * np : 1), *mask = malloc(np ? np : 1);
-    if (!out || !mask) {
-        free(out), free(mask);
+    uint8_t *out = malloc(np ? 3 * np : 1), (*colors)[3] = malloc(sizeof *colors * ((size_t)t->n_obj + 1));
+    if (!out || !colors) {
+        free(out), free(colors);
         return NULL;
     }
     memcpy(out, rgb, 3 * np);
-    for (int o = 1; o <= t->n_obj; o++) {
-        for (size_t i = 0; i < np; i++) mask[i] = t->obj[i] == o;
-        const uint8_t *c = best_iou[o] >= 0.75f ? EVAL_FOUND75_RGB : best_iou[o] >= 0.5f ? EVAL_FOUND50_RGB : EVAL_MISSED_RGB;
-        overlay_draw_mask(out, t->w, t->h, mask, c);
-    }
-    free(mask);
+    for (int o = 1; o <= t->n_obj; o++)
+        memcpy(colors[o], best_iou[o] >= 0.75f ? EVAL_FOUND75_RGB : best_iou[o] >= 0.5f ? EVAL_FOUND50_RGB : EVAL_MISSED_RGB,
+               3);
+    overlay_draw_labels(out, t->w, t->h, t->obj, (const uint8_t(*)[3])colors);
+    free(colors);
     return out;
 }
 

@@ -24,18 +24,32 @@ void overlay_color(int k, uint8_t rgb[3]) {
     rgb[2] = (uint8_t)lround(b * 255);
 }
 
+/* A region's pixel: half the colour inside, the colour darkened on its outline. */
+static void shade(uint8_t *p, const uint8_t color[3], int edge) {
+    for (int c = 0; c < 3; c++) p[c] = edge ? (uint8_t)(color[c] * 6 / 10) : (uint8_t)((p[c] + color[c] + 1) / 2);
+}
+
 void overlay_draw_mask(uint8_t *rgb, int w, int h, const uint8_t *mask, const uint8_t color[3]) {
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             long i = (long)y * w + x;
             if (!mask[i]) continue;
             uint8_t *p = rgb + 3 * i;
-            int edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || !mask[i - 1] ||
-                       !mask[i + 1] || !mask[i - w] || !mask[i + w];
-            for (int c = 0; c < 3; c++) {
-                if (edge) p[c] = (uint8_t)(color[c] * 6 / 10);
-                else p[c] = (uint8_t)((p[c] + color[c] + 1) / 2);
-            }
+            shade(p, color, x == 0 || y == 0 || x == w - 1 || y == h - 1 || !mask[i - 1] || !mask[i + 1] ||
+                                !mask[i - w] || !mask[i + w]);
+        }
+    }
+}
+
+void overlay_draw_labels(uint8_t *rgb, int w, int h, const int *label, const uint8_t (*colors)[3]) {
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const long i = (long)y * w + x;
+            const int k = label[i];
+            if (k <= 0) continue;
+            uint8_t *p = rgb + 3 * i;
+            shade(p, colors[k], x == 0 || y == 0 || x == w - 1 || y == h - 1 || label[i - 1] != k ||
+                                    label[i + 1] != k || label[i - w] != k || label[i + w] != k);
         }
     }
 }
