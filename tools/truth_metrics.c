@@ -120,45 +120,59 @@ static void ring_distance(const truth_map *t, int o, int x0, int y0, int bw, int
         }
 }
 
+/* Object o's box widened by TRUTH_RING_PX within the image: x0, y0, w, h. */
+static void ring_box(const truth_map *t, const int *box, int o, int *rb) {
+    const int *b = &box[4 * o];
+    rb[0] = b[0] > TRUTH_RING_PX ? b[0] - TRUTH_RING_PX : 0;
+    rb[1] = b[1] > TRUTH_RING_PX ? b[1] - TRUTH_RING_PX : 0;
+    rb[2] = (b[2] + TRUTH_RING_PX < t->w ? b[2] + TRUTH_RING_PX : t->w - 1) - rb[0] + 1;
+    rb[3] = (b[3] + TRUTH_RING_PX < t->h ? b[3] + TRUTH_RING_PX : t->h - 1) - rb[1] + 1;
+}
+
 int truth_map_contrast(const truth_map *t, const sam2_image *img, float *contrast) {
     if (!img || img->width != t->w || img->height != t->h) return -1;
     const size_t np = (size_t)t->w * t->h;
     const int n = t->n_obj;
-    float *lum = malloc(sizeof *lum * (np ? np : 1)), *in = malloc(sizeof *in * (np ? np : 1)),
-          *ring = malloc(sizeof *ring * (np ? np : 1));
-    uint8_t *d = malloc(np ? np : 1);
     int *box = malloc(sizeof *box * 4 * ((size_t)n + 1)); /* x0, y0, x1, y1 per object */
-    int rc = lum && in && ring && d && box ? 0 : -1;
+    if (!box) return -1;
+    for (int o = 0; o <= n; o++) box[4 * o] = t->w, box[4 * o + 1] = t->h, box[4 * o + 2] = box[4 * o + 3] = -1;
+    for (int y = 0; y < t->h; y++)
+        for (int x = 0; x < t->w; x++) {
+            int *b = &box[4 * t->obj[(size_t)y * t->w + x]];
+            if (x < b[0]) b[0] = x;
+            if (y < b[1]) b[1] = y;
+            if (x > b[2]) b[2] = x;
+            if (y > b[3]) b[3] = y;
+        }
+    /* scratch for the largest widened box only: the values inside an
+     * object fill it from the front, its ring's from the back */
+    size_t most = 1;
+    for (int o = 1; o <= n; o++) {
+        int rb[4];
+        ring_box(t, box, o, rb);
+        if ((size_t)rb[2] * rb[3] > most) most = (size_t)rb[2] * rb[3];
+    }
+    float *lum = malloc(sizeof *lum * (np ? np : 1)), *vals = malloc(sizeof *vals * most);
+    uint8_t *d = malloc(most);
+    const int rc = lum && vals && d ? 0 : -1;
     if (rc == 0) {
         image_luminance(img, lum);
-        for (int o = 0; o <= n; o++) box[4 * o] = t->w, box[4 * o + 1] = t->h, box[4 * o + 2] = box[4 * o + 3] = -1;
-        for (int y = 0; y < t->h; y++)
-            for (int x = 0; x < t->w; x++) {
-                int *b = &box[4 * t->obj[(size_t)y * t->w + x]];
-                if (x < b[0]) b[0] = x;
-                if (y < b[1]) b[1] = y;
-                if (x > b[2]) b[2] = x;
-                if (y > b[3]) b[3] = y;
-            }
         contrast[0] = 0;
         for (int o = 1; o <= n; o++) {
-            const int *b = &box[4 * o];
-            const int x0 = b[0] > TRUTH_RING_PX ? b[0] - TRUTH_RING_PX : 0,
-                      y0 = b[1] > TRUTH_RING_PX ? b[1] - TRUTH_RING_PX : 0,
-                      x1 = b[2] + TRUTH_RING_PX < t->w ? b[2] + TRUTH_RING_PX : t->w - 1,
-                      y1 = b[3] + TRUTH_RING_PX < t->h ? b[3] + TRUTH_RING_PX : t->h - 1;
-            const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-            ring_distance(t, o, x0, y0, bw, bh, d);
+            int rb[4];
+            ring_box(t, box, o, rb);
+            const int bw = rb[2], bh = rb[3];
+            ring_distance(t, o, rb[0], rb[1], bw, bh, d);
             size_t ni = 0, nr = 0;
             for (int y = 0; y < bh; y++)
                 for (int x = 0; x < bw; x++) {
-                    const float v = lum[(size_t)(y0 + y) * t->w + x0 + x];
-                    if (!d[y * bw + x]) in[ni++] = v;
-                    else if (d[y * bw + x] <= TRUTH_RING_PX) ring[nr++] = v;
+                    const float v = lum[(size_t)(rb[1] + y) * t->w + rb[0] + x];
+                    if (!d[y * bw + x]) vals[ni++] = v;
+                    else if (d[y * bw + x] <= TRUTH_RING_PX) vals[most - ++nr] = v;
                 }
-            contrast[o] = ni && nr ? fabsf(values_median(in, ni) - values_median(ring, nr)) : 0.0f;
+            contrast[o] = ni && nr ? fabsf(values_median(vals, ni) - values_median(vals + most - nr, nr)) : 0.0f;
         }
     }
-    free(lum), free(in), free(ring), free(d), free(box);
+    free(lum), free(vals), free(d), free(box);
     return rc;
 }
